@@ -1,0 +1,59 @@
+"""The dashboard's filters (DESIGN section 4), shared by the dashboards and the admin changelists."""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from agreements.models import Province, RecipientUnit
+from projects.models import Category, Project
+from projects.selectors import SummaryFilters
+
+
+class YearFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class SummaryFilterSet(django_filters.FilterSet):
+    """Parses and validates the query string; `summary_filters()` gives the normalised values.
+
+    An unknown code or a malformed value makes the form invalid (the views answer 400 with the errors).
+    """
+
+    province = django_filters.ModelChoiceFilter(
+        label=_("donor province"), queryset=Province.objects.all(), to_field_name="code", method="noop"
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("category"), queryset=Category.objects.all(), to_field_name="code", method="noop"
+    )
+    recipient = django_filters.ModelChoiceFilter(
+        label=_("recipient unit"),
+        queryset=RecipientUnit.objects.all(),
+        to_field_name="code",
+        method="noop",
+    )
+    status = django_filters.ChoiceFilter(label=_("status"), choices=Project.Status.choices, method="noop")
+    start_year = YearFilter(label=_("start year"), method="noop")
+    as_of = django_filters.DateFilter(label=_("as of"), method="noop")
+
+    class Meta:
+        model = Project
+        fields = []
+
+    def noop(self, queryset, name, value):
+        return queryset
+
+    def summary_filters(self) -> SummaryFilters:
+        data = self.form.cleaned_data
+        return SummaryFilters(
+            province=data.get("province"),
+            category=data.get("category"),
+            recipient=data.get("recipient"),
+            status=data.get("status") or None,
+            start_year=data.get("start_year"),
+            as_of=data.get("as_of"),
+        )
+
+    def filter_queryset(self, queryset):
+        from projects.selectors import filter_projects
+
+        return filter_projects(queryset, self.summary_filters())

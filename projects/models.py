@@ -1,0 +1,185 @@
+"""Categories, facility types, aid projects, their disbursements and facility outputs."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from agreements.models import Agreement, RecipientUnit
+
+
+class Category(models.Model):
+    """A project category (项目类别): top level (A, B, …) or a second level (A01, …) under one."""
+
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    order = models.PositiveSmallIntegerField(_("display order"), default=0)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_top_level(self):
+        return self.parent_id is None
+
+
+class FacilityType(models.Model):
+    """A kind of facility a project builds (设施类型), e.g. F01 模范职工之家."""
+
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    order = models.PositiveSmallIntegerField(_("display order"), default=0)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("facility type")
+        verbose_name_plural = _("facility types")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Project(models.Model):
+    """An aid project (援助项目) under an agreement; its province is the agreement's province."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        IN_PROGRESS = "in_progress", _("in progress")
+        COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    code = models.CharField(_("project code"), max_length=50, unique=True)
+    name = models.CharField(_("project name"), max_length=200)
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("aid agreement"), on_delete=models.PROTECT, related_name="projects"
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        limit_choices_to={"parent__isnull": False},
+        related_name="projects",
+    )
+    recipient = models.ForeignKey(
+        RecipientUnit, verbose_name=_("recipient unit"), on_delete=models.PROTECT, related_name="projects"
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PLANNED)
+    budget = models.DecimalField(_("aid amount (yuan)"), max_digits=14, decimal_places=2, default=0)
+    beneficiaries = models.PositiveIntegerField(_("beneficiaries (person-times)"), default=0)
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    contact = models.CharField(_("contact"), max_length=100, blank=True)
+
+    history = HistoricalRecords()
+
+    scope_province = "agreement__province"
+    scope_recipient = "recipient"
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("aid project")
+        verbose_name_plural = _("aid projects")
+        permissions = [
+            ("import_project", _("Can import aid projects")),
+            ("export_project", _("Can export aid projects")),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(budget__gte=0), name="project_budget_not_negative"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=F("start_date")),
+                name="project_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["agreement", "status"], name="project_agreement_status"),
+            models.Index(fields=["category", "status"], name="project_category_status"),
+            models.Index(fields=["start_date"], name="project_start_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Disbursement(models.Model):
+    """A payment of aid money to a project (资金拨付); the reference is unique within the project."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("aid project"), on_delete=models.CASCADE, related_name="disbursements"
+    )
+    date = models.DateField(_("disbursement date"))
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=14, decimal_places=2)
+    reference = models.CharField(_("voucher number"), max_length=50)
+
+    history = HistoricalRecords()
+
+    scope_province = "project__agreement__province"
+    scope_recipient = "project__recipient"
+
+    class Meta:
+        ordering = ["project", "date", "reference"]
+        verbose_name = _("disbursement")
+        verbose_name_plural = _("disbursements")
+        permissions = [
+            ("import_disbursement", _("Can import disbursements")),
+            ("export_disbursement", _("Can export disbursements")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "reference"], name="disbursement_unique_reference_per_project"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="disbursement_amount_not_negative"),
+        ]
+        indexes = [models.Index(fields=["date"], name="disbursement_date")]
+
+    def __str__(self):
+        return f"{self.project.code} {self.reference}"
+
+
+class FacilityOutput(models.Model):
+    """How many facilities of one type a project built (建设成果)."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("aid project"), on_delete=models.CASCADE, related_name="outputs"
+    )
+    facility_type = models.ForeignKey(
+        FacilityType, verbose_name=_("facility type"), on_delete=models.PROTECT, related_name="outputs"
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+
+    history = HistoricalRecords()
+
+    scope_province = "project__agreement__province"
+    scope_recipient = "project__recipient"
+
+    class Meta:
+        ordering = ["project", "facility_type"]
+        verbose_name = _("facility output")
+        verbose_name_plural = _("facility outputs")
+        permissions = [
+            ("import_facilityoutput", _("Can import facility outputs")),
+            ("export_facilityoutput", _("Can export facility outputs")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "facility_type"], name="output_unique_type_per_project"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.project.code} {self.facility_type.code} × {self.quantity}"
