@@ -35,9 +35,7 @@ def scope_queryset(user, queryset: QuerySet) -> QuerySet:
     if profile.province_id and hasattr(model, "scope_province"):
         return queryset.filter(**{f"{model.scope_province}_id": profile.province_id})
     if profile.recipient_id and hasattr(model, "scope_recipient"):
-        return queryset.filter(
-            **{f"{model.scope_recipient}__path__startswith": profile.recipient.path}
-        )
+        return queryset.filter(**{f"{model.scope_recipient}__path__startswith": profile.recipient.path})
     return queryset.none()
 
 

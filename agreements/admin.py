@@ -1,0 +1,202 @@
+from django import forms
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import User
+from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
+from agreements.forms import WanAmountField, wan_display
+from agreements.models import Agreement, Pairing, Province, RecipientUnit, StaffProfile
+
+
+@admin.register(Province)
+class ProvinceAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "union_name", "order"]
+    list_editable = ["order"]
+    search_fields = ["code", "name", "union_name"]
+    ordering = ["order", "code"]
+
+
+@admin.register(RecipientUnit)
+class RecipientUnitAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "system", "level", "parent"]
+    list_filter = ["system", "level"]
+    list_select_related = ["parent"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["path"]
+
+
+@admin.register(Pairing)
+class PairingAdmin(admin.ModelAdmin):
+    list_display = ["province", "recipient", "valid_from", "valid_to", "note"]
+    list_filter = ["province"]
+    list_select_related = ["province", "recipient"]
+    search_fields = ["province__name", "recipient__name", "recipient__code", "note"]
+    autocomplete_fields = ["recipient"]
+
+
+class AgreementForm(forms.ModelForm):
+    pledged = WanAmountField(label=_("pledged amount (10,000 yuan)"))
+
+    class Meta:
+        model = Agreement
+        fields = "__all__"
+
+
+class AgreementStatusFilter(admin.SimpleListFilter):
+    """`?status=<value>` on agreements; `?counted=1` keeps the signed and completed ones."""
+
+    title = _("agreement status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return Agreement.Status.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+class CountedFilter(admin.SimpleListFilter):
+    title = _("counted in the figures")
+    parameter_name = "counted"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("signed or completed"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(status__in=Agreement.COUNTED)
+        return queryset
+
+
+@admin.register(Agreement)
+class AgreementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    form = AgreementForm
+    list_display = [
+        "code",
+        "title",
+        "province",
+        "recipient",
+        "status",
+        "signed_on",
+        "pledged_wan",
+        "project_count",
+        "budget_wan",
+        "disbursed_wan",
+    ]
+    list_filter = [ProvinceFilter, RecipientFilter, AgreementStatusFilter, CountedFilter, "signed_on"]
+    list_select_related = ["province", "recipient"]
+    search_fields = ["code", "title", "donor_unit"]
+    autocomplete_fields = ["recipient"]
+    readonly_fields = ["projects_link"]
+    show_full_result_count = False
+    fieldsets = [
+        (None, {"fields": ["code", "title", "province", "donor_unit", "recipient", "status"]}),
+        (_("Dates"), {"fields": ["signed_on", "starts_on", "ends_on"]}),
+        (_("Money"), {"fields": ["pledged"]}),
+        (_("Documents"), {"fields": ["document", "notes"]}),
+        (_("Projects"), {"fields": ["projects_link"]}),
+    ]
+
+    def get_queryset(self, request):
+        # Totals over projects come from correlated subqueries so the joins never inflate them,
+        # and the changelist needs no query per row.
+        # The projects app builds on this one, so its models are looked up rather than imported.
+        Project = apps.get_model("projects", "Project")
+        Disbursement = apps.get_model("projects", "Disbursement")
+        projects = Project.objects.filter(agreement=OuterRef("pk")).exclude(status=Project.Status.CANCELLED)
+        money = DecimalField(max_digits=16, decimal_places=2)
+        paid = Disbursement.objects.filter(project__agreement=OuterRef("pk")).exclude(
+            project__status=Project.Status.CANCELLED
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _projects=Coalesce(
+                    Subquery(projects.order_by().values("agreement").annotate(n=Count("pk")).values("n")),
+                    Value(0),
+                ),
+                _budget=Coalesce(
+                    Subquery(projects.order_by().values("agreement").annotate(s=Sum("budget")).values("s")),
+                    Value(0),
+                    output_field=money,
+                ),
+                _disbursed=Coalesce(
+                    Subquery(
+                        paid.order_by().values("project__agreement").annotate(s=Sum("amount")).values("s")
+                    ),
+                    Value(0),
+                    output_field=money,
+                ),
+            )
+        )
+
+    @admin.display(description=_("pledged (10,000 yuan)"), ordering="pledged")
+    def pledged_wan(self, obj):
+        return wan_display(obj.pledged)
+
+    @admin.display(description=_("live projects"), ordering="_projects")
+    def project_count(self, obj):
+        url = reverse("admin:projects_project_changelist")
+        return format_html('<a href="{}?agreement__id__exact={}&live=1">{}</a>', url, obj.pk, obj._projects)
+
+    @admin.display(description=_("budget (10,000 yuan)"), ordering="_budget")
+    def budget_wan(self, obj):
+        return wan_display(obj._budget)
+
+    @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
+    def disbursed_wan(self, obj):
+        return wan_display(obj._disbursed)
+
+    @admin.display(description=_("projects"))
+    def projects_link(self, obj):
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:projects_project_changelist")
+        return format_html(
+            '<a href="{}?agreement__id__exact={}">{}</a>',
+            url,
+            obj.pk,
+            _("%(count)s live projects, budget %(budget)s (10,000 yuan): open the list")
+            % {"count": obj._projects, "budget": wan_display(obj._budget)},
+        )
+
+
+class StaffProfileInline(admin.StackedInline):
+    model = StaffProfile
+    can_delete = False
+    autocomplete_fields = ["province", "recipient"]
+    verbose_name_plural = _("role scope")
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = [StaffProfileInline]
+    list_display = ["username", "first_name", "is_active", "role", "scope"]
+    list_select_related = ["staff_profile__province", "staff_profile__recipient"]
+    list_filter = ["is_active", "groups"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description=_("role"))
+    def role(self, obj):
+        return "、".join(g.name for g in obj.groups.all()) or ("superuser" if obj.is_superuser else "-")
+
+    @admin.display(description=_("province or recipient unit"))
+    def scope(self, obj):
+        profile = getattr(obj, "staff_profile", None)
+        if profile is None:
+            return "-"
+        return profile.province or profile.recipient or "-"

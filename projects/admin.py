@@ -1,0 +1,151 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
+from agreements.forms import WanAmountField, wan_display
+from projects.admin_filters import CategoryFilter, LiveFilter, StartYearFilter, StatusFilter
+from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "parent", "order"]
+    list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["parent"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(FacilityType)
+class FacilityTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "order"]
+    search_fields = ["code", "name"]
+
+
+class DisbursementForm(forms.ModelForm):
+    amount = WanAmountField(label=_("amount (10,000 yuan)"))
+
+    class Meta:
+        model = Disbursement
+        fields = "__all__"
+
+
+class DisbursementInline(admin.TabularInline):
+    model = Disbursement
+    form = DisbursementForm
+    extra = 0
+    fields = ["date", "amount", "reference"]
+
+
+class FacilityOutputInline(admin.TabularInline):
+    model = FacilityOutput
+    extra = 0
+    fields = ["facility_type", "quantity"]
+
+
+class ProjectForm(forms.ModelForm):
+    budget = WanAmountField(label=_("aid amount (10,000 yuan)"))
+
+    class Meta:
+        model = Project
+        fields = "__all__"
+
+
+def _disbursed_per_project():
+    total = (
+        Disbursement.objects.filter(project=OuterRef("pk"))
+        .order_by()
+        .values("project")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    return Coalesce(Subquery(total), Value(0), output_field=DecimalField(max_digits=16, decimal_places=2))
+
+
+@admin.register(Project)
+class ProjectAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    form = ProjectForm
+    list_display = [
+        "code",
+        "name",
+        "province",
+        "category",
+        "recipient",
+        "status",
+        "budget_wan",
+        "disbursed_wan",
+        "execution_rate",
+        "beneficiaries",
+        "start_date",
+    ]
+    list_filter = [ProvinceFilter, CategoryFilter, StatusFilter, LiveFilter, RecipientFilter, StartYearFilter]
+    list_select_related = ["agreement__province", "category", "recipient"]
+    search_fields = ["code", "name", "agreement__code"]
+    autocomplete_fields = ["agreement", "recipient", "category"]
+    inlines = [DisbursementInline, FacilityOutputInline]
+    show_full_result_count = False
+    list_per_page = 50
+    fieldsets = [
+        (None, {"fields": ["code", "name", "agreement", "category", "recipient", "status"]}),
+        (_("Money and results"), {"fields": ["budget", "beneficiaries"]}),
+        (_("Dates"), {"fields": ["start_date", "end_date"]}),
+        (_("Details"), {"fields": ["description", "contact"]}),
+    ]
+
+    def get_queryset(self, request):
+        # The disbursed column comes from an annotation: one query for the page, not one per row.
+        return super().get_queryset(request).annotate(_disbursed=_disbursed_per_project())
+
+    @admin.display(description=_("donor province"), ordering="agreement__province__order")
+    def province(self, obj):
+        return obj.agreement.province
+
+    @admin.display(description=_("aid amount (10,000 yuan)"), ordering="budget")
+    def budget_wan(self, obj):
+        return wan_display(obj.budget)
+
+    @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
+    def disbursed_wan(self, obj):
+        return wan_display(obj._disbursed)
+
+    @admin.display(description=_("execution rate"))
+    def execution_rate(self, obj):
+        if not obj.budget:
+            return "-"
+        return f"{obj._disbursed / obj.budget:.1%}"
+
+
+class ScopedChildAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """Disbursements and outputs: filtered like their projects."""
+
+    list_filter = [ProvinceFilter, CategoryFilter, StatusFilter, LiveFilter, RecipientFilter, StartYearFilter]
+    list_select_related = ["project__agreement__province"]
+    search_fields = ["project__code", "project__name"]
+    autocomplete_fields = ["project"]
+    show_full_result_count = False
+
+    @admin.display(description=_("donor province"), ordering="project__agreement__province__order")
+    def province(self, obj):
+        return obj.project.agreement.province
+
+
+@admin.register(Disbursement)
+class DisbursementAdmin(ScopedChildAdmin):
+    form = DisbursementForm
+    list_display = ["project", "province", "date", "amount_wan", "reference"]
+    search_fields = ["project__code", "project__name", "reference"]
+    date_hierarchy = "date"
+
+    @admin.display(description=_("amount (10,000 yuan)"), ordering="amount")
+    def amount_wan(self, obj):
+        return wan_display(obj.amount)
+
+
+@admin.register(FacilityOutput)
+class FacilityOutputAdmin(ScopedChildAdmin):
+    list_display = ["project", "province", "facility_type", "quantity"]
+    list_select_related = ["project__agreement__province", "facility_type"]
+    list_filter = [*ScopedChildAdmin.list_filter, "facility_type"]
