@@ -6,6 +6,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from agreements.uploads import validate_document
+
 
 class Province(models.Model):
     """A donor province or city (援助省市), identified by its GB/T 2260 code."""
@@ -67,10 +69,6 @@ class RecipientUnit(models.Model):
     def __str__(self):
         return self.name
 
-    def compute_path(self):
-        prefix = self.parent.path if self.parent_id else "/"
-        return f"{prefix}{self.code}/"
-
     def save(self, *args, **kwargs):
         old_path = self.path
         self.path = self.compute_path()
@@ -78,6 +76,10 @@ class RecipientUnit(models.Model):
         if old_path and old_path != self.path:
             for child in RecipientUnit.objects.filter(parent=self):
                 child.save()
+
+    def compute_path(self):
+        prefix = self.parent.path if self.parent_id else "/"
+        return f"{prefix}{self.code}/"
 
     def subtree(self):
         """This unit and every unit below it."""
@@ -139,7 +141,9 @@ class Agreement(models.Model):
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     pledged = models.DecimalField(_("pledged amount (yuan)"), max_digits=14, decimal_places=2, default=0)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
-    document = models.FileField(_("signed document"), upload_to="agreements/%Y/", blank=True)
+    document = models.FileField(
+        _("signed document"), upload_to="agreements/%Y/", blank=True, validators=[validate_document]
+    )
     notes = models.TextField(_("notes"), blank=True)
 
     history = HistoricalRecords(excluded_fields=["document"])
@@ -210,3 +214,99 @@ class StaffProfile(models.Model):
 
     def __str__(self):
         return str(self.user)
+
+
+class ImportRecord(models.Model):
+    """One spreadsheet import, from the admin or the command line: who, when, which file, what it did.
+
+    A preview keeps the normalised rows (`staged`, compressed JSON) so the confirm — on any app server —
+    writes exactly what was previewed without parsing the file again; the uploaded file is kept for the
+    error report (the sheet with an error column).
+    """
+
+    class Outcome(models.TextChoices):
+        PREVIEWED = "previewed", _("previewed")
+        DRY_RUN = "dry_run", _("dry run")
+        IMPORTED = "imported", _("imported")
+        REJECTED = "rejected", _("rejected")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", _("admin")
+        COMMAND = "command", _("command line")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="import_records",
+    )
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.ADMIN)
+    target = models.CharField(_("imported into"), max_length=100)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_size = models.PositiveBigIntegerField(_("file size (bytes)"), default=0)
+    sha256 = models.CharField(_("SHA-256 checksum"), max_length=64)
+    counts = models.JSONField(_("counts per sheet"), default=dict, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    message = models.TextField(_("message"), blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    preview = models.JSONField(_("preview rows"), default=list, blank=True)
+    file = models.BinaryField(_("uploaded file"), null=True, blank=True, editable=False)
+    staged = models.BinaryField(_("normalised rows"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("spreadsheet import")
+        verbose_name_plural = _("spreadsheet imports")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_outcome_display()})"
+
+    @property
+    def error_count(self):
+        return len(self.errors or [])
+
+    def totals(self):
+        total = {"new": 0, "updated": 0, "unchanged": 0, "errors": 0}
+        for counts in (self.counts or {}).values():
+            for key in total:
+                total[key] += counts.get(key, 0)
+        return total
+
+
+class SecurityEvent(models.Model):
+    """A failed login, a lockout or a refused access, kept for the audit (at least six months)."""
+
+    class Kind(models.TextChoices):
+        LOGIN_FAILED = "login_failed", _("failed login")
+        LOCKED_OUT = "locked_out", _("login locked out")
+        FORBIDDEN = "forbidden", _("access refused")
+        OUT_OF_SCOPE = "out_of_scope", _("object outside the user's scope")
+
+    created = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    method = models.CharField(_("method"), max_length=10, blank=True)
+    path = models.CharField(_("path"), max_length=500, blank=True)
+    object = models.CharField(_("object"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+
+    def __str__(self):
+        return f"{self.created:%Y-%m-%d %H:%M:%S} {self.kind} {self.username} {self.path}"

@@ -187,7 +187,7 @@ def build(rng=None):
     examples = {}
     for province_code, sub, name, unit_code, extra in EXAMPLES:
         examples.setdefault(sub, []).append((province_code, name, unit_code, extra))
-    for top, (_, subs) in PLAN.items():
+    for _top, (_, subs) in PLAN.items():
         for sub, count in subs.items():
             named = examples.get(sub, [])
             for i in range(count):
@@ -280,7 +280,7 @@ def build(rng=None):
             outputs.append(
                 FacilityOutput(project=project, facility_type=facility_types[facility], quantity=1)
             )
-    for sub, entries in live_by_sub.items():
+    for entries in live_by_sub.values():
         for project, spec in entries:
             if spec[4]:
                 outputs.append(
