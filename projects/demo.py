@@ -1,8 +1,8 @@
 """The deterministic demo: the programme as published in mid-2022 (DESIGN section 1).
 
 Same data on every run (a seeded generator, no clock). The figures it must reproduce: 31 counted
-agreements over 19 provinces (12 pledging over 2,000 万元), 1,662 live projects worth 3.705 亿元 —
-A 762 / 1.105 亿, B 622 / 9,750 万, C 266 / 6,350 万, and the article's "等等" as 12 large D and Z projects
+agreements over 19 provinces (12 pledging over 2,000 万元), 1,689 live projects worth 3.705 亿元 —
+A 762 / 1.105 亿, B 622 / 9,750 万, C 266 / 6,350 万, and the article's "等等" as 39 large D and Z projects
 worth 9,900 万 — 39,400 person-times helped, and the facilities 257/10/54/107/26/23 on live A projects.
 """
 
@@ -40,8 +40,8 @@ PLAN = {
     "A": (110_500_000, {"A01": 180, "A02": 110, "A03": 30, "A04": 22, "A05": 370, "A06": 50}),
     "B": (97_500_000, {"B01": 250, "B02": 120, "B03": 180, "B04": 72}),
     "C": (63_500_000, {"C01": 80, "C02": 60, "C03": 70, "C04": 30, "C05": 16, "C06": 10}),
-    "D": (74_000_000, {"D01": 2, "D02": 2, "D03": 2, "D04": 2}),
-    "Z": (25_000_000, {"Z01": 4}),
+    "D": (60_000_000, {"D01": 10, "D02": 8, "D03": 6, "D04": 6}),
+    "Z": (39_000_000, {"Z01": 9}),
 }
 # Person-times helped per top-level category (39,400 in all, mostly the 帮扶慰问 of C).
 BENEFICIARIES = {"A": 0, "B": 2_500, "C": 36_500, "D": 400, "Z": 0}
