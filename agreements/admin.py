@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
+from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
 from agreements.forms import WanAmountField, wan_display
 from agreements.models import Agreement, Pairing, Province, RecipientUnit, StaffProfile
 
@@ -77,7 +78,7 @@ class CountedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = AgreementForm
     list_display = [
         "code",

@@ -997,6 +997,8 @@ def _fill(record, outcome, pairs):
     preview = []
     for cls, raw in pairs:
         actions = outcome.actions.get(cls.sheet_title(), {})
+        positions, _problems = cls(ImportContext()).map_columns(raw.header)
+        order = [positions.get(column.name) for column in cls.columns]
         for number, values in raw.rows:
             if len(preview) >= PREVIEW_ROWS:
                 break
@@ -1005,7 +1007,9 @@ def _fill(record, outcome, pairs):
                     "sheet": cls.sheet_title(),
                     "row": number,
                     "action": actions.get(number, "error"),
-                    "values": [_display(v) for v in values[: len(raw.header)]],
+                    "values": [
+                        _display(values[i]) if i is not None and i < len(values) else "" for i in order
+                    ],
                 }
             )
     record.preview = preview

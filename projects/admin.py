@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
+from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
 from agreements.forms import WanAmountField, wan_display
 from projects.admin_filters import CategoryFilter, LiveFilter, StartYearFilter, StatusFilter
 from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
@@ -66,7 +67,7 @@ def _disbursed_per_project():
 
 
 @admin.register(Project)
-class ProjectAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ProjectAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = ProjectForm
     list_display = [
         "code",
@@ -133,7 +134,7 @@ class ScopedChildAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(ScopedChildAdmin):
+class DisbursementAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
     form = DisbursementForm
     list_display = ["project", "province", "date", "amount_wan", "reference"]
     search_fields = ["project__code", "project__name", "reference"]
@@ -145,7 +146,7 @@ class DisbursementAdmin(ScopedChildAdmin):
 
 
 @admin.register(FacilityOutput)
-class FacilityOutputAdmin(ScopedChildAdmin):
+class FacilityOutputAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
     list_display = ["project", "province", "facility_type", "quantity"]
     list_select_related = ["project__agreement__province", "facility_type"]
     list_filter = [*ScopedChildAdmin.list_filter, "facility_type"]

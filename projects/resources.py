@@ -64,6 +64,11 @@ class ProjectImporter(ScopedReferences, SheetImporter):
         "cancelled": ("已取消", "cancelled"),
     }
 
+    @classmethod
+    def template_lists(cls):
+        categories = Category.objects.filter(parent__isnull=False).order_by("code")
+        return {"category": list(categories.values_list("code", "name"))}
+
     def resolve(self, rows):
         agreements = self.scoped_ids(Agreement, [row["agreement"] for _n, row in rows])
         categories = code_or_name_map(Category.objects.filter(parent__isnull=False))
@@ -208,6 +213,10 @@ class FacilityOutputImporter(ScopedReferences, SheetImporter):
         Column("facility_type", "设施类型", kind="code", required=True, example="F03"),
         Column("quantity", "数量", kind="int", required=True, example=1),
     ]
+
+    @classmethod
+    def template_lists(cls):
+        return {"facility_type": list(FacilityType.objects.order_by("code").values_list("code", "name"))}
 
     def resolve(self, rows):
         projects = self.scoped_ids(Project, [row["project"] for _n, row in rows])
