@@ -33,6 +33,8 @@ from agreements.spreadsheets import (
 
 def reference_id(importer, row_number, column, value, maps, *, unknown, ambiguous=None):
     """The id of a code or exact name in (by_code, by_name) maps; reports an error and returns None."""
+    if value is None:
+        return None  # blank or unreadable: already reported by the parser
     by_code, by_name = maps
     if value in by_code:
         return by_code[value]

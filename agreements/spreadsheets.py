@@ -620,7 +620,8 @@ class SheetImporter:
     def validate(self, rows):
         """Set-wise validation of the parsed rows; fills creates/updates/unchanged and errors."""
         parsed = dict(rows)
-        resolved = self.resolve([(n, r) for n, r in rows if n not in self.error_rows])
+        # Rows with a bad cell are resolved too, so every problem of a row is reported at once.
+        resolved = self.resolve(rows)
         seen = {}
         unique = []
         for number, key, values in resolved:

@@ -76,7 +76,7 @@ class ProjectImporter(ScopedReferences, SheetImporter):
         resolved = []
         for number, row in rows:
             agreement_id = agreements.get(row["agreement"])
-            if agreement_id is None:
+            if agreement_id is None and row["agreement"] is not None:
                 self.error(number, "agreement", row["agreement"], _("Unknown agreement code."))
             category_id = reference_id(
                 self,
@@ -175,12 +175,12 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
         resolved = []
         for number, row in rows:
             project_id = projects.get(row["project"])
-            if project_id is None:
+            if project_id is None and row["project"] is not None:
                 self.error(number, "project", row["project"], _("Unknown project code."))
             values = {
                 "project_id": project_id,
                 "date": _date(row["date"]),
-                "amount": Decimal(row["amount_wan"]),
+                "amount": Decimal(row["amount_wan"] or "0.00"),
                 "reference": row["reference"],
             }
             resolved.append((number, (project_id, row["reference"]), values))
@@ -224,7 +224,7 @@ class FacilityOutputImporter(ScopedReferences, SheetImporter):
         resolved = []
         for number, row in rows:
             project_id = projects.get(row["project"])
-            if project_id is None:
+            if project_id is None and row["project"] is not None:
                 self.error(number, "project", row["project"], _("Unknown project code."))
             kind_id = reference_id(
                 self,
