@@ -32,7 +32,7 @@ class SummaryFilterSet(django_filters.FilterSet):
         method="noop",
     )
     status = django_filters.ChoiceFilter(label=_("status"), choices=Project.Status.choices, method="noop")
-    start_year = YearFilter(label=_("start year"), method="noop")
+    start_year = YearFilter(label=_("start year"), method="noop", min_value=1990, max_value=2100)
     as_of = django_filters.DateFilter(label=_("as of"), method="noop")
 
     class Meta:

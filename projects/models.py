@@ -183,3 +183,95 @@ class FacilityOutput(models.Model):
 
     def __str__(self):
         return f"{self.project.code} {self.facility_type.code} × {self.quantity}"
+
+
+# Rollups: the dashboard's figures pre-summed by the keys its filters use. Kept exact by database triggers
+# (migration 0005), so every write — admin, import, bulk_create, queryset update/delete, raw SQL — keeps them
+# right; `manage.py rebuild_rollups` recomputes them after loads that bypass triggers (COPY with triggers
+# disabled, TRUNCATE). Amounts are in cents so that sums stay exact on SQLite as well. The foreign keys have no
+# database constraint: a rollup row must never block deleting what it summarises.
+
+
+class ProjectRollup(models.Model):
+    """Project figures summed per agreement, sub-category, recipient unit, status and start year."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    recipient = models.ForeignKey(
+        RecipientUnit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=12)
+    start_year = models.PositiveSmallIntegerField(help_text="0 when the project has no start date")
+    projects = models.IntegerField(default=0)
+    budget_cents = models.BigIntegerField(default=0)
+    disbursed_cents = models.BigIntegerField(default=0)
+    beneficiaries = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "category", "recipient", "status", "start_year"],
+                name="project_rollup_key",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.agreement_id}/{self.category_id}/{self.recipient_id}/{self.status}/{self.start_year}"
+
+
+class FacilityRollup(models.Model):
+    """Facility quantities summed per project key (as in ProjectRollup) and facility type."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    recipient = models.ForeignKey(
+        RecipientUnit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=12)
+    start_year = models.PositiveSmallIntegerField()
+    facility_type = models.ForeignKey(
+        FacilityType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    quantity = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "category", "recipient", "status", "start_year", "facility_type"],
+                name="facility_rollup_key",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.agreement_id}/{self.category_id}/{self.facility_type_id}: {self.quantity}"
+
+
+class DisbursementRollup(models.Model):
+    """Disbursed amounts summed per project key (as in ProjectRollup) and calendar quarter."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    recipient = models.ForeignKey(
+        RecipientUnit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=12)
+    start_year = models.PositiveSmallIntegerField()
+    quarter = models.PositiveIntegerField(help_text="year * 10 + quarter, e.g. 20213")
+    amount_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "category", "recipient", "status", "start_year", "quarter"],
+                name="disbursement_rollup_key",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.agreement_id}/{self.category_id}/{self.quarter}: {self.amount_cents}"

@@ -5,20 +5,38 @@
 the agreement's recipient and projects by the project's recipient (subtree); `category`, `status` and
 `start_year` narrow projects only; `status` replaces the live rule; `as_of` counts only disbursements dated
 on or before it.
+
+Project figures come from the rollup tables (projects.models.ProjectRollup and friends, kept exact by
+database triggers), one grouped query per table, so a page costs the same at 1,000 projects as at 1,000,000.
+With `as_of` (disbursements up to a date), or `live=True`, the same figures are computed from the base tables
+instead; tests hold the two paths equal.
 """
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, IntegerField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
 
+from agreements.access import scope_queryset
 from agreements.models import Agreement, Province, RecipientUnit
-from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
+from projects.models import (
+    Category,
+    Disbursement,
+    DisbursementRollup,
+    FacilityOutput,
+    FacilityRollup,
+    FacilityType,
+    Project,
+    ProjectRollup,
+)
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+AMOUNTS = ("pledged", "budget", "disbursed")
+TOTAL_KEYS = ("agreements", "pledged", "projects", "budget", "disbursed", "completed", "beneficiaries")
+PROJECT_KEYS = ("projects", "budget", "disbursed", "completed", "beneficiaries")
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,12 @@ class SummaryFilters:
             "start_year": self.start_year,
         }
 
+    def is_empty(self):
+        return not any(self.as_json().values()) and self.as_of is None
+
+
+# --- narrowing -------------------------------------------------------------------------------------------
+
 
 def filter_agreements(queryset, filters: SummaryFilters):
     """Agreements narrowed by province and recipient subtree (other filters concern projects only)."""
@@ -51,24 +75,38 @@ def filter_agreements(queryset, filters: SummaryFilters):
     return queryset
 
 
-def filter_projects(queryset, filters: SummaryFilters):
-    """Projects narrowed by every filter; without `status` only live (not cancelled) projects."""
+def _narrow(queryset, filters: SummaryFilters, *, prefix="", year_lookup="start_date__year"):
+    """Project filters on Project (prefix "") or on a model reaching a project (prefix "project__");
+    the rollups hold the project key directly, with the start year under `start_year`."""
     if filters.province:
-        queryset = queryset.filter(agreement__province=filters.province)
+        queryset = queryset.filter(**{f"{prefix}agreement__province": filters.province})
     if filters.recipient:
-        queryset = queryset.filter(recipient__path__startswith=filters.recipient.path)
+        queryset = queryset.filter(**{f"{prefix}recipient__path__startswith": filters.recipient.path})
     if filters.category:
         if filters.category.parent_id is None:
-            queryset = queryset.filter(Q(category=filters.category) | Q(category__parent=filters.category))
+            queryset = queryset.filter(
+                Q(**{f"{prefix}category": filters.category})
+                | Q(**{f"{prefix}category__parent": filters.category})
+            )
         else:
-            queryset = queryset.filter(category=filters.category)
+            queryset = queryset.filter(**{f"{prefix}category": filters.category})
     if filters.status:
-        queryset = queryset.filter(status=filters.status)
+        queryset = queryset.filter(**{f"{prefix}status": filters.status})
     else:
-        queryset = queryset.exclude(status=Project.Status.CANCELLED)
+        queryset = queryset.exclude(**{f"{prefix}status": Project.Status.CANCELLED})
     if filters.start_year:
-        queryset = queryset.filter(start_date__year=filters.start_year)
+        queryset = queryset.filter(**{f"{prefix}{year_lookup}": filters.start_year})
     return queryset
+
+
+def filter_projects(queryset, filters: SummaryFilters):
+    """Projects narrowed by every filter; without `status` only live (not cancelled) projects."""
+    return _narrow(queryset, filters)
+
+
+def filter_rollups(queryset, filters: SummaryFilters):
+    """Rollup rows narrowed exactly as filter_projects narrows projects."""
+    return _narrow(queryset, filters, year_lookup="start_year")
 
 
 def counted_agreements(filters: SummaryFilters):
@@ -77,6 +115,55 @@ def counted_agreements(filters: SummaryFilters):
 
 def selected_projects(filters: SummaryFilters):
     return filter_projects(Project.objects.all(), filters)
+
+
+def uses_live(filters: SummaryFilters, live: bool) -> bool:
+    """Whether figures must come from the base tables: `as_of` needs disbursement dates."""
+    return live or filters.as_of is not None
+
+
+# --- grouped figures -------------------------------------------------------------------------------------
+
+# Group keys: (on the rollups, on live projects).
+GROUPS = {
+    "province": (F("agreement__province_id"), F("agreement__province_id")),
+    "category": (
+        Coalesce("category__parent_id", "category_id"),
+        Coalesce("category__parent_id", "category_id"),
+    ),
+    "subcategory": (F("category_id"), F("category_id")),
+    "recipient": (F("recipient_id"), F("recipient_id")),
+    "agreement": (F("agreement_id"), F("agreement_id")),
+    "start_year": (F("start_year"), Coalesce(ExtractYear("start_date"), Value(0))),
+}
+
+
+def _money(value) -> Decimal:
+    return (Decimal(value) if value is not None else ZERO).quantize(CENT)
+
+
+def _cents(value) -> Decimal:
+    return Decimal(value or 0).scaleb(-2).quantize(CENT)
+
+
+def _rate(part, whole):
+    """part / whole as a Decimal fraction, or None when whole is zero."""
+    return (Decimal(part) / Decimal(whole)) if whole else None
+
+
+def _project_row(row=None):
+    """Project figures in display form, with the two rates; zeros when the group has no projects."""
+    row = row or {}
+    result = {
+        "projects": row.get("projects") or 0,
+        "budget": row.get("budget", ZERO),
+        "disbursed": row.get("disbursed", ZERO),
+        "completed": row.get("completed") or 0,
+        "beneficiaries": row.get("beneficiaries") or 0,
+    }
+    result["execution"] = _rate(result["disbursed"], result["budget"])
+    result["completion"] = _rate(result["completed"], result["projects"])
+    return result
 
 
 def _disbursed_subquery(filters: SummaryFilters):
@@ -88,62 +175,135 @@ def _disbursed_subquery(filters: SummaryFilters):
     return Coalesce(Subquery(total), Value(ZERO), output_field=DecimalField(max_digits=16, decimal_places=2))
 
 
-def _project_figures(queryset, group_by, filters):
-    """One grouped query: project figures per value of `group_by`."""
-    return {
-        row["key"]: row
-        for row in queryset.order_by()
-        .annotate(paid=_disbursed_subquery(filters))
-        .values(key=group_by)
-        .annotate(
-            projects=Count("id"),
-            budget=Sum("budget"),
-            disbursed=Sum("paid"),
-            completed=Count("id", filter=Q(status=Project.Status.COMPLETED)),
-            beneficiaries=Coalesce(Sum("beneficiaries"), Value(0), output_field=IntegerField()),
+def project_figures(filters: SummaryFilters, by: str, *, live: bool = False) -> dict:
+    """One grouped query: {group key: project figures} for the group `by` (a key of GROUPS)."""
+    rollup_key, live_key = GROUPS[by]
+    if uses_live(filters, live):
+        rows = (
+            selected_projects(filters)
+            .order_by()
+            .annotate(paid=_disbursed_subquery(filters))
+            .values(key=live_key)
+            .annotate(
+                projects=Count("id"),
+                budget=Sum("budget"),
+                disbursed=Sum("paid"),
+                completed=Count("id", filter=Q(status=Project.Status.COMPLETED)),
+                beneficiaries=Coalesce(Sum("beneficiaries"), Value(0), output_field=IntegerField()),
+            )
         )
-    }
-
-
-def _money(value) -> Decimal:
-    return (Decimal(value) if value is not None else ZERO).quantize(CENT)
-
-
-def _project_row(row):
-    row = row or {}
+        return {
+            row["key"]: _project_row(
+                {**row, "budget": _money(row["budget"]), "disbursed": _money(row["disbursed"])}
+            )
+            for row in rows
+        }
+    rows = (
+        filter_rollups(ProjectRollup.objects.all(), filters)
+        .order_by()
+        .values(key=rollup_key)
+        .annotate(
+            n_projects=Sum("projects"),
+            n_budget=Sum("budget_cents"),
+            n_disbursed=Sum("disbursed_cents"),
+            n_completed=Sum("projects", filter=Q(status=Project.Status.COMPLETED)),
+            n_beneficiaries=Sum("beneficiaries"),
+        )
+    )
     return {
-        "projects": row.get("projects", 0),
-        "budget": _money(row.get("budget")),
-        "disbursed": _money(row.get("disbursed")),
-        "completed": row.get("completed", 0),
-        "beneficiaries": row.get("beneficiaries", 0) or 0,
+        row["key"]: _project_row(
+            {
+                "projects": row["n_projects"],
+                "budget": _cents(row["n_budget"]),
+                "disbursed": _cents(row["n_disbursed"]),
+                "completed": row["n_completed"],
+                "beneficiaries": row["n_beneficiaries"],
+            }
+        )
+        for row in rows
+        if row["n_projects"]
     }
 
 
-def summary(filters: SummaryFilters | None = None) -> dict:
-    """Totals, per province, per top-level category and facilities built, for the given filters.
+def facility_quantities(filters: SummaryFilters, *, live: bool = False) -> dict:
+    """{facility type id: quantity built by the selected projects}."""
+    if live:
+        queryset = FacilityOutput.objects.filter(project__in=selected_projects(filters).values("pk"))
+    else:
+        queryset = filter_rollups(FacilityRollup.objects.all(), filters)
+    return dict(queryset.order_by().values_list("facility_type_id").annotate(quantity=Sum("quantity")))
 
-    Amounts are Decimals in yuan; callers format them. Every province, top-level category and facility
-    type appears, zero rows included, in code order.
-    """
-    filters = filters or SummaryFilters()
-    projects = selected_projects(filters)
 
-    agreement_rows = {
+def disbursed_by_quarter(filters: SummaryFilters, *, live: bool = False) -> list[dict]:
+    """Disbursements of the selected projects per calendar quarter, oldest first."""
+    if uses_live(filters, live):
+        queryset = _narrow(Disbursement.objects.all(), filters, prefix="project__")
+        if filters.as_of:
+            queryset = queryset.filter(date__lte=filters.as_of)
+        rows = (
+            queryset.order_by()
+            .values(quarter=ExtractYear("date") * 10 + ExtractQuarter("date"))
+            .annotate(amount=Sum("amount"))
+            .order_by("quarter")
+        )
+        return [
+            {
+                "quarter": row["quarter"],
+                "label": _quarter_label(row["quarter"]),
+                "amount": _money(row["amount"]),
+            }
+            for row in rows
+        ]
+    rows = (
+        filter_rollups(DisbursementRollup.objects.all(), filters)
+        .order_by()
+        .values("quarter")
+        .annotate(amount=Sum("amount_cents"))
+        .order_by("quarter")
+    )
+    return [
+        {"quarter": row["quarter"], "label": _quarter_label(row["quarter"]), "amount": _cents(row["amount"])}
+        for row in rows
+        if row["amount"]
+    ]
+
+
+def _quarter_label(quarter: int) -> str:
+    return f"{quarter // 10}Q{quarter % 10}"
+
+
+def _agreement_figures(filters: SummaryFilters) -> dict:
+    """{province id: counted agreements and their pledged sum}."""
+    return {
         row["province_id"]: row
         for row in counted_agreements(filters)
         .order_by()
         .values("province_id")
         .annotate(agreements=Count("id"), pledged=Sum("pledged"))
     }
-    per_province = _project_figures(projects, "agreement__province_id", filters)
-    per_category = _project_figures(projects, Coalesce("category__parent_id", "category_id"), filters)
-    quantities = dict(
-        FacilityOutput.objects.filter(project__in=projects.values("pk"))
-        .order_by()
-        .values_list("facility_type_id")
-        .annotate(quantity=Sum("quantity"))
-    )
+
+
+def _totals(rows) -> dict:
+    totals = {key: sum((row[key] for row in rows), ZERO if key in AMOUNTS else 0) for key in TOTAL_KEYS}
+    totals["execution"] = _rate(totals["disbursed"], totals["budget"])
+    totals["completion"] = _rate(totals["completed"], totals["projects"])
+    return totals
+
+
+# --- what the pages and downloads show -------------------------------------------------------------------
+
+
+def summary(filters: SummaryFilters | None = None, *, live: bool = False) -> dict:
+    """Totals, per province, per top-level category and facilities built, for the given filters.
+
+    Amounts are Decimals in yuan; callers format them. Every province, top-level category and facility
+    type appears, zero rows included, in code order.
+    """
+    filters = filters or SummaryFilters()
+    agreement_rows = _agreement_figures(filters)
+    per_province = project_figures(filters, "province", live=live)
+    per_category = project_figures(filters, "category", live=live)
+    quantities = facility_quantities(filters, live=live)
 
     by_province = []
     for province in Province.objects.order_by("code"):
@@ -162,16 +322,12 @@ def summary(filters: SummaryFilters | None = None) -> dict:
         for category in Category.objects.filter(parent__isnull=True).order_by("code")
     ]
     facilities = [
-        {"code": kind.code, "name": kind.name, "quantity": quantities.get(kind.pk, 0) or 0}
+        {"code": kind.code, "name": kind.name, "pk": kind.pk, "quantity": quantities.get(kind.pk, 0) or 0}
         for kind in FacilityType.objects.order_by("code")
     ]
-    totals = {
-        key: sum((row[key] for row in by_province), ZERO if key in ("pledged", "budget", "disbursed") else 0)
-        for key in ("agreements", "pledged", "projects", "budget", "disbursed", "completed", "beneficiaries")
-    }
     return {
         "filters": filters,
-        "totals": totals,
+        "totals": _totals(by_province),
         "by_province": by_province,
         "by_category": by_category,
         "facilities": facilities,
@@ -179,15 +335,97 @@ def summary(filters: SummaryFilters | None = None) -> dict:
 
 
 def summary_as_json(result: dict) -> dict:
-    """The summary in the JSON contract's shape: amounts as strings with two decimals."""
+    """The summary in the JSON contract's shape: amounts as strings with two decimals, no extra keys."""
 
-    def encode(row):
-        return {key: (f"{value:.2f}" if isinstance(value, Decimal) else value) for key, value in row.items()}
+    def encode(row, keys):
+        return {
+            key: (f"{row[key]:.2f}" if isinstance(row[key], Decimal) else row[key])
+            for key in keys
+            if key in row
+        }
 
     return {
         "filters": result["filters"].as_json(),
-        "totals": encode(result["totals"]),
-        "by_province": [encode(row) for row in result["by_province"]],
-        "by_category": [encode(row) for row in result["by_category"]],
-        "facilities": [encode(row) for row in result["facilities"]],
+        "totals": encode(result["totals"], TOTAL_KEYS),
+        "by_province": [encode(row, ("code", "name", *TOTAL_KEYS)) for row in result["by_province"]],
+        "by_category": [encode(row, ("code", "name", *PROJECT_KEYS)) for row in result["by_category"]],
+        "facilities": [encode(row, ("code", "name", "quantity")) for row in result["facilities"]],
     }
+
+
+def by_start_year(filters: SummaryFilters, *, live: bool = False) -> list[dict]:
+    """Project figures per start year (0: no start date), oldest first."""
+    figures = project_figures(filters, "start_year", live=live)
+    return [
+        {"year": year, "code": year or None, **figures[year]}
+        for year in sorted(figures, key=lambda y: (y == 0, y))
+    ]
+
+
+def overview(filters: SummaryFilters) -> dict:
+    """Everything /dashboard/ shows."""
+    return {**summary(filters), "by_year": by_start_year(filters)}
+
+
+def by_subcategory(filters: SummaryFilters, parent: Category | None = None) -> list[dict]:
+    """Project figures per second-level category (under `parent` if given), zero rows included."""
+    figures = project_figures(filters, "subcategory")
+    categories = Category.objects.filter(parent__isnull=False).order_by("code")
+    if parent is not None:
+        categories = categories.filter(Q(parent=parent) | Q(pk=parent.pk))
+    return [{"code": c.code, "name": c.name, **_project_row(figures.get(c.pk))} for c in categories]
+
+
+def by_recipient(filters: SummaryFilters) -> list[dict]:
+    """Project figures per recipient unit *and its subtree* (as the `recipient` filter reads a unit), for
+    the units that are direct recipients of selected projects, in tree order with their depth."""
+    figures = project_figures(filters, "recipient")
+    units = list(RecipientUnit.objects.filter(pk__in=figures.keys()).order_by("path"))
+    rows = []
+    for unit in units:
+        below = [figures[other.pk] for other in units if other.path.startswith(unit.path)]
+        merged = {
+            key: sum((row[key] for row in below), ZERO if key in AMOUNTS else 0) for key in PROJECT_KEYS
+        }
+        depth = sum(1 for other in units if unit.path.startswith(other.path) and other.pk != unit.pk)
+        rows.append({"code": unit.code, "name": unit.name, "depth": depth, **_project_row(merged)})
+    return rows
+
+
+def province_agreements(filters: SummaryFilters, user) -> list[dict]:
+    """The province's agreements the user may see (rows are scoped), with their projects' figures."""
+    figures = project_figures(filters, "agreement")
+    agreements = scope_queryset(
+        user, filter_agreements(Agreement.objects.select_related("recipient"), filters)
+    ).order_by("code")
+    return [
+        {
+            "pk": agreement.pk,
+            "code": agreement.code,
+            "title": agreement.title,
+            "recipient": agreement.recipient.name,
+            "status": agreement.get_status_display(),
+            "counted": agreement.status in Agreement.COUNTED,
+            "pledged": _money(agreement.pledged),
+            **_project_row(figures.get(agreement.pk)),
+        }
+        for agreement in agreements
+    ]
+
+
+def province_dashboard(filters: SummaryFilters, user) -> dict:
+    """Everything /dashboard/provinces/<code>/ shows; `filters.province` is the province."""
+    result = summary(filters)
+    return {
+        **result,
+        "province_row": next(row for row in result["by_province"] if row["code"] == filters.province.code),
+        "agreement_rows": province_agreements(filters, user),
+        "by_recipient": by_recipient(filters),
+        "by_quarter": disbursed_by_quarter(filters),
+    }
+
+
+def category_dashboard(filters: SummaryFilters) -> dict:
+    """Everything /dashboard/categories/<code>/ shows; `filters.category` is the category."""
+    top = filters.category if filters.category.parent_id is None else filters.category.parent
+    return {**summary(filters), "by_subcategory": by_subcategory(filters, parent=top)}

@@ -1,35 +1,164 @@
 """Dashboard views: they parse filters, call the selectors and display what they are handed."""
 
+from datetime import date
+
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
+from agreements.models import Province
 from projects import selectors
+from projects.dashboard_xlsx import summary_workbook
 from projects.filters import SummaryFilterSet
+from projects.models import Category, Project
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _filterset(request):
-    return SummaryFilterSet(request.GET or None, queryset=selectors.selected_projects(selectors.SummaryFilters()))
+def _filterset(request, **fixed):
+    """The FilterSet over the query string; `fixed` values (from the URL path) override it."""
+    data = request.GET.copy()
+    for key, value in fixed.items():
+        data[key] = value
+    return SummaryFilterSet(data, queryset=Project.objects.all())
 
 
-def _bad_filters(filterset):
-    errors = {field: [str(e) for e in errs] for field, errs in filterset.form.errors.items()}
-    return JsonResponse({"errors": errors}, status=400, json_dumps_params={"ensure_ascii": False})
+def _errors(filterset):
+    return {field: [str(error) for error in errors] for field, errors in filterset.form.errors.items()}
+
+
+def _bad_filters_page(request, filterset):
+    return render(
+        request, "dashboard/errors.html", {"filterset": filterset, "errors": _errors(filterset)}, status=400
+    )
+
+
+def _wan(amount):
+    """Yuan to 万元 for the charts (strings keep the Decimal exact through JSON)."""
+    return f"{amount / 10000:.2f}"
+
+
+def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
+    """Chart data for static/js/dashboard.js: budget vs disbursed per row, in 万元."""
+    return {
+        "id": chart_id,
+        "title": title,
+        "kind": "bar",
+        "stacked": stacked,
+        "unit": _("10,000 yuan"),
+        "labels": [str(row[label]) for row in rows],
+        "series": [
+            {"name": _("aid amount"), "data": [_wan(row["budget"]) for row in rows]},
+            {"name": _("disbursed"), "data": [_wan(row["disbursed"]) for row in rows]},
+        ],
+    }
+
+
+def _page(request, template, filterset, data, charts, **extra):
+    return render(
+        request,
+        template,
+        {
+            "filterset": filterset,
+            "filters": data["filters"],
+            "data": data,
+            "charts": charts,
+            "today": date.today(),
+            "query": filterset.data.urlencode(),  # with the filter the path fixes
+            **extra,
+        },
+    )
 
 
 @login_required
+@require_GET
+def overview(request):
+    filterset = _filterset(request)
+    if not filterset.is_valid():
+        return _bad_filters_page(request, filterset)
+    data = selectors.overview(filterset.summary_filters())
+    years = [{**row, "name": row["year"] or _("no start date")} for row in data["by_year"]]
+    charts = [
+        _bar_chart("chart-province", _("By donor province"), data["by_province"]),
+        _bar_chart("chart-category", _("By category"), data["by_category"]),
+        {**_bar_chart("chart-year", _("By start year"), years), "kind": "line"},
+        {
+            "id": "chart-facilities",
+            "title": _("Facilities built"),
+            "kind": "bar",
+            "stacked": False,
+            "unit": _("facilities"),
+            "labels": [row["name"] for row in data["facilities"]],
+            "series": [{"name": _("quantity"), "data": [row["quantity"] for row in data["facilities"]]}],
+        },
+    ]
+    return _page(request, "dashboard/overview.html", filterset, data, charts, years=years)
+
+
+@login_required
+@require_GET
+def province(request, code):
+    province = get_object_or_404(Province, code=code)
+    filterset = _filterset(request, province=province.code)
+    if not filterset.is_valid():
+        return _bad_filters_page(request, filterset)
+    data = selectors.province_dashboard(filterset.summary_filters(), request.user)
+    quarters = data["by_quarter"]
+    charts = [
+        _bar_chart("chart-agreements", _("By agreement"), data["agreement_rows"], label="code", stacked=True),
+        _bar_chart("chart-category", _("By category"), data["by_category"]),
+        _bar_chart("chart-recipient", _("By recipient unit"), data["by_recipient"]),
+        {
+            "id": "chart-quarter",
+            "title": _("Disbursements by quarter"),
+            "kind": "line",
+            "stacked": False,
+            "unit": _("10,000 yuan"),
+            "labels": [row["label"] for row in quarters],
+            "series": [{"name": _("disbursed"), "data": [_wan(row["amount"]) for row in quarters]}],
+        },
+    ]
+    return _page(request, "dashboard/province.html", filterset, data, charts, province=province)
+
+
+@login_required
+@require_GET
+def category(request, code):
+    category = get_object_or_404(Category, code=code)
+    filterset = _filterset(request, category=category.code)
+    if not filterset.is_valid():
+        return _bad_filters_page(request, filterset)
+    data = selectors.category_dashboard(filterset.summary_filters())
+    charts = [
+        _bar_chart("chart-province", _("By donor province"), data["by_province"], stacked=True),
+        _bar_chart("chart-subcategory", _("By sub-category"), data["by_subcategory"]),
+    ]
+    return _page(request, "dashboard/category.html", filterset, data, charts, category=category)
+
+
+@login_required
+@require_GET
 def summary_json(request):
     filterset = _filterset(request)
     if not filterset.is_valid():
-        return _bad_filters(filterset)
+        return JsonResponse(
+            {"errors": _errors(filterset)}, status=400, json_dumps_params={"ensure_ascii": False}
+        )
     result = selectors.summary(filterset.summary_filters())
     return JsonResponse(selectors.summary_as_json(result), json_dumps_params={"ensure_ascii": False})
 
 
 @login_required
-def overview(request):
+@require_GET
+def summary_xlsx(request):
     filterset = _filterset(request)
     if not filterset.is_valid():
-        return render(request, "dashboard/errors.html", {"filterset": filterset}, status=400)
+        return JsonResponse(
+            {"errors": _errors(filterset)}, status=400, json_dumps_params={"ensure_ascii": False}
+        )
     result = selectors.summary(filterset.summary_filters())
-    return render(request, "dashboard/overview.html", {"filterset": filterset, "summary": result})
+    response = HttpResponse(summary_workbook(result), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="aidtracker-summary.xlsx"'
+    return response

@@ -1,0 +1,83 @@
+"""The dashboard summary as an Excel workbook: a sheet per table, amounts as numbers in 万元.
+
+Headers are fixed Simplified Chinese, like every spreadsheet of the programme (DESIGN section 5): a
+downloaded report reads the same whoever made it and whatever their interface language.
+"""
+
+from io import BytesIO
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+WAN = 10000
+AMOUNT_FORMAT = "#,##0.00####"
+
+PROJECT_COLUMNS = [
+    ("projects", "项目数"),
+    ("budget", "援助金额（万元）"),
+    ("disbursed", "已拨付金额（万元）"),
+    ("completed", "已完成项目数"),
+    ("beneficiaries", "受益人次"),
+]
+AGREEMENT_COLUMNS = [("agreements", "协议数"), ("pledged", "援助意向金额（万元）")]
+AMOUNTS = {"pledged", "budget", "disbursed"}
+
+
+def _sheet(workbook, title, header, columns, rows, total_label="合计"):
+    sheet = workbook.create_sheet(title)
+    sheet.append([*header, *(label for _, label in columns)])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([*(row[key] for key in ("code", "name")[: len(header)]), *_values(row, columns)])
+    if total_label:
+        totals = {key: sum(row[key] for row in rows) for key, _ in columns}
+        sheet.append([total_label, *([""] * (len(header) - 1)), *_values(totals, columns)])
+        for cell in sheet[sheet.max_row]:
+            cell.font = Font(bold=True)
+    for row_cells in sheet.iter_rows(min_row=2):
+        for cell, (key, _) in zip(row_cells[len(header) :], columns, strict=True):
+            if key in AMOUNTS:
+                cell.number_format = AMOUNT_FORMAT
+    for column_cells in sheet.columns:
+        sheet.column_dimensions[column_cells[0].column_letter].width = 16
+    sheet.freeze_panes = "A2"
+    return sheet
+
+
+def _values(row, columns):
+    # Decimal / 10000 keeps every yuan amount exact (at most six decimals in 万元).
+    return [row[key] / WAN if key in AMOUNTS else row[key] for key, _ in columns]
+
+
+def summary_workbook(result) -> bytes:
+    """Sheets 筛选条件, 按省市, 按类别, 建设成果, with a 合计 row on each table."""
+    workbook = Workbook()
+    filters = workbook.active
+    filters.title = "筛选条件"
+    labels = {
+        "province": "援助省市",
+        "category": "项目类别",
+        "recipient": "受援单位",
+        "status": "项目状态",
+        "start_year": "开始年份",
+    }
+    filters.append(["条件", "值"])
+    for key, value in result["filters"].as_json().items():
+        filters.append([labels[key], "" if value is None else str(value)])
+    if result["filters"].as_of:
+        filters.append(["截至日期", result["filters"].as_of.isoformat()])
+    for cell in filters[1]:
+        cell.font = Font(bold=True)
+    _sheet(
+        workbook,
+        "按省市",
+        ["省市代码", "援助省市"],
+        AGREEMENT_COLUMNS + PROJECT_COLUMNS,
+        result["by_province"],
+    )
+    _sheet(workbook, "按类别", ["类别代码", "项目类别"], PROJECT_COLUMNS, result["by_category"])
+    _sheet(workbook, "建设成果", ["设施代码", "设施类型"], [("quantity", "数量")], result["facilities"])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

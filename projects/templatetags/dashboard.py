@@ -1,0 +1,97 @@
+"""Formatting and drill-down links for the dashboard templates (display only; figures come from selectors)."""
+
+from decimal import Decimal
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+register = template.Library()
+
+CHANGELISTS = {
+    "project": "admin:projects_project_changelist",
+    "agreement": "admin:agreements_agreement_changelist",
+    "disbursement": "admin:projects_disbursement_changelist",
+    "facilityoutput": "admin:projects_facilityoutput_changelist",
+}
+
+
+@register.filter
+def wan(amount):
+    """Yuan as 万元 with two decimals and thousands separators."""
+    if amount is None:
+        return ""
+    return f"{Decimal(amount) / 10000:,.2f}"
+
+
+@register.filter
+def yi(amount):
+    """Yuan as 亿元 with two decimals."""
+    if amount is None:
+        return ""
+    return f"{Decimal(amount) / 100000000:,.2f}"
+
+
+@register.filter
+def percent(rate):
+    """A fraction as a percentage with one decimal; a dash when undefined."""
+    if rate is None:
+        return "–"
+    return f"{rate * 100:.1f}%"
+
+
+@register.filter
+def number(value):
+    return f"{value:,}" if isinstance(value, int) else value
+
+
+def drill_url(filters, target, key=None, value=None, **extra):
+    """The admin changelist URL holding exactly the rows behind a figure, or "" when there is none.
+
+    Projects, disbursements and outputs take the dashboard's project filters (and `live=1` when no status
+    is chosen); agreements take province and recipient and `counted=1`.
+    """
+    try:
+        url = reverse(CHANGELISTS[target])
+    except NoReverseMatch:
+        return ""
+    if target == "agreement":
+        params = {
+            "province": filters.province.code if filters.province else None,
+            "recipient": filters.recipient.code if filters.recipient else None,
+            "counted": "1",
+        }
+    else:
+        params = dict(filters.as_json())
+    if key:
+        if value in (None, "", 0):
+            return ""  # e.g. projects without a start date: no changelist filter selects exactly them
+        params[key] = value
+    params.update(extra)
+    wanted = extra.get("status") or (value if key == "status" else None)
+    if wanted and filters.status and filters.status != wanted:
+        return ""  # e.g. "completed" while showing planned projects: there are no such rows
+    if target != "agreement" and not params.get("status"):
+        params["live"] = "1"
+    query = urlencode([(k, v) for k, v in params.items() if v not in (None, "")])
+    return f"{url}?{query}"
+
+
+@register.simple_tag(takes_context=True)
+def drill(context, display, target, key=None, value=None, **extra):
+    """`display` linked to the changelist of its rows (see drill_url)."""
+    url = drill_url(context["filters"], target, key, value, **extra)
+    if not url:
+        return display
+    return format_html('<a class="drill" href="{}">{}</a>', url, display)
+
+
+@register.simple_tag(takes_context=True)
+def page_query(context, *drop):
+    """The current query string without the given parameters (the ones a page fixes in its path)."""
+    query = context["request"].GET.copy()
+    for key in drop:
+        query.pop(key, None)
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else ""

@@ -1,0 +1,185 @@
+"""The dashboard pages, summary.json and summary.xlsx, as the users of DESIGN section 3 see them."""
+
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.conftest import make_agreement, make_project
+from tests.projects import dashboard_data
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/dashboard/",
+    "/dashboard/provinces/110000/",
+    "/dashboard/categories/A/",
+    "/dashboard/categories/B01/",
+]
+
+
+@pytest.fixture
+def data(db):
+    return dashboard_data.build()
+
+
+@pytest.fixture
+def as_manager(client, manager):
+    client.force_login(manager)
+    return client
+
+
+def test_root_goes_to_the_dashboard(client):
+    assert client.get("/")["Location"] == "/dashboard/"
+
+
+@pytest.mark.parametrize("url", [*PAGES, "/dashboard/summary.json", "/dashboard/summary.xlsx"])
+def test_anonymous_users_are_sent_to_log_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("persona", ["manager", "national", "staff_bj", "staff_hb", "recipient_ks"])
+@pytest.mark.parametrize("url", PAGES)
+def test_every_role_sees_the_pages(request, client, data, persona, url):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "北京市" in html
+    assert 'id="dashboard-charts"' in html
+    assert "<script>" not in html  # no inline script: CSP script-src 'self'
+
+
+def test_overview_shows_the_figures_in_wan_and_yi(as_manager, data):
+    html = as_manager.get("/dashboard/").content.decode()
+    assert "30.00" in html  # Beijing's budget 300,000.10 yuan in 万元
+    assert "0.01" in html  # the total aid amount in 亿元 (600,000.10 yuan)
+    assert "/admin/projects/project/?province=110000&amp;live=1" in html
+
+
+def test_drill_down_links_carry_the_filters(as_manager, data):
+    html = as_manager.get("/dashboard/?category=A&start_year=2022").content.decode()
+    assert "/admin/projects/project/?province=110000&amp;category=A&amp;start_year=2022&amp;live=1" in html
+    assert "/admin/agreements/agreement/?province=110000&amp;counted=1" in html
+    html = as_manager.get("/dashboard/?status=planned").content.decode()
+    assert "status=planned" in html and "live=1" not in html
+    assert "status=completed" not in html  # no "completed" rows among planned projects
+
+
+def test_drill_down_count_equals_the_figure(as_manager, national, data):
+    as_manager.force_login(national)
+    response = as_manager.get("/admin/projects/project/?province=110000&category=A&live=1")
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
+
+
+def test_province_page_lists_only_agreements_in_the_users_scope(client, data, staff_bj, staff_hb):
+    client.force_login(staff_bj)
+    html = client.get("/dashboard/provinces/110000/").content.decode()
+    assert "BJ-1" in html and "BJ-3" in html
+    client.force_login(staff_hb)
+    html = client.get("/dashboard/provinces/110000/").content.decode()
+    assert "BJ-1" not in html
+    assert "30.00" in html  # the aggregates are still shown
+
+
+def test_unknown_province_or_category_in_the_path_is_404(as_manager, data):
+    assert as_manager.get("/dashboard/provinces/999999/").status_code == 404
+    assert as_manager.get("/dashboard/categories/Q9/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("province=999999", "province"),
+        ("category=A99", "category"),
+        ("recipient=nowhere", "recipient"),
+        ("status=lost", "status"),
+        ("start_year=twenty", "start_year"),
+        ("start_year=20222", "start_year"),
+        ("as_of=2022-13-01", "as_of"),
+    ],
+)
+def test_bad_filters_are_answered_with_400_and_the_errors(as_manager, data, query, field):
+    response = as_manager.get(f"/dashboard/summary.json?{query}")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert as_manager.get(f"/dashboard/summary.xlsx?{query}").status_code == 400
+    page = as_manager.get(f"/dashboard/?{query}")
+    assert page.status_code == 400
+    assert field in page.content.decode()
+
+
+def test_summary_json_follows_the_contract(as_manager, data):
+    response = as_manager.get("/dashboard/summary.json?province=110000&start_year=2022")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["filters"] == {
+        "province": "110000",
+        "category": None,
+        "recipient": None,
+        "status": None,
+        "start_year": 2022,
+    }
+    assert body["totals"] == {
+        "agreements": 2,
+        "pledged": "4000000.50",
+        "projects": 1,
+        "budget": "100000.10",
+        "disbursed": "35000.55",
+        "completed": 0,
+        "beneficiaries": 10,
+    }
+    assert len(body["by_province"]) == 19
+    assert body["by_province"][0]["code"] == "110000" and body["by_province"][0]["name"] == "北京市"
+    assert [c["code"] for c in body["by_category"]] == ["A", "B", "C", "D", "Z"]
+    assert len(body["facilities"]) == 9 and body["facilities"][0] == {
+        "code": "F01",
+        "name": "模范职工之家",
+        "quantity": 0,
+    }
+
+
+def test_summary_xlsx_has_a_sheet_per_table_in_wan_with_a_total_row(as_manager, data):
+    response = as_manager.get("/dashboard/summary.xlsx?category=A")
+    assert response.status_code == 200
+    workbook = load_workbook(BytesIO(response.content))
+    assert workbook.sheetnames == ["筛选条件", "按省市", "按类别", "建设成果"]
+    provinces = workbook["按省市"]
+    header = [c.value for c in provinces[1]]
+    assert "援助金额（万元）" in header
+    rows = list(provinces.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 20 and rows[-1][0] == "合计"
+    budget = header.index("援助金额（万元）")
+    beijing = rows[0]
+    assert beijing[0] == "110000"
+    assert Decimal(str(beijing[budget])) == Decimal("10.00001")
+    assert isinstance(rows[-1][budget], float | int)
+    assert Decimal(str(rows[-1][budget])) == Decimal("40.00001")
+    assert list(workbook["建设成果"].iter_rows(min_row=11, values_only=True))[0][0] == "合计"
+
+
+def test_pages_link_to_their_downloads_with_the_filter_applied(as_manager, data):
+    html = as_manager.get("/dashboard/provinces/110000/?start_year=2022").content.decode()
+    assert "/dashboard/summary.xlsx?start_year=2022&amp;province=110000" in html
+    assert "/dashboard/summary.json?start_year=2022&amp;province=110000" in html
+
+
+def _grow(n, suffix):
+    agreement = make_agreement(f"GROW-{suffix}", province="130000", recipient="652800")
+    for i in range(n):
+        project = make_project(f"G{suffix}-{i}", agreement, category="B02")
+        dashboard_data.pay(project, "10.00", project.start_date, "A")
+        dashboard_data.pay(project, "20.00", project.start_date, "B")
+
+
+@pytest.mark.parametrize("url", [*PAGES, "/dashboard/summary.json", "/dashboard/summary.xlsx"])
+def test_query_count_does_not_grow_with_the_data(as_manager, data, django_assert_max_num_queries, url):
+    with django_assert_max_num_queries(30) as small:
+        as_manager.get(url)
+    _grow(30, "x")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert as_manager.get(url).status_code == 200
