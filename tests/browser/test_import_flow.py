@@ -1,0 +1,88 @@
+"""Chromium drives the admin import: upload → preview → confirm, and a bad file → errors → error report."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from projects.models import Project
+from tests.conftest import PASSWORD, make_agreement
+from tests.projects.helpers_spreadsheets import PROJECT_HEADERS, project_row, read_xlsx, xlsx
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and not os.environ.get("CI"),
+        reason="Chromium is not installed at /usr/bin/chromium",
+    ),
+]
+
+
+@pytest.fixture
+def page(live_server, settings):
+    from playwright.sync_api import sync_playwright
+
+    settings.AXES_ENABLED = False
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(accept_downloads=True, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def log_in(page, live_server, user):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)
+
+
+def upload(page, live_server, tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    page.goto(f"{live_server.url}/admin/projects/project/")
+    page.click("a.spreadsheet-import")
+    page.set_input_files("#id_import_file", str(path))
+    page.click("#import-submit")
+    page.wait_for_selector("#import-counts")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_preview_confirm_and_error_report_in_chromium(page, live_server, staff_bj, tmp_path):
+    make_agreement("BJ-1", province="110000", recipient="653200")
+    log_in(page, live_server, staff_bj)
+
+    good = xlsx({"项目": [PROJECT_HEADERS, project_row("P-1"), project_row("P-2")]})
+    upload(page, live_server, tmp_path, "good.xlsx", good)
+    assert page.inner_text("#import-counts .count-new") == "2"
+    assert page.locator("#import-preview tbody tr").count() == 2
+    assert Project.objects.count() == 0
+    page.click("#confirm-import")
+    page.wait_for_url(lambda url: url.rstrip("/").endswith("/admin/projects/project"))
+    assert Project.objects.filter(code__in=["P-1", "P-2"]).count() == 2
+    assert "P-2" in page.content()
+
+    bad = xlsx({"项目": [PROJECT_HEADERS, project_row("P-3"), project_row("P-4", 项目状态="进行")]})
+    upload(page, live_server, tmp_path, "bad.xlsx", bad)
+    assert page.locator("#confirm-import").count() == 0
+    errors = page.inner_text("#import-errors")
+    assert "项目状态" in errors and "进行" in errors
+    with page.expect_download() as download_info:
+        page.click("#download-errors")
+    report = read_xlsx(Path(download_info.value.path()).read_bytes())["项目"]
+    assert report[0][-1] == "错误" and "项目状态" in report[2][-1]
+    assert not Project.objects.filter(code="P-3").exists()
