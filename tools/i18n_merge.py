@@ -271,14 +271,10 @@ def placeholders(text):
 
 
 def placeholders_ok(entry, text):
-    sources = [entry.msgid] + ([entry.msgid_plural] if entry.msgid_plural else [])
-    # For python-format, every named placeholder of the msgid must survive; positional ones by count.
-    want = placeholders(entry.msgid)
-    got = placeholders(text)
-    if want == got:
-        return True
-    # A plural msgstr[0] may use the placeholders of msgid_plural (e.g. "%(count)s items").
-    return any(placeholders(s) == got for s in sources)
+    """The translation keeps the placeholders. With nplurals=1 the one plural form serves every count,
+    so it must keep those of msgid_plural (gettext checks msgstr[0] against msgid_plural too)."""
+    source = entry.msgid_plural if entry.msgid_plural is not None else entry.msgid
+    return placeholders(source) == placeholders(text)
 
 
 # --- sources of translations --------------------------------------------------------------------------
@@ -429,16 +425,18 @@ def update(args):
         e.flags = [f for f in e.flags if f != "fuzzy"]
         e.comments = [c for c in e.comments if not c.startswith("#|")]
         candidates = []
-        if e.msgctxt is None and e.msgid in memory:
-            candidates.append(memory[e.msgid])
+        if e.msgctxt is None:
+            for english in (e.msgid_plural, e.msgid):
+                if english in memory:
+                    candidates.append(memory[english])
         if e.key in previous:
             candidates.append(previous[e.key])
         if getattr(e, "shipped", ""):
             candidates.append(e.shipped)
         candidates = [c for c in candidates if placeholders_ok(e, c)]
         if candidates:
-            if len(set(candidates[:2])) > 1 and e.key in previous and e.msgid in memory:
-                conflicts.append((e.msgid, previous[e.key], memory[e.msgid]))
+            if e.key in previous and candidates[0] != previous[e.key]:
+                conflicts.append((e.msgid, previous[e.key], candidates[0]))
             e.set_text(candidates[0])
         else:
             e.clear()
