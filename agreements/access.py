@@ -39,6 +39,16 @@ def scope_queryset(user, queryset: QuerySet) -> QuerySet:
     return queryset.none()
 
 
+def in_scope(user, obj) -> bool:
+    """Whether `user` may see `obj` (True for no object, an unsaved one, or a model that is not scoped)."""
+    if obj is None or obj.pk is None or getattr(obj, "_in_user_scope", False):
+        return True
+    model = type(obj)
+    if not hasattr(model, "scope_province") or sees_everything(user):
+        return True
+    return scope_queryset(user, model._default_manager.filter(pk=obj.pk)).exists()
+
+
 def user_province(user):
     """The province a province-staff user works for, or None."""
     profile = profile_of(user)

@@ -13,7 +13,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
 from agreements.forms import WanAmountField, wan_display
-from agreements.models import Agreement, Pairing, Province, RecipientUnit, StaffProfile
+from agreements.models import Agreement, Pairing, Province, RecipientUnit, SecurityEvent, StaffProfile
+from agreements.services import mark_must_change_password
 
 
 @admin.register(Province)
@@ -191,6 +192,18 @@ class UserAdmin(DjangoUserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change:
+            # The national office sets the first password; the user must replace it at first login.
+            mark_must_change_password(form.instance)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302 and str(request.user.pk) != str(id):
+            mark_must_change_password(self.get_object(request, id))
+        return response
+
     @admin.display(description=_("role"))
     def role(self, obj):
         return "、".join(g.name for g in obj.groups.all()) or ("superuser" if obj.is_superuser else "-")
@@ -201,3 +214,23 @@ class UserAdmin(DjangoUserAdmin):
         if profile is None:
             return "-"
         return profile.province or profile.recipient or "-"
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """The security log, read-only: nobody edits or deletes an audit record in the admin."""
+
+    list_display = ["created", "kind", "username", "ip_address", "method", "path", "object"]
+    list_filter = ["kind", "created"]
+    search_fields = ["username", "path", "object", "ip_address"]
+    date_hierarchy = "created"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,15 +1,28 @@
-"""Session expiry on inactivity: a session unused for SESSION_IDLE_TIMEOUT seconds ends."""
+"""Session limits, the first-login password change, request size limits and the log of refused requests."""
 
 import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from agreements import security
+from agreements.models import SecurityEvent
 
 
 class IdleSessionTimeoutMiddleware:
-    """Log a user out when their last request is older than the idle timeout."""
+    """End a session unused for SESSION_IDLE_TIMEOUT seconds, or older than SESSION_COOKIE_AGE.
+
+    Saving the session on a request pushes its expiry forward, so the absolute limit is enforced here from
+    the login time rather than left to the cookie's age. The last-seen time is written at most once a
+    minute (`touch_interval`), so most requests cost no session write.
+    """
 
     key = "_last_seen"
+    touch_interval = 60
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -18,9 +31,71 @@ class IdleSessionTimeoutMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = int(time.time())
-            last_seen = request.session.get(self.key)
-            if last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT:
+            session = request.session
+            last_seen = session.get(self.key)
+            started = session.get(security.SESSION_STARTED)
+            if started is None:
+                session[security.SESSION_STARTED] = started = now
+            if (last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT) or (
+                now - started > settings.SESSION_COOKIE_AGE
+            ):
                 logout(request)
-            else:
-                request.session[self.key] = now
+            elif last_seen is None or now - last_seen >= self.touch_interval:
+                session[self.key] = now
         return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """Send a user whose password was set by the national office to the password change first.
+
+    The flag is put in the session at login (agreements.security), so this costs no query.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.session.get(security.SESSION_MUST_CHANGE_PASSWORD) and request.user.is_authenticated:
+            allowed = {
+                reverse("agreements:password_change"),
+                reverse("admin:logout"),
+                reverse("admin:jsi18n"),
+                reverse("set_language"),
+            }
+            if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
+                return redirect("agreements:password_change")
+        return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse (413) a request body larger than the largest upload any form accepts.
+
+    Django limits the size of ordinary form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but not of files; this puts a
+    ceiling on those too, before anything reads the body. Each form still checks its own, smaller limit.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.limit = settings.AIDTRACKER_REQUEST_MAX_BYTES
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > self.limit:
+            return HttpResponse(_("The request is too large."), status=413, content_type="text/plain")
+        return self.get_response(request)
+
+
+class SecurityLogMiddleware:
+    """Record every refused (403) request in the security log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 403:
+            security.record(SecurityEvent.Kind.FORBIDDEN, request)
+        return response

@@ -41,3 +41,8 @@ def create_staff_user(
         },
     )
     return user
+
+
+def mark_must_change_password(user) -> None:
+    """Require `user` to choose a new password at their next login (after the national office set one)."""
+    StaffProfile.objects.update_or_create(user=user, defaults={"must_change_password": True})

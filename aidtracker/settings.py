@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "agreements.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "agreements.middleware.IdleSessionTimeoutMiddleware",
+    "agreements.middleware.PasswordChangeRequiredMiddleware",
+    "agreements.middleware.SecurityLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -199,6 +202,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 AIDTRACKER_IMPORT_MAX_BYTES = env_int("AIDTRACKER_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 AIDTRACKER_IMPORT_MAX_ROWS = env_int("AIDTRACKER_IMPORT_MAX_ROWS", 200_000)
 AIDTRACKER_UPLOAD_MAX_BYTES = env_int("AIDTRACKER_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+# No request body may exceed the largest upload any form accepts (plus room for the other fields).
+AIDTRACKER_REQUEST_MAX_BYTES = max(AIDTRACKER_IMPORT_MAX_BYTES, AIDTRACKER_UPLOAD_MAX_BYTES) + 1024 * 1024
 
 # django-import-export: permissions of their own; only csv and xlsx.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("projects.urls")),
+    path("", include("agreements.urls")),
 ]
 
 if settings.DEBUG:
