@@ -50,6 +50,11 @@ def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
         "unit": _("10,000 yuan"),
         "labels": [str(row[label]) for row in rows],
         "series": [
+            {"name": _("disbursed"), "data": [_wan(row["disbursed"]) for row in rows]},
+            {"name": _("not yet disbursed"), "data": [_wan(row["budget"] - row["disbursed"]) for row in rows]},
+        ]
+        if stacked  # the bar's full height is the aid amount
+        else [
             {"name": _("aid amount"), "data": [_wan(row["budget"]) for row in rows]},
             {"name": _("disbursed"), "data": [_wan(row["disbursed"]) for row in rows]},
         ],

@@ -23,7 +23,7 @@
           type: spec.kind,
           stack: spec.stacked ? "total" : undefined,
           data: series.data.map(Number),
-          smooth: spec.kind === "line"
+          smooth: false
         };
       })
     });

@@ -1,0 +1,358 @@
+"""Dashboard benchmark on PostgreSQL: summary.json and the three pages, warm, against the live query.
+
+    .venv/bin/python bench/dashboard.py [--url postgres://postgres@127.0.0.1:5432/aidtracker_bench]
+                                        [--sizes 10000,100000,1000000] [--repeat 40]
+
+For each size it (re)creates the database, migrates, loads N projects, 3N disbursements and 0.3N facility
+outputs over the 19 provinces with COPY (rollup triggers disabled during the load, then
+`rebuild_rollups`, as for any COPY load), and then measures, warm:
+
+- GET /dashboard/summary.json unfiltered, ?province=110000 and ?category=B (the goals: p50 <= 50 ms,
+  p95 <= 100 ms, at least 5x faster than the live query, identical figures);
+- the overview, a province and a category page;
+- the single hand-written SQL query computing the same per-province and per-category figures straight from
+  the base tables (GROUPING SETS over projects joined to per-project disbursement sums), checked equal.
+
+Prints p50/p95 and ratios; never part of the test run's pass/fail. The database is left in place.
+"""
+
+import argparse
+import csv
+import io
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/aidtracker_bench"
+
+LIVE_SQL = """
+WITH paid AS (SELECT project_id, SUM(amount) AS amount FROM projects_disbursement GROUP BY project_id)
+SELECT GROUPING(a.province_id) AS by_category, a.province_id, COALESCE(c.parent_id, c.id) AS category_id,
+       COUNT(*), SUM(p.budget), COALESCE(SUM(paid.amount), 0),
+       COUNT(*) FILTER (WHERE p.status = 'completed'), SUM(p.beneficiaries)
+FROM projects_project p
+JOIN agreements_agreement a ON a.id = p.agreement_id
+JOIN projects_category c ON c.id = p.category_id
+LEFT JOIN paid ON paid.project_id = p.id
+WHERE p.status <> 'cancelled' {where}
+GROUP BY GROUPING SETS ((a.province_id), (COALESCE(c.parent_id, c.id)))
+"""
+
+CASES = [
+    ("unfiltered", "", ""),
+    (
+        "province=110000",
+        "province=110000",
+        "AND a.province_id = (SELECT id FROM agreements_province WHERE code = '110000')",
+    ),
+    (
+        "category=B",
+        "category=B",
+        "AND c.parent_id = (SELECT id FROM projects_category WHERE code = 'B')",
+    ),
+]
+PAGES = [
+    ("overview", "/dashboard/"),
+    ("province page", "/dashboard/provinces/110000/"),
+    ("category page", "/dashboard/categories/B/"),
+]
+
+# Facility types a sub-category builds (outputs go to building projects, as in the real programme).
+BUILDS = {"A01": "F04", "A02": "F03", "A03": "F02", "A04": "F07", "A05": "F01", "A06": "F05"}
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=20220819)
+    return parser.parse_args()
+
+
+def recreate_database(url):
+    import psycopg2
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = psycopg2.connect(
+        host=parsed.hostname,
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        dbname="postgres",
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def copy_rows(cursor, table, columns, rows):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerows(rows)
+    buffer.seek(0)
+    cursor.copy_expert(
+        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+    )
+
+
+def load(n_projects, seed):
+    """COPY the data set in, with the rollup triggers off, then rebuild the rollups."""
+    from django.db import connection
+
+    from agreements.models import Pairing, Province, RecipientUnit
+    from projects.models import Category, FacilityType
+    from projects.rollups import rebuild_rollups
+
+    rng = random.Random(seed)
+    pairings = list(
+        Pairing.objects.select_related("province", "recipient").order_by("province__code", "recipient__path")
+    )
+    children = {}
+    for unit in RecipientUnit.objects.all():
+        children.setdefault(unit.parent_id, []).append(unit.pk)
+    subcategories = list(Category.objects.filter(parent__isnull=False).values_list("pk", "code"))
+    weights = [
+        5 if code.startswith(("A", "B")) else 3 if code.startswith("C") else 1 for _, code in subcategories
+    ]
+    facility = {ft.code: ft.pk for ft in FacilityType.objects.all()}
+    statuses = ["planned", "in_progress", "completed", "cancelled"]
+    status_weights = [15, 30, 50, 5]
+
+    agreements = []
+    for i, pairing in enumerate(pairings, start=1):
+        agreements.append(
+            (
+                i,
+                f"AG-{i:03d}",
+                f"协议 {i}",
+                pairing.province_id,
+                "",
+                pairing.recipient_id,
+                "2021-03-01",
+                rng.randint(5_000_000, 60_000_000),
+                rng.choice(["signed", "signed", "completed"]),
+                "",
+                "",
+            )
+        )
+    projects, disbursements, outputs = [], [], []
+    used = set()
+    for pk in range(1, n_projects + 1):
+        agreement = agreements[pk % len(agreements)]
+        units = [agreement[5], *children.get(agreement[5], [])]
+        category_pk, category_code = rng.choices(subcategories, weights)[0]
+        status = rng.choices(statuses, status_weights)[0]
+        start = date(2021, 1, 1) + timedelta(days=rng.randrange(5 * 365))
+        budget = Decimal(rng.randint(1_000_000, 100_000_000)) / 100
+        projects.append(
+            (
+                pk,
+                f"P{pk:07d}",
+                "项目",
+                agreement[0],
+                category_pk,
+                rng.choice(units),
+                status,
+                budget,
+                rng.randint(0, 200),
+                start.isoformat(),
+                "",
+                "",
+            )
+        )
+        for j in range(3):
+            day = start + timedelta(days=rng.randrange(400))
+            disbursements.append((pk, day.isoformat(), (budget / 4).quantize(Decimal("0.01")), f"V{j}"))
+        if category_code in BUILDS and len(outputs) < n_projects * 3 // 10:
+            outputs.append((pk, facility[BUILDS[category_code]], rng.randint(1, 3)))
+            used.add(pk)
+    # Top up to 0.3 N outputs with service centres on other projects.
+    pk = 1
+    while len(outputs) < n_projects * 3 // 10:
+        if pk not in used:
+            outputs.append((pk, facility["F08"], 1))
+        pk += 1
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE projects_facilityoutput, projects_disbursement, projects_project, agreements_agreement,"
+            " projects_projectrollup, projects_facilityrollup, projects_disbursementrollup RESTART IDENTITY CASCADE"
+        )
+        for table in ("projects_project", "projects_disbursement", "projects_facilityoutput"):
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        copy_rows(
+            cursor,
+            "agreements_agreement",
+            [
+                "id",
+                "code",
+                "title",
+                "province_id",
+                "donor_unit",
+                "recipient_id",
+                "signed_on",
+                "pledged",
+                "status",
+                "document",
+                "notes",
+            ],
+            agreements,
+        )
+        copy_rows(
+            cursor,
+            "projects_project",
+            [
+                "id",
+                "code",
+                "name",
+                "agreement_id",
+                "category_id",
+                "recipient_id",
+                "status",
+                "budget",
+                "beneficiaries",
+                "start_date",
+                "description",
+                "contact",
+            ],
+            projects,
+        )
+        copy_rows(
+            cursor, "projects_disbursement", ["project_id", "date", "amount", "reference"], disbursements
+        )
+        copy_rows(cursor, "projects_facilityoutput", ["project_id", "facility_type_id", "quantity"], outputs)
+        for table in ("projects_project", "projects_disbursement", "projects_facilityoutput"):
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        cursor.execute("SELECT setval(pg_get_serial_sequence('projects_project', 'id'), %s)", [n_projects])
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('agreements_agreement', 'id'), %s)", [len(agreements)]
+        )
+    loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    rebuild_rollups()
+    rebuilt = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("SELECT COUNT(*) FROM projects_projectrollup")
+        rollup_rows = cursor.fetchone()[0]
+    assert Province.objects.count() == 19
+    return {
+        "copy_s": loaded,
+        "rebuild_s": rebuilt,
+        "rollup_rows": rollup_rows,
+        "disbursements": len(disbursements),
+        "outputs": len(outputs),
+        "agreements": len(agreements),
+    }
+
+
+def timed(function, repeat):
+    for _ in range(3):  # warm up
+        function()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
+
+
+def live_query(where):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(LIVE_SQL.format(where=where))
+        return cursor.fetchall()
+
+
+def check_identical(body, live_rows):
+    """The live query's per-province and per-category figures equal summary.json's."""
+    from agreements.models import Province
+    from projects.models import Category
+
+    province_code = dict(Province.objects.values_list("pk", "code"))
+    category_code = dict(Category.objects.values_list("pk", "code"))
+    live = {}
+    for by_category, province_id, category_id, projects, budget, paid, completed, beneficiaries in live_rows:
+        key = ("c", category_code[category_id]) if by_category else ("p", province_code[province_id])
+        live[key] = (projects, f"{budget:.2f}", f"{paid:.2f}", completed, beneficiaries)
+    fields = ("projects", "budget", "disbursed", "completed", "beneficiaries")
+    served = {("p", r["code"]): tuple(r[f] for f in fields) for r in body["by_province"] if r["projects"]}
+    served.update(
+        {("c", r["code"]): tuple(r[f] for f in fields) for r in body["by_category"] if r["projects"]}
+    )
+    return served == live
+
+
+def main():
+    args = parse_args()
+    os.environ["DATABASE_URL"] = args.url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aidtracker.settings")
+    os.environ.setdefault("AXES_ENABLED", "0")
+    recreate_database(args.url)
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import Client
+
+    from agreements import services
+
+    settings.DEBUG = False  # no query log in the timings
+    call_command("migrate", verbosity=0)
+    manager = services.create_staff_user(
+        username="bench-manager", password="bench-manager-pw", role=services.ROLE_MANAGER
+    )
+    client = Client()
+    client.force_login(manager)
+
+    print(
+        f"PostgreSQL benchmark at {args.url} ({os.cpu_count()} cores), {args.repeat} warm runs per figure\n"
+    )
+    for size in [int(s) for s in args.sizes.split(",")]:
+        info = load(size, args.seed)
+        print(
+            f"## {size:,} projects, {info['disbursements']:,} disbursements, {info['outputs']:,} outputs, "
+            f"{info['agreements']} agreements — COPY {info['copy_s']:.1f} s, rebuild_rollups {info['rebuild_s']:.1f} s, "
+            f"{info['rollup_rows']:,} project rollup rows"
+        )
+        print(f"{'request':<36}{'p50 ms':>9}{'p95 ms':>9}{'live p50':>10}{'ratio':>8}  figures")
+        for label, query, where in CASES:
+            url = f"/dashboard/summary.json?{query}"
+            response = client.get(url)
+            assert response.status_code == 200, response.content[:500]
+            p50, p95 = timed(lambda url=url: client.get(url), args.repeat)
+            live_p50, _ = timed(lambda where=where: live_query(where), max(3, args.repeat // 8))
+            same = check_identical(response.json(), live_query(where))
+            print(
+                f"{'summary.json ' + label:<36}{p50:>9.1f}{p95:>9.1f}{live_p50:>10.1f}{live_p50 / p50:>7.1f}x  "
+                f"{'identical' if same else 'DIFFERENT'}"
+            )
+        for label, url in PAGES:
+            assert client.get(url).status_code == 200
+            p50, p95 = timed(lambda url=url: client.get(url), max(5, args.repeat // 2))
+            print(f"{label:<36}{p50:>9.1f}{p95:>9.1f}")
+        print()
+
+
+if __name__ == "__main__":
+    main()
