@@ -51,7 +51,10 @@ def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
         "labels": [str(row[label]) for row in rows],
         "series": [
             {"name": _("disbursed"), "data": [_wan(row["disbursed"]) for row in rows]},
-            {"name": _("not yet disbursed"), "data": [_wan(row["budget"] - row["disbursed"]) for row in rows]},
+            {
+                "name": _("not yet disbursed"),
+                "data": [_wan(row["budget"] - row["disbursed"]) for row in rows],
+            },
         ]
         if stacked  # the bar's full height is the aid amount
         else [
