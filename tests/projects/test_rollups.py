@@ -182,3 +182,33 @@ def test_recipient_moves_are_read_through_the_path(data):
         ]
         == 1
     )
+
+
+def test_admin_delete_and_bulk_delete_action_keep_the_rollups_exact(client, national, data):
+    client.force_login(national)
+    response = client.post(
+        f"/admin/projects/disbursement/{Disbursement.objects.get(project=data['p1'], reference='V1').pk}/delete/",
+        {"post": "yes"},
+    )
+    assert response.status_code == 302
+    assert_rollups_exact()
+    ids = [data["p3"].pk]
+    Disbursement.objects.filter(project=data["p3"]).delete()
+    FacilityOutput.objects.filter(project=data["p3"]).delete()
+    response = client.post(
+        "/admin/projects/project/", {"action": "delete_selected", "_selected_action": ids, "post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Project.objects.filter(pk__in=ids).exists()
+    assert_rollups_exact()
+
+
+def test_a_spreadsheet_import_keeps_the_rollups_exact(db, national):
+    from pathlib import Path
+
+    workbook = Path("/work/shared/samples/workbook.xlsx")
+    if not workbook.exists():
+        pytest.skip("sample workbook not present")
+    call_command("import_workbook", str(workbook), user="national")
+    assert ProjectRollup.objects.exists()
+    assert_rollups_exact()
