@@ -433,6 +433,9 @@ def update(args):
             candidates.append(previous[e.key])
         if getattr(e, "shipped", ""):
             candidates.append(e.shipped)
+        for c in candidates:
+            if not placeholders_ok(e, c):
+                print(f"placeholders differ, not used: {e.msgid!r} -> {c!r}")
         candidates = [c for c in candidates if placeholders_ok(e, c)]
         if candidates:
             if e.key in previous and candidates[0] != previous[e.key]:
