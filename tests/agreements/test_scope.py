@@ -66,3 +66,28 @@ def test_another_provinces_project_is_answered_as_missing(client, staff_bj, two_
     response = client.get(reverse("admin:projects_project_change", args=[two_provinces["HB-1"].pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:index")
+
+
+def test_a_national_office_account_cannot_make_itself_superuser(client, national, two_provinces):
+    from django.contrib.auth import get_user_model
+
+    from agreements import services
+
+    office = services.create_staff_user(username="office2", password="x" * 12, role=services.ROLE_NATIONAL)
+    client.force_login(office)
+    url = reverse("admin:auth_user_change", args=[office.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="is_superuser"' not in page.content.decode()
+    client.post(
+        url,
+        {
+            "username": "office2",
+            "is_superuser": "on",
+            "is_active": "on",
+            "is_staff": "on",
+            "staff_profile-TOTAL_FORMS": "0",
+            "staff_profile-INITIAL_FORMS": "0",
+        },
+    )
+    assert not get_user_model().objects.get(pk=office.pk).is_superuser
