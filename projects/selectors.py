@@ -16,8 +16,19 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, ExtractQuarter, ExtractYear
 
 from agreements.access import scope_queryset
 from agreements.models import Agreement, Province, RecipientUnit
@@ -175,16 +186,15 @@ def _disbursed_subquery(filters: SummaryFilters):
     return Coalesce(Subquery(total), Value(ZERO), output_field=DecimalField(max_digits=16, decimal_places=2))
 
 
-def project_figures(filters: SummaryFilters, by, *, live: bool = False) -> dict:
-    """One grouped query: {group key: project figures} for the group `by` (a key of GROUPS), or for a
-    tuple of such keys ({(key, key): figures})."""
-    names = by if isinstance(by, tuple) else (by,)
+def _cells(filters: SummaryFilters, names: tuple, *, live: bool = False) -> tuple[bool, list]:
+    """One grouped query: (in_cents, [(*keys, projects, budget, disbursed, completed, beneficiaries)]).
+
+    From the rollups the amounts are integer cents (in_cents True); from the base tables, Decimal yuan.
+    Plain tuples, because the summary folds a few thousand of them and dicts of Decimals cost real time.
+    """
     use_live = uses_live(filters, live)
     group = {f"k{i}": GROUPS[name][1 if use_live else 0] for i, name in enumerate(names)}
-
-    def key_of(row):
-        return tuple(row[f"k{i}"] for i in range(len(names))) if isinstance(by, tuple) else row["k0"]
-
+    keys = list(group)
     if use_live:
         rows = (
             selected_projects(filters)
@@ -192,44 +202,71 @@ def project_figures(filters: SummaryFilters, by, *, live: bool = False) -> dict:
             .annotate(paid=_disbursed_subquery(filters))
             .values(**group)
             .annotate(
-                projects=Count("id"),
-                budget=Sum("budget"),
-                disbursed=Sum("paid"),
-                completed=Count("id", filter=Q(status=Project.Status.COMPLETED)),
-                beneficiaries=Coalesce(Sum("beneficiaries"), Value(0), output_field=IntegerField()),
+                n_projects=Count("id"),
+                n_budget=Sum("budget"),
+                n_disbursed=Sum("paid"),
+                n_completed=Count("id", filter=Q(status=Project.Status.COMPLETED)),
+                n_beneficiaries=Coalesce(Sum("beneficiaries"), Value(0), output_field=IntegerField()),
             )
         )
-        return {
-            key_of(row): _project_row(
-                {**row, "budget": _money(row["budget"]), "disbursed": _money(row["disbursed"])}
+    else:
+        big = BigIntegerField()
+        rows = (
+            filter_rollups(ProjectRollup.objects.all(), filters)
+            .order_by()
+            .values(**group)
+            .annotate(
+                n_projects=Cast(Sum("projects"), big),
+                n_budget=Cast(Sum("budget_cents"), big),
+                n_disbursed=Cast(Sum("disbursed_cents"), big),
+                n_completed=Coalesce(
+                    Cast(Sum("projects", filter=Q(status=Project.Status.COMPLETED)), big), 0
+                ),
+                n_beneficiaries=Cast(Sum("beneficiaries"), big),
             )
-            for row in rows
+        )
+    figures = ["n_projects", "n_budget", "n_disbursed", "n_completed", "n_beneficiaries"]
+    return (not use_live, [cell for cell in rows.values_list(*keys, *figures) if cell[len(keys)]])
+
+
+def _figures(values, in_cents: bool) -> dict:
+    """(projects, budget, disbursed, completed, beneficiaries) in display form, with the rates."""
+    projects, budget, disbursed, completed, beneficiaries = values
+    convert = _cents if in_cents else _money
+    return _project_row(
+        {
+            "projects": projects,
+            "budget": convert(budget),
+            "disbursed": convert(disbursed),
+            "completed": completed or 0,
+            "beneficiaries": beneficiaries or 0,
         }
-    rows = (
-        filter_rollups(ProjectRollup.objects.all(), filters)
-        .order_by()
-        .values(**group)
-        .annotate(
-            n_projects=Sum("projects"),
-            n_budget=Sum("budget_cents"),
-            n_disbursed=Sum("disbursed_cents"),
-            n_completed=Sum("projects", filter=Q(status=Project.Status.COMPLETED)),
-            n_beneficiaries=Sum("beneficiaries"),
-        )
     )
+
+
+def project_figures(filters: SummaryFilters, by, *, live: bool = False) -> dict:
+    """{group key: project figures} for the group `by` (a key of GROUPS), or for a tuple of such keys
+    ({(key, key): figures}), in one grouped query."""
+    names = by if isinstance(by, tuple) else (by,)
+    in_cents, cells = _cells(filters, names, live=live)
+    width = len(names)
     return {
-        key_of(row): _project_row(
-            {
-                "projects": row["n_projects"],
-                "budget": _cents(row["n_budget"]),
-                "disbursed": _cents(row["n_disbursed"]),
-                "completed": row["n_completed"],
-                "beneficiaries": row["n_beneficiaries"],
-            }
-        )
-        for row in rows
-        if row["n_projects"]
+        (cell[:width] if isinstance(by, tuple) else cell[0]): _figures(cell[width:], in_cents)
+        for cell in cells
     }
+
+
+def _fold(cells, group_of, width: int) -> dict:
+    """Sum grouped cells into {group_of(cell keys): [projects, budget, disbursed, completed, beneficiaries]}."""
+    folded = {}
+    for cell in cells:
+        target = folded.get(group_of(cell))
+        if target is None:
+            folded[group_of(cell)] = list(cell[width:])
+        else:
+            for i, value in enumerate(cell[width:]):
+                target[i] += value
+    return folded
 
 
 def facility_quantities(filters: SummaryFilters, *, live: bool = False) -> dict:
@@ -290,16 +327,6 @@ def _agreement_figures(filters: SummaryFilters) -> dict:
     }
 
 
-def _regroup(cells: dict, group_of) -> dict:
-    """Merge already grouped figures {key: figures} into {group_of(key): figures}."""
-    merged = {}
-    for key, figures in cells.items():
-        target = merged.setdefault(group_of(key), dict.fromkeys(PROJECT_KEYS, 0))
-        for name in PROJECT_KEYS:
-            target[name] += figures[name]
-    return {key: _project_row(figures) for key, figures in merged.items()}
-
-
 def _totals(rows) -> dict:
     totals = {key: sum((row[key] for row in rows), ZERO if key in AMOUNTS else 0) for key in TOTAL_KEYS}
     totals["execution"] = _rate(totals["disbursed"], totals["budget"])
@@ -319,13 +346,13 @@ def summary(filters: SummaryFilters | None = None, *, live: bool = False) -> dic
     filters = filters or SummaryFilters()
     agreement_rows = _agreement_figures(filters)
     # One scan of the figures by (agreement, sub-category) — plain columns of the rollup, so no join and
-    # at most agreements x sub-categories groups — feeds both tables, regrouped here through two small maps.
-    cells = project_figures(filters, ("agreement", "subcategory"), live=live)
+    # at most agreements x sub-categories groups — feeds both tables, folded here through two small maps.
+    in_cents, cells = _cells(filters, ("agreement", "subcategory"), live=live)
     province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
     categories = list(Category.objects.order_by("code"))
     top_of = {category.pk: category.parent_id or category.pk for category in categories}
-    per_province = _regroup(cells, lambda key: province_of[key[0]])
-    per_category = _regroup(cells, lambda key: top_of[key[1]])
+    per_province = {k: _figures(v, in_cents) for k, v in _fold(cells, lambda c: province_of[c[0]], 2).items()}
+    per_category = {k: _figures(v, in_cents) for k, v in _fold(cells, lambda c: top_of[c[1]], 2).items()}
     quantities = facility_quantities(filters, live=live)
 
     by_province = []
