@@ -20,16 +20,16 @@ PROJECT_COLUMNS = [
     ("beneficiaries", "受益人次"),
 ]
 AGREEMENT_COLUMNS = [("agreements", "协议数"), ("pledged", "援助意向金额（万元）")]
-AMOUNTS = {"pledged", "budget", "disbursed"}
+AMOUNTS = {"pledged", "budget", "disbursed", "amount"}
 
 
-def _sheet(workbook, title, header, columns, rows, total_label="合计"):
+def _sheet(workbook, title, header, columns, rows, total_label="合计", keys=("code", "name")):
     sheet = workbook.create_sheet(title)
     sheet.append([*header, *(label for _, label in columns)])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([*(row[key] for key in ("code", "name")[: len(header)]), *_values(row, columns)])
+        sheet.append([*(row[key] for key in keys[: len(header)]), *_values(row, columns)])
     if total_label:
         totals = {key: sum(row[key] for row in rows) for key, _ in columns}
         sheet.append([total_label, *([""] * (len(header) - 1)), *_values(totals, columns)])
@@ -50,8 +50,9 @@ def _values(row, columns):
     return [row[key] / WAN if key in AMOUNTS else row[key] for key, _ in columns]
 
 
-def summary_workbook(result) -> bytes:
-    """Sheets 筛选条件, 按省市, 按类别, 建设成果, with a 合计 row on each table."""
+def summary_workbook(result, page=None) -> bytes:
+    """Sheets 筛选条件, 按省市, 按类别, 建设成果, with a 合计 row on each table; for a province or a
+    category page (`page`), also the tables only that page shows."""
     workbook = Workbook()
     filters = workbook.active
     filters.title = "筛选条件"
@@ -78,6 +79,35 @@ def summary_workbook(result) -> bytes:
     )
     _sheet(workbook, "按类别", ["类别代码", "项目类别"], PROJECT_COLUMNS, result["by_category"])
     _sheet(workbook, "建设成果", ["设施代码", "设施类型"], [("quantity", "数量")], result["facilities"])
+    if page == "province":
+        _sheet(
+            workbook,
+            "协议",
+            ["协议编号", "协议名称", "受援单位", "协议状态"],
+            [("pledged", "援助意向金额（万元）"), *PROJECT_COLUMNS],
+            result["agreement_rows"],
+            total_label=None,  # drafts and terminated agreements are listed but not counted
+            keys=("code", "title", "recipient", "status"),
+        )
+        # Each unit's row includes the units below it, so the rows do not add up: no total row.
+        _sheet(
+            workbook,
+            "按受援单位",
+            ["单位代码", "受援单位（含下级）"],
+            PROJECT_COLUMNS,
+            result["by_recipient"],
+            None,
+        )
+        _sheet(
+            workbook,
+            "按季度拨付",
+            ["季度"],
+            [("amount", "拨付金额（万元）")],
+            result["by_quarter"],
+            keys=("label",),
+        )
+    if page == "category":
+        _sheet(workbook, "按二级类别", ["类别代码", "二级类别"], PROJECT_COLUMNS, result["by_subcategory"])
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

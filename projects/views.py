@@ -64,6 +64,12 @@ def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
     }
 
 
+def _xlsx(content, name):
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 def _page(request, template, filterset, data, charts, **extra):
     return render(
         request,
@@ -113,6 +119,8 @@ def province(request, code):
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
     data = selectors.province_dashboard(filterset.summary_filters(), request.user)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(summary_workbook(data, page="province"), f"aidtracker-{province.code}.xlsx")
     quarters = data["by_quarter"]
     charts = [
         _bar_chart("chart-agreements", _("By agreement"), data["agreement_rows"], label="code", stacked=True),
@@ -139,6 +147,8 @@ def category(request, code):
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
     data = selectors.category_dashboard(filterset.summary_filters())
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(summary_workbook(data, page="category"), f"aidtracker-{category.code}.xlsx")
     charts = [
         _bar_chart("chart-province", _("By donor province"), data["by_province"], stacked=True),
         _bar_chart("chart-subcategory", _("By sub-category"), data["by_subcategory"]),
@@ -167,6 +177,4 @@ def summary_xlsx(request):
             {"errors": _errors(filterset)}, status=400, json_dumps_params={"ensure_ascii": False}
         )
     result = selectors.summary(filterset.summary_filters())
-    response = HttpResponse(summary_workbook(result), content_type=XLSX)
-    response["Content-Disposition"] = 'attachment; filename="aidtracker-summary.xlsx"'
-    return response
+    return _xlsx(summary_workbook(result), "aidtracker-summary.xlsx")

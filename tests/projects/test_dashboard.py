@@ -84,6 +84,8 @@ def test_province_page_lists_only_agreements_in_the_users_scope(client, data, st
     html = client.get("/dashboard/provinces/110000/").content.decode()
     assert "BJ-1" not in html
     assert "30.00" in html  # the aggregates are still shown
+    workbook = load_workbook(BytesIO(client.get("/dashboard/provinces/110000/?format=xlsx").content))
+    assert workbook["协议"].max_row == 1  # the header only
 
 
 def test_unknown_province_or_category_in_the_path_is_404(as_manager, data):
@@ -183,3 +185,20 @@ def test_query_count_does_not_grow_with_the_data(as_manager, data, django_assert
     _grow(30, "x")
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert as_manager.get(url).status_code == 200
+
+
+def test_province_and_category_pages_download_what_they_show(as_manager, data):
+    response = as_manager.get("/dashboard/provinces/110000/?format=xlsx")
+    assert response.status_code == 200
+    workbook = load_workbook(BytesIO(response.content))
+    assert {"协议", "按受援单位", "按季度拨付"} <= set(workbook.sheetnames)
+    agreements = list(workbook["协议"].iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in agreements] == ["BJ-1", "BJ-2", "BJ-3"]
+    quarters = list(workbook["按季度拨付"].iter_rows(min_row=2, values_only=True))
+    assert quarters[-1][0] == "合计" and Decimal(str(quarters[-1][1])) == Decimal("23.500055")
+    response = as_manager.get("/dashboard/categories/A/?format=xlsx")
+    subcategories = list(
+        load_workbook(BytesIO(response.content))["按二级类别"].iter_rows(min_row=2, values_only=True)
+    )
+    assert [row[0] for row in subcategories][:6] == ["A01", "A02", "A03", "A04", "A05", "A06"]
+    assert subcategories[-1][0] == "合计" and subcategories[-1][2] == 2
