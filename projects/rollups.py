@@ -16,5 +16,10 @@ def rebuild_rollups(using=None) -> None:
     """Recompute every rollup row from the base tables, in one transaction."""
     conn = connection if using is None else connections[using]
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            # Writers wait until the rebuild commits, so none of their trigger updates is lost or doubled.
+            cursor.execute(
+                "LOCK TABLE projects_project, projects_disbursement, projects_facilityoutput IN SHARE MODE"
+            )
         for sql in _triggers.rebuild_sql(conn.vendor):
             cursor.execute(sql)
