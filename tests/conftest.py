@@ -92,6 +92,15 @@ def is_postgres():
     return connection.vendor == "postgresql"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests use a live server, so their database is flushed after each of them: they run last,
+    and each starts from the migrated reference data (provinces, units, categories, groups) restored."""
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    for item in browser:
+        item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False)
+    items[:] = [item for item in items if not item.get_closest_marker("browser")] + browser
+
+
 def pytest_report_header(config):
     return f"database: {os.environ.get('DATABASE_URL', 'sqlite (default)')}"
 
