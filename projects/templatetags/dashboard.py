@@ -7,6 +7,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from projects.models import Category
+
 register = template.Library()
 
 CHANGELISTS = {
@@ -78,13 +80,55 @@ def drill_url(filters, target, key=None, value=None, **extra):
     return f"{url}?{query}"
 
 
+def _category_parents(context):
+    """{category code: its parent's code or None}, read once per request."""
+    request = context["request"]
+    if not hasattr(request, "_dashboard_category_parents"):
+        request._dashboard_category_parents = dict(Category.objects.values_list("code", "parent__code"))
+    return request._dashboard_category_parents
+
+
+def row_value(context, filters, key, value):
+    """The parameter value selecting exactly a row's projects *within the filters in force*, or None
+    when the row and the filter exclude each other (then its figures are zero and there is nothing to list).
+
+    A row's own value replaces the filter's only when it is the narrower of the two: a sub-category row
+    under a category filter, a unit below the filtered one. A top-level category row under a sub-category
+    filter selects the filter's sub-category.
+    """
+    current = {
+        "province": filters.province,
+        "category": filters.category,
+        "start_year": filters.start_year,
+    }.get(key)
+    if current is None:
+        return value
+    if key == "category":
+        if value == current.code:
+            return value
+        parents = _category_parents(context)
+        if parents.get(value) == current.code:
+            return value
+        if parents.get(current.code) == value:
+            return current.code
+        return None
+    code = current.code if hasattr(current, "code") else current
+    return value if str(value) == str(code) else None
+
+
 @register.simple_tag(takes_context=True)
-def drill(context, display, target, key=None, value=None, **extra):
-    """`display` linked to the changelist of its rows (see drill_url)."""
-    url = drill_url(context["filters"], target, key, value, **extra)
+def drill(context, display, target, key=None, value=None, rows=False, **extra):
+    """`display` linked to the changelist of its rows (see drill_url); `rows=True` marks a figure that is
+    the number of those rows (class "rows"), as opposed to a sum over them."""
+    filters = context["filters"]
+    if key and target != "agreement" or key == "province":
+        value = row_value(context, filters, key, value)
+        if value is None:
+            return display
+    url = drill_url(filters, target, key, value, **extra)
     if not url:
         return display
-    return format_html('<a class="drill" href="{}">{}</a>', url, display)
+    return format_html('<a class="drill{}" href="{}">{}</a>', " rows" if rows else "", url, display)
 
 
 @register.simple_tag(takes_context=True)

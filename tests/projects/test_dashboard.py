@@ -1,5 +1,7 @@
 """The dashboard pages, summary.json and summary.xlsx, as the users of DESIGN section 3 see them."""
 
+import html
+import re
 from decimal import Decimal
 from io import BytesIO
 
@@ -202,3 +204,32 @@ def test_province_and_category_pages_download_what_they_show(as_manager, data):
     )
     assert [row[0] for row in subcategories][:6] == ["A01", "A02", "A03", "A04", "A05", "A06"]
     assert subcategories[-1][0] == "合计" and subcategories[-1][2] == 2
+
+
+DRILL = re.compile(
+    r'<a class="drill rows" href="(/admin/(?:projects/project|agreements/agreement)/\?[^"]+)">([\d,]+)</a>'
+)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "/dashboard/",
+        "/dashboard/?category=A",
+        "/dashboard/?category=B01",
+        "/dashboard/?province=420000",
+        "/dashboard/?status=cancelled",
+        "/dashboard/?start_year=2022&recipient=653200",
+        "/dashboard/provinces/110000/",
+        "/dashboard/categories/A/",
+        "/dashboard/categories/A05/",
+    ],
+)
+def test_every_count_links_to_a_changelist_with_that_many_rows(client, national, data, page):
+    client.force_login(national)
+    links = DRILL.findall(client.get(page).content.decode())
+    assert links
+    for url, figure in set(links):
+        response = client.get(html.unescape(url))
+        assert response.status_code == 200, url
+        assert response.context["cl"].result_count == int(figure.replace(",", "")), url
