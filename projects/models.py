@@ -192,8 +192,8 @@ class FacilityOutput(models.Model):
 # database constraint: a rollup row must never block deleting what it summarises.
 
 
-class ProjectRollup(models.Model):
-    """Project figures summed per agreement, sub-category, recipient unit, status and start year."""
+class RollupKey(models.Model):
+    """The project key every rollup is summed by: agreement, sub-category, recipient, status, start year."""
 
     agreement = models.ForeignKey(
         Agreement, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
@@ -203,6 +203,15 @@ class ProjectRollup(models.Model):
         RecipientUnit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     status = models.CharField(max_length=12)
+    start_year = models.PositiveSmallIntegerField()  # 0 when the project has no start date
+
+    class Meta:
+        abstract = True
+
+
+class ProjectRollup(RollupKey):
+    """Project figures summed per agreement, sub-category, recipient unit, status and start year."""
+
     start_year = models.PositiveSmallIntegerField(help_text="0 when the project has no start date")
     projects = models.IntegerField(default=0)
     budget_cents = models.BigIntegerField(default=0)
@@ -221,18 +230,9 @@ class ProjectRollup(models.Model):
         return f"{self.agreement_id}/{self.category_id}/{self.recipient_id}/{self.status}/{self.start_year}"
 
 
-class FacilityRollup(models.Model):
+class FacilityRollup(RollupKey):
     """Facility quantities summed per project key (as in ProjectRollup) and facility type."""
 
-    agreement = models.ForeignKey(
-        Agreement, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    recipient = models.ForeignKey(
-        RecipientUnit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    status = models.CharField(max_length=12)
-    start_year = models.PositiveSmallIntegerField()
     facility_type = models.ForeignKey(
         FacilityType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
@@ -250,18 +250,9 @@ class FacilityRollup(models.Model):
         return f"{self.agreement_id}/{self.category_id}/{self.facility_type_id}: {self.quantity}"
 
 
-class DisbursementRollup(models.Model):
+class DisbursementRollup(RollupKey):
     """Disbursed amounts summed per project key (as in ProjectRollup) and calendar quarter."""
 
-    agreement = models.ForeignKey(
-        Agreement, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    recipient = models.ForeignKey(
-        RecipientUnit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    status = models.CharField(max_length=12)
-    start_year = models.PositiveSmallIntegerField()
     quarter = models.PositiveIntegerField(help_text="year * 10 + quarter, e.g. 20213")
     amount_cents = models.BigIntegerField(default=0)
 

@@ -1,59 +1,13 @@
-"""The dashboard in a real browser: Debian's Chromium driven by Playwright, logged in as `manager`.
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright, logged in as `manager`."""
 
-Skips (with the reason shown) when /usr/bin/chromium is missing, unless CI is set: then it fails.
-"""
-
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import PASSWORD
 from tests.projects import dashboard_data
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser_page(live_server):
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("/usr/bin/chromium is missing (apt-get install chromium fonts-wqy-microhei)")
-        pytest.skip("/usr/bin/chromium is missing: install chromium to run the browser tests")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.problems = []
-        page.on(
-            "console",
-            # The admin's own pages declare no icon, so Chromium asks for /favicon.ico there; not a page error.
-            lambda message: (
-                message.type == "error"
-                and not message.location.get("url", "").endswith("/favicon.ico")
-                and page.problems.append(f"{message.text} {message.location.get('url', '')}")
-            ),
-        )
-        page.on("pageerror", lambda error: page.problems.append(str(error)))
-        page.on("response", lambda response: response.status >= 400 and page.problems.append(response.url))
-        page.set_default_timeout(15000)
-        yield page
-        context.close()
-        browser.close()
 
 
 def log_in(page, base, username):

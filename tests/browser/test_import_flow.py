@@ -1,6 +1,5 @@
 """Chromium drives the admin import: upload → preview → confirm, and a bad file → errors → error report."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -9,38 +8,12 @@ from projects.models import Project
 from tests.conftest import PASSWORD, make_agreement
 from tests.projects.helpers_spreadsheets import PROJECT_HEADERS, project_row, read_xlsx, xlsx
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and not os.environ.get("CI"),
-        reason="Chromium is not installed at /usr/bin/chromium",
-    ),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def page(live_server, settings):
-    from playwright.sync_api import sync_playwright
-
-    settings.AXES_ENABLED = False
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(accept_downloads=True, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        yield page
-        context.close()
-        browser.close()
+def page(browser_page):
+    return browser_page
 
 
 def log_in(page, live_server, user):
