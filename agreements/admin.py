@@ -1,9 +1,9 @@
 from django import forms
 from django.apps import apps
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
-from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
@@ -65,6 +65,26 @@ class AgreementStatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=self.value()) if self.value() else queryset
 
 
+def paired_annotation():
+    """Whether a pairing covers the agreement's province and recipient unit (one EXISTS, no query per row)."""
+    return Exists(Pairing.covering(OuterRef("province"), OuterRef("recipient__path")))
+
+
+class PairedFilter(admin.SimpleListFilter):
+    """`?paired=0` lists the agreements outside every pairing (allowed, but worth a look)."""
+
+    title = _("within a pairing")
+    parameter_name = "paired"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("yes")), ("0", _("no, outside the pairings"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("0", "1"):
+            return queryset.alias(_is_paired=paired_annotation()).filter(_is_paired=self.value() == "1")
+        return queryset
+
+
 class CountedFilter(admin.SimpleListFilter):
     title = _("counted in the figures")
     parameter_name = "counted"
@@ -92,8 +112,16 @@ class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
         "project_count",
         "budget_wan",
         "disbursed_wan",
+        "paired",
     ]
-    list_filter = [ProvinceFilter, RecipientFilter, AgreementStatusFilter, CountedFilter, "signed_on"]
+    list_filter = [
+        ProvinceFilter,
+        RecipientFilter,
+        AgreementStatusFilter,
+        CountedFilter,
+        PairedFilter,
+        "signed_on",
+    ]
     list_select_related = ["province", "recipient"]
     search_fields = ["code", "title", "donor_unit"]
     autocomplete_fields = ["recipient"]
@@ -138,8 +166,24 @@ class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
                     Value(0),
                     output_field=money,
                 ),
+                _paired=paired_annotation(),
             )
         )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Pairings suggest and warn, never block (DESIGN section 2).
+        if not obj.is_paired():
+            self.message_user(
+                request,
+                _("%(province)s has no pairing with %(recipient)s: the agreement is saved, please check it.")
+                % {"province": obj.province, "recipient": obj.recipient},
+                messages.WARNING,
+            )
+
+    @admin.display(description=_("within a pairing"), boolean=True, ordering="_paired")
+    def paired(self, obj):
+        return obj._paired
 
     @admin.display(description=_("pledged (10,000 yuan)"), ordering="pledged")
     def pledged_wan(self, obj):

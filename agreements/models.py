@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import ExpressionWrapper, F, Q, Value
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -90,9 +90,7 @@ class Pairing(models.Model):
     """Which donor province aids which recipient unit (结对关系): used to suggest and warn, never to block."""
 
     province = models.ForeignKey(Province, verbose_name=_("donor province"), on_delete=models.PROTECT)
-    recipient = models.ForeignKey(
-        RecipientUnit, verbose_name=_("recipient unit"), on_delete=models.PROTECT
-    )
+    recipient = models.ForeignKey(RecipientUnit, verbose_name=_("recipient unit"), on_delete=models.PROTECT)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -116,6 +114,22 @@ class Pairing(models.Model):
     def __str__(self):
         return f"{self.province} → {self.recipient}"
 
+    @classmethod
+    def covering(cls, province, path):
+        """Pairings of `province` whose unit is the unit at `path`, above it or below it.
+
+        `province` and `path` may be values or `OuterRef`s, so the same rule flags one agreement or a whole
+        changelist (as an `Exists` annotation).
+        """
+        unit_path = ExpressionWrapper(
+            path if hasattr(path, "resolve_expression") else Value(path), output_field=models.CharField()
+        )
+        return (
+            cls.objects.filter(province=province)
+            .annotate(_unit_path=unit_path)
+            .filter(Q(recipient__path__startswith=unit_path) | Q(_unit_path__startswith=F("recipient__path")))
+        )
+
 
 class Agreement(models.Model):
     """An aid agreement (援疆协议) signed by a donor province's union with a Xinjiang union."""
@@ -133,9 +147,7 @@ class Agreement(models.Model):
     title = models.CharField(_("title"), max_length=200)
     province = models.ForeignKey(Province, verbose_name=_("donor province"), on_delete=models.PROTECT)
     donor_unit = models.CharField(_("signing union"), max_length=100, blank=True)
-    recipient = models.ForeignKey(
-        RecipientUnit, verbose_name=_("recipient unit"), on_delete=models.PROTECT
-    )
+    recipient = models.ForeignKey(RecipientUnit, verbose_name=_("recipient unit"), on_delete=models.PROTECT)
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
@@ -175,15 +187,10 @@ class Agreement(models.Model):
         return f"{self.code} {self.title}"
 
     def is_paired(self):
-        """Whether a pairing links this agreement's province to its recipient unit or a unit above it."""
+        """Whether a pairing links this agreement's province to its recipient unit, a unit above or below it."""
         if not (self.province_id and self.recipient_id):
             return True
-        ancestors = [p for p in self.recipient.path.strip("/").split("/") if p]
-        return Pairing.objects.filter(
-            province_id=self.province_id, recipient__code__in=ancestors
-        ).exists() or Pairing.objects.filter(
-            province_id=self.province_id, recipient__path__startswith=self.recipient.path
-        ).exists()
+        return Pairing.covering(self.province_id, self.recipient.path).exists()
 
 
 class StaffProfile(models.Model):

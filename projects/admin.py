@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
@@ -95,6 +95,19 @@ class ProjectAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
         (_("Dates"), {"fields": ["start_date", "end_date"]}),
         (_("Details"), {"fields": ["description", "contact"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not obj.recipient_within_agreement():
+            self.message_user(
+                request,
+                _(
+                    "The recipient %(recipient)s is not within the agreement's recipient unit %(unit)s: "
+                    "the project is saved, please check it."
+                )
+                % {"recipient": obj.recipient, "unit": obj.agreement.recipient},
+                messages.WARNING,
+            )
 
     def get_queryset(self, request):
         # The disbursed column comes from an annotation: one query for the page, not one per row.

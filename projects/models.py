@@ -115,6 +115,11 @@ class Project(models.Model):
     def __str__(self):
         return f"{self.code} {self.name}"
 
+    def recipient_within_agreement(self):
+        """Whether the beneficiary unit is the agreement's recipient unit or below it (warned, not enforced:
+        a project may benefit a unit the agreement does not name)."""
+        return self.recipient.path.startswith(self.agreement.recipient.path)
+
 
 class Disbursement(models.Model):
     """A payment of aid money to a project (资金拨付); the reference is unique within the project."""
