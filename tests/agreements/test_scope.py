@@ -91,3 +91,14 @@ def test_a_national_office_account_cannot_make_itself_superuser(client, national
         },
     )
     assert not get_user_model().objects.get(pk=office.pk).is_superuser
+
+
+def test_national_office_accounts_read_the_security_log_and_province_staff_do_not(client, staff_bj):
+    from agreements import services
+
+    office = services.create_staff_user(username="office3", password="x" * 12, role=services.ROLE_NATIONAL)
+    url = reverse("admin:agreements_securityevent_changelist")
+    client.force_login(office)
+    assert client.get(url).status_code == 200
+    client.force_login(staff_bj)
+    assert client.get(url).status_code == 403
