@@ -51,12 +51,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
-    "import_export",
     "simple_history",
     "axes",
     "csp",
     "agreements",
     "projects",
+    # After our apps, so that agreements' `import` command (CSV in any encoding) replaces the library's.
+    "import_export",
 ]
 
 MIDDLEWARE = [

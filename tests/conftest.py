@@ -7,6 +7,7 @@ create them — never only a superuser.
 import datetime
 import os
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,8 @@ from agreements import services
 from agreements.models import Agreement, Province, RecipientUnit
 
 PASSWORD = "aidtracker-demo"
+# The spreadsheets made outside the project (../shared/samples), vendored so every run uses them.
+SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
 def _user(username, role, province=None, recipient=None, superuser=False):

@@ -20,7 +20,7 @@ from projects.models import (
     ProjectRollup,
 )
 from projects.selectors import SummaryFilters
-from tests.conftest import make_agreement
+from tests.conftest import SAMPLES, make_agreement
 from tests.projects import dashboard_data
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -204,11 +204,6 @@ def test_admin_delete_and_bulk_delete_action_keep_the_rollups_exact(client, nati
 
 
 def test_a_spreadsheet_import_keeps_the_rollups_exact(db, national):
-    from pathlib import Path
-
-    workbook = Path("/work/shared/samples/workbook.xlsx")
-    if not workbook.exists():
-        pytest.skip("sample workbook not present")
-    call_command("import_workbook", str(workbook), user="national")
+    call_command("import_workbook", str(SAMPLES / "workbook.xlsx"), user="national")
     assert ProjectRollup.objects.exists()
     assert_rollups_exact()
