@@ -51,3 +51,26 @@ def test_an_unreadable_csv_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError):
         _import("projects.resources.ProjectResource", bad)
     assert not Project.objects.exists()
+
+
+def test_the_library_command_records_the_import_and_names_the_bad_row(samples):
+    import hashlib
+
+    from agreements.models import ImportRecord
+
+    _import("agreements.resources.AgreementResource", samples / "agreements.xlsx")
+    record = ImportRecord.objects.get()
+    assert record.file_name == "agreements.xlsx" and record.source == "command"
+    assert record.sha256 == hashlib.sha256((samples / "agreements.xlsx").read_bytes()).hexdigest()
+    assert record.outcome == "imported" and record.counts["协议"]["new"] == 42
+
+    printed = io.StringIO()
+    with pytest.raises(SystemExit) as exit_code:
+        call_command(
+            "import", "projects.resources.ProjectResource", str(samples / "projects_bad_last_row.xlsx"),
+            "--no-input", stdout=io.StringIO(), stderr=printed,
+        )  # fmt: skip
+    assert exit_code.value.code == 1
+    assert "401" in printed.getvalue() and "一百万" in printed.getvalue()
+    assert not Project.objects.exists()
+    assert ImportRecord.objects.filter(outcome="rejected", file_name="projects_bad_last_row.xlsx").exists()
