@@ -8,6 +8,7 @@ validates the whole sheet with lookup maps and writes with bulk operations and h
 
 import tablib
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from import_export import fields, resources
 from import_export.results import Error, Result, RowResult
 
@@ -29,6 +30,10 @@ from agreements.spreadsheets import (
     write_xlsx,
     yuan_to_wan,
 )
+
+# Messages used inside per-row loops: translated when an error is reported, not once per row.
+UNKNOWN_DONOR_PROVINCE = gettext_lazy("Unknown donor province.")
+UNKNOWN_RECIPIENT_UNIT = gettext_lazy("Unknown recipient unit.")
 
 
 def reference_id(importer, row_number, column, value, maps, *, unknown, ambiguous=None):
@@ -85,7 +90,7 @@ class AgreementImporter(SheetImporter):
         resolved = []
         for number, row in rows:
             province_id = reference_id(
-                self, number, "province", row["province"], provinces, unknown=_("Unknown donor province.")
+                self, number, "province", row["province"], provinces, unknown=UNKNOWN_DONOR_PROVINCE
             )
             if province_id is not None and not self.context.in_province(province_id):
                 self.error(
@@ -95,7 +100,7 @@ class AgreementImporter(SheetImporter):
                     _("You may only import records of your own province."),
                 )
             recipient_id = reference_id(
-                self, number, "recipient", row["recipient"], recipients, unknown=_("Unknown recipient unit.")
+                self, number, "recipient", row["recipient"], recipients, unknown=UNKNOWN_RECIPIENT_UNIT
             )
             values = {
                 "code": row["code"],

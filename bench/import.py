@@ -10,7 +10,8 @@ dropped and created afresh. Each case runs in a child process so its peak memory
   the admin's own path;
 - plain: a plain ModelResource with ForeignKeyWidgets, dry run then real run (its preview and confirm);
 - copy: PostgreSQL COPY of the same rows (the floor);
-- export: N projects to xlsx through the admin's export path (write-only openpyxl, queryset iterator).
+- export: N projects to xlsx through the admin's export path (sheet XML streamed into the zip, queryset
+  iterator).
 """
 
 import argparse

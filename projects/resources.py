@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from import_export import fields
 
 from agreements.models import Agreement, RecipientUnit
@@ -22,6 +23,11 @@ from agreements.spreadsheets import (
     yuan_to_wan,
 )
 from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
+
+# Messages used inside per-row loops: translated when an error is reported, not once per row.
+UNKNOWN_CATEGORY = gettext_lazy("Unknown category; use a second-level category such as A01.")
+UNKNOWN_RECIPIENT_UNIT = gettext_lazy("Unknown recipient unit.")
+UNKNOWN_FACILITY_TYPE = gettext_lazy("Unknown facility type.")
 
 
 def _date(value):
@@ -84,10 +90,10 @@ class ProjectImporter(ScopedReferences, SheetImporter):
                 "category",
                 row["category"],
                 categories,
-                unknown=_("Unknown category; use a second-level category such as A01."),
+                unknown=UNKNOWN_CATEGORY,
             )
             recipient_id = reference_id(
-                self, number, "recipient", row["recipient"], recipients, unknown=_("Unknown recipient unit.")
+                self, number, "recipient", row["recipient"], recipients, unknown=UNKNOWN_RECIPIENT_UNIT
             )
             dates_in_order(self, number, "start_date", "end_date", row, "start_date", "end_date")
             values = {
@@ -232,7 +238,7 @@ class FacilityOutputImporter(ScopedReferences, SheetImporter):
                 "facility_type",
                 row["facility_type"],
                 kinds,
-                unknown=_("Unknown facility type."),
+                unknown=UNKNOWN_FACILITY_TYPE,
             )
             values = {"project_id": project_id, "facility_type_id": kind_id, "quantity": row["quantity"]}
             resolved.append((number, (project_id, kind_id), values))
