@@ -1088,7 +1088,6 @@ def insert_with_history(model, rows, user, reason) -> bool:
         return False
     defaults = {f.attname: f.get_default() for f in fields}
     prepared = [f for f in fields if f.get_internal_type() in PREPARED_TYPES]
-    names = [f.attname for f in fields]
     pk = model._meta.pk
     table = model._meta.db_table
     with connection.cursor() as cursor:
@@ -1098,6 +1097,9 @@ def insert_with_history(model, rows, user, reason) -> bool:
             [table, pk.column, len(rows)],
         )
         ids = [new_id for (new_id,) in cursor.fetchall()]
+        # Each value formatted once, for the record's line and its history row's.
+        columns = [pk.attname] + [f.attname for f in fields]
+        formats = _COPY_FORMAT
         records = []
         for new_id, values in zip(ids, rows, strict=True):
             row = {**defaults, **values}
@@ -1106,13 +1108,8 @@ def insert_with_history(model, rows, user, reason) -> bool:
                 if value is not None and not isinstance(value, (Decimal, date)):
                     row[f.attname] = f.get_db_prep_save(value, connection)
             row[pk.attname] = new_id
-            records.append(row)
-        copy_rows(
-            cursor,
-            table,
-            [pk.column] + [f.column for f in fields],
-            ([r[pk.attname]] + [r[n] for n in names] for r in records),
-        )
+            records.append([formats.get(type(v), copy_text)(v) for v in (row[n] for n in columns)])
+        copy_lines(cursor, table, [pk.column] + [f.column for f in fields], ("\t".join(r) for r in records))
         if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
             return True
         fixed = {
@@ -1121,12 +1118,14 @@ def insert_with_history(model, rows, user, reason) -> bool:
             "history_type": "+",
             "history_user_id": user.pk,
         }
-        order = [f.attname for f in history_fields]
-        copy_rows(
+        fixed = {name: copy_text(value) for name, value in fixed.items()}
+        position = {name: index for index, name in enumerate(columns)}
+        order = [(position.get(f.attname), fixed.get(f.attname)) for f in history_fields]
+        copy_lines(
             cursor,
             history_model._meta.db_table,
             [f.column for f in history_fields],
-            ([fixed[n] if n in fixed else row[n] for n in order] for row in records),
+            ("\t".join([r[i] if i is not None else text for i, text in order]) for r in records),
         )
     return True
 
@@ -1164,11 +1163,16 @@ def _copy_line(row):
 
 def copy_rows(cursor, table, columns, rows, chunk=20_000):
     """COPY rows (lists of Python values) into a table, a chunk at a time (bounded memory)."""
+    copy_lines(cursor, table, columns, (_copy_line(row) for row in rows), chunk)
+
+
+def copy_lines(cursor, table, columns, lines, chunk=20_000):
+    """COPY lines already in COPY's text format into a table, a chunk at a time."""
     quote = cursor.db.ops.quote_name
     sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     buffer = []
-    for row in rows:
-        buffer.append(_copy_line(row))
+    for line in lines:
+        buffer.append(line)
         if len(buffer) >= chunk:
             _copy(cursor, sql, buffer)
             buffer = []
