@@ -1077,8 +1077,13 @@ def insert_with_history(model, rows, user, reason) -> bool:
     history = getattr(model, "history", None)
     history_model = history.model if history is not None else None
     kinds = PLAIN_TYPES | PREPARED_TYPES
-    if any(f.get_internal_type() not in kinds for f in fields) or history_model is None:
-        return False
+    if history_model is None or any(
+        f.get_internal_type() not in kinds
+        or getattr(f, "auto_now", False)
+        or getattr(f, "auto_now_add", False)
+        for f in fields
+    ):
+        return False  # pre_save() would fill such a field; leave it to bulk_create
     history_fields = [f for f in history_model._meta.concrete_fields if not f.primary_key]
     tracked = {f.attname for f in history_model.tracked_fields}
     special = {"history_date", "history_change_reason", "history_type", "history_user_id"}
