@@ -52,6 +52,7 @@ ZIP_MAX_RATIO = 200
 ZIP_MIN_SUSPICIOUS_BYTES = 20 * 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 SPACES = " \t\r\n\u3000\xa0\ufeff"
+LEADING_SPACES = " \n\u3000\xa0\ufeff"
 CHUNK = 2000
 
 
@@ -343,7 +344,7 @@ def _shared_strings(archive, path):
             state["depth_rph"] -= 1
         elif name == "si":
             # As openpyxl reads it; trimmed once here rather than in every cell that uses it.
-            strings.append("".join(parts).replace("x005F_", "").strip(SPACES) or None)
+            strings.append("".join(parts).replace("x005F_", "").lstrip(LEADING_SPACES).rstrip(SPACES) or None)
 
     def text(data):
         if state["in_t"]:
@@ -429,7 +430,7 @@ def _sheet_rows(archive, path, shared, dates, durations, epoch):
             value = None
             if cell_type == "inlineStr":
                 if inline_parts is not None:
-                    value = "".join(inline_parts).strip(SPACES) or None
+                    value = "".join(inline_parts).lstrip(LEADING_SPACES).rstrip(SPACES) or None
             elif value_parts:
                 text = "".join(value_parts)
                 if text:
@@ -449,7 +450,7 @@ def _sheet_rows(archive, path, shared, dates, durations, epoch):
                     else:  # str (a formula's text), e (an error such as #N/A)
                         value = text
                     if value.__class__ is str:
-                        value = value.strip(SPACES) or None
+                        value = value.lstrip(LEADING_SPACES).rstrip(SPACES) or None
             if value is not None:
                 cells[column] = value
         elif name == "v" or name == "t":
@@ -561,9 +562,13 @@ def _trim_header(header):
 
 
 def clean_cell(value):
-    """Trim spaces (full-width ones too); an empty text is a blank cell."""
+    """Trim spaces (full-width ones too); an empty text is a blank cell.
+
+    A leading tab or CR is kept: our exports write such a text as a quoted text cell (xlsx) or behind a `'`
+    (CSV) precisely so that it comes back unchanged.
+    """
     if isinstance(value, str):
-        value = value.strip(SPACES)
+        value = value.lstrip(LEADING_SPACES).rstrip(SPACES)
         return value or None
     return value
 
