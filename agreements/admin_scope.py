@@ -78,6 +78,15 @@ class ScopedAdminMixin(ScopedPermissionsMixin):
     def get_queryset(self, request):
         return scope_queryset(request.user, super().get_queryset(request))
 
+    def changelist_view(self, request, extra_context=None):
+        # A bulk action (or list_editable save) posted by a user who may change and delete nothing is refused
+        # outright, not answered with Django's "no action selected" page.
+        if request.method == "POST" and not (
+            self.has_change_permission(request) or self.has_delete_permission(request)
+        ):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is None:

@@ -102,3 +102,14 @@ def test_national_office_accounts_read_the_security_log_and_province_staff_do_no
     assert client.get(url).status_code == 200
     client.force_login(staff_bj)
     assert client.get(url).status_code == 403
+
+
+def test_a_manager_posting_a_bulk_delete_is_refused_and_nothing_changes(client, manager, two_provinces):
+    client.force_login(manager)
+    project = two_provinces["BJ-1"]
+    response = client.post(
+        reverse("admin:projects_project_changelist"),
+        {"action": "delete_selected", "_selected_action": [project.pk], "post": "yes"},
+    )
+    assert response.status_code == 403
+    assert Project.objects.filter(pk=project.pk).exists()
