@@ -53,10 +53,11 @@ class AgreementForm(forms.ModelForm):
 
 
 class AgreementStatusFilter(admin.SimpleListFilter):
-    """`?status=<value>` on agreements; `?counted=1` keeps the signed and completed ones."""
+    """`?agreement_status=<value>`; `?counted=1` keeps the signed and completed ones. (`status` is the
+    dashboard's parameter, which narrows projects only.)"""
 
     title = _("agreement status")
-    parameter_name = "status"
+    parameter_name = "agreement_status"
 
     def lookups(self, request, model_admin):
         return Agreement.Status.choices

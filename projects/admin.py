@@ -5,10 +5,18 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from agreements.admin import AgreementAdmin as BaseAgreementAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
 from agreements.forms import WanAmountField, wan_display
-from projects.admin_filters import CategoryFilter, LiveFilter, StartYearFilter, StatusFilter
+from agreements.models import Agreement
+from projects.admin_filters import (
+    CategoryFilter,
+    DashboardParametersMixin,
+    LiveFilter,
+    StartYearFilter,
+    StatusFilter,
+)
 from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
 
 
@@ -67,7 +75,7 @@ def _disbursed_per_project():
 
 
 @admin.register(Project)
-class ProjectAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = ProjectForm
     list_display = [
         "code",
@@ -132,7 +140,7 @@ class ProjectAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
         return f"{obj._disbursed / obj.budget:.1%}"
 
 
-class ScopedChildAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ScopedChildAdmin(DashboardParametersMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """Disbursements and outputs: filtered like their projects."""
 
     list_filter = [ProvinceFilter, CategoryFilter, StatusFilter, LiveFilter, RecipientFilter, StartYearFilter]
@@ -163,3 +171,13 @@ class FacilityOutputAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
     list_display = ["project", "province", "facility_type", "quantity"]
     list_select_related = ["project__agreement__province", "facility_type"]
     list_filter = [*ScopedChildAdmin.list_filter, "facility_type"]
+
+
+# The agreement admin is registered by the agreements app, which knows nothing of projects; here it also
+# takes the dashboard's parameters, those that narrow projects being accepted and not applied.
+admin.site.unregister(Agreement)
+
+
+@admin.register(Agreement)
+class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
+    project_only_parameters = ("category", "status", "start_year", "live")

@@ -3,6 +3,7 @@ dashboard figure links to exactly its rows: `category`, `status`, `start_year`, 
 
 from django.contrib import admin
 from django.db.models import Q
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import Category, Project
@@ -84,3 +85,49 @@ class StartYearFilter(admin.SimpleListFilter):
                 return queryset.none()
             return queryset.filter(**{f"{project_prefix(queryset.model)}start_date__year": year})
         return queryset
+
+
+DASHBOARD_PARAMETERS = ("province", "category", "recipient", "status", "start_year")
+
+
+def dashboard_parameter_errors(query) -> dict:
+    """The errors of the dashboard's parameters in a changelist's query string, judged by the dashboard's
+    own FilterSet: an unknown code or a malformed value is an error, never silently ignored."""
+    from projects.filters import SummaryFilterSet
+
+    errors = {}
+    data = {name: query[name] for name in DASHBOARD_PARAMETERS if name in query}
+    if data:
+        filterset = SummaryFilterSet(data, queryset=Project.objects.none())
+        if not filterset.is_valid():
+            errors = {name: [str(e) for e in errs] for name, errs in filterset.form.errors.items()}
+    if "live" in query and query["live"] not in ("0", "1"):
+        errors["live"] = [str(_("Enter 1 for live projects or 0 for cancelled ones."))]
+    return errors
+
+
+class DashboardParametersMixin:
+    """Changelists take the dashboard's parameters with the dashboard's rules (DESIGN section 4).
+
+    A bad value is answered with 400 and the errors. `project_only_parameters` are accepted but not applied:
+    on agreements, `category`, `status`, `start_year` and `live` narrow projects, not the agreements.
+    """
+
+    project_only_parameters = ()
+
+    def changelist_view(self, request, extra_context=None):
+        errors = dashboard_parameter_errors(request.GET)
+        if errors:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("The filter is not valid"),
+                "errors": errors,
+                "opts": self.model._meta,
+            }
+            return render(request, "admin/bad_filters.html", context, status=400)
+        ignored = [name for name in self.project_only_parameters if name in request.GET]
+        if ignored:
+            request.GET = request.GET.copy()
+            for name in ignored:
+                del request.GET[name]
+        return super().changelist_view(request, extra_context)

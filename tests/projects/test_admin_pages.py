@@ -146,3 +146,42 @@ def test_history_shows_who_changed_which_field(client, national):
     body = client.get(reverse("admin:projects_project_history", args=[project.pk])).content.decode()
     assert "national" in body
     assert "150000" in body and "100000" in body
+
+
+CHANGELISTS = ["agreements_agreement", "projects_project", "projects_disbursement", "projects_facilityoutput"]
+
+
+@pytest.mark.parametrize("name", CHANGELISTS)
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"live": "maybe"}, "live"),
+        ({"province": "999999"}, "province"),
+        ({"category": "QQ"}, "category"),
+        ({"recipient": "000000"}, "recipient"),
+        ({"status": "foo"}, "status"),
+        ({"start_year": "abc"}, "start_year"),
+    ],
+)
+def test_changelists_answer_a_bad_dashboard_parameter_with_400(client, manager, name, query, field):
+    make_project("P-1", make_agreement("BJ-1"))
+    client.force_login(manager)
+    response = client.get(reverse(f"admin:{name}_changelist"), query)
+    assert response.status_code == 400
+    assert f"<code>{field}</code>" in response.content.decode()
+
+
+def test_agreement_changelist_accepts_the_project_parameters_without_applying_them(client, manager):
+    make_agreement("BJ-1")
+    make_agreement("BJ-2", status="draft")
+    make_agreement("HB-1", province="420000", recipient="652700")
+    client.force_login(manager)
+    url = reverse("admin:agreements_agreement_changelist")
+    query = {"province": "110000", "category": "B", "live": "1", "start_year": "2022", "status": "cancelled"}
+    response = client.get(url, query)
+    assert response.status_code == 200
+    assert sorted(a.code for a in response.context["cl"].result_list) == ["BJ-1", "BJ-2"]
+    response = client.get(url, {"province": "110000", "counted": "1"})
+    assert [a.code for a in response.context["cl"].result_list] == ["BJ-1"]
+    response = client.get(url, {"agreement_status": "draft"})
+    assert [a.code for a in response.context["cl"].result_list] == ["BJ-2"]
