@@ -1,12 +1,14 @@
 """Formatting and drill-down links for the dashboard templates (display only; figures come from selectors)."""
 
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from agreements.access import profile_of, sees_everything
 from projects.models import Category
 
 register = template.Library()
@@ -116,6 +118,26 @@ def row_value(context, filters, key, value):
     return value if str(value) == str(code) else None
 
 
+def _lists_only_own_rows(context, url):
+    """Whether every row behind the link lies in the user's scope, so the changelist's count is the figure.
+
+    Aggregates are shown to everyone, but a province's staff see only their rows in the admin: a figure of
+    another province (or of the whole country) gets no link rather than one to a shorter list.
+    """
+    request = context["request"]
+    if sees_everything(request.user):
+        return True
+    profile = profile_of(request.user)
+    query = parse_qs(urlsplit(url).query)
+    if profile is not None and profile.province_id:
+        return query.get("province") == [profile.province.code]
+    if profile is not None and profile.recipient_id:
+        if not hasattr(request, "_dashboard_subtree"):
+            request._dashboard_subtree = set(profile.recipient.subtree().values_list("code", flat=True))
+        return query.get("recipient", [None])[0] in request._dashboard_subtree
+    return False
+
+
 @register.simple_tag(takes_context=True)
 def drill(context, display, target, key=None, value=None, rows=False, **extra):
     """`display` linked to the changelist of its rows (see drill_url); `rows=True` marks a figure that is
@@ -126,7 +148,7 @@ def drill(context, display, target, key=None, value=None, rows=False, **extra):
         if value is None:
             return display
     url = drill_url(filters, target, key, value, **extra)
-    if not url:
+    if not url or not _lists_only_own_rows(context, url):
         return display
     return format_html('<a class="drill{}" href="{}">{}</a>', " rows" if rows else "", url, display)
 

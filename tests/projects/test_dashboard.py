@@ -233,3 +233,27 @@ def test_every_count_links_to_a_changelist_with_that_many_rows(client, national,
         response = client.get(html.unescape(url))
         assert response.status_code == 200, url
         assert response.context["cl"].result_count == int(figure.replace(",", "")), url
+
+
+@pytest.mark.parametrize(
+    "persona, page, linked",
+    [
+        ("staff_bj", "/dashboard/", True),  # its own province's row only
+        ("staff_bj", "/dashboard/provinces/420000/", False),
+        ("staff_bj", "/dashboard/provinces/110000/", True),
+        ("staff_bj", "/dashboard/?province=110000&category=A", True),
+        ("recipient_ks", "/dashboard/", False),
+        ("recipient_ks", "/dashboard/?recipient=653100", True),
+    ],
+)
+def test_scoped_users_get_links_only_where_the_list_holds_every_row(
+    request, client, data, persona, page, linked
+):
+    """Aggregates are shown to everyone; a link is drawn only where the user's changelist shows the figure."""
+    client.force_login(request.getfixturevalue(persona))
+    links = DRILL.findall(client.get(page).content.decode())
+    assert bool(links) == linked
+    for url, figure in set(links):
+        response = client.get(html.unescape(url))
+        assert response.status_code == 200, url
+        assert response.context["cl"].result_count == int(figure.replace(",", "")), url
