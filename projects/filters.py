@@ -13,6 +13,17 @@ class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class SummaryFilterForm(forms.Form):
+    """A parameter given twice (`?province=110000&province=420000`) is an error, not "the last one wins"."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.fields:
+            if hasattr(self.data, "getlist") and len(self.data.getlist(name)) > 1:
+                self.add_error(name, _("Give this filter once, with one value."))
+        return cleaned
+
+
 class SummaryFilterSet(django_filters.FilterSet):
     """Parses and validates the query string; `summary_filters()` gives the normalised values.
 
@@ -38,6 +49,7 @@ class SummaryFilterSet(django_filters.FilterSet):
     class Meta:
         model = Project
         fields = []
+        form = SummaryFilterForm
 
     def noop(self, queryset, name, value):
         return queryset

@@ -257,3 +257,9 @@ def test_scoped_users_get_links_only_where_the_list_holds_every_row(
         response = client.get(html.unescape(url))
         assert response.status_code == 200, url
         assert response.context["cl"].result_count == int(figure.replace(",", "")), url
+
+
+def test_a_filter_given_twice_is_a_400_not_the_last_value(as_manager, data):
+    response = as_manager.get("/dashboard/summary.json?province=110000&province=420000")
+    assert response.status_code == 400
+    assert "province" in response.json()["errors"]
