@@ -967,8 +967,9 @@ class SheetImporter:
                 self.unchanged += 1
                 self.actions[number] = "unchanged"
         self.update_fields = [self.model._meta.get_field(f).name for f in (fields or [])]
-        if not self.errors:
-            self.register_pending(unique)
+        # The good rows are known to the sheets that follow even when another row is bad, so a bad project
+        # does not make every disbursement of the good ones an "unknown project" as well.
+        self.register_pending([row for row in unique if row[0] not in self.error_rows])
 
     # -- writing ------------------------------------------------------------------------------------
 

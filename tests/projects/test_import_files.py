@@ -352,3 +352,22 @@ def test_recorded_import_keeps_file_name_checksum_and_counts(bj_agreement):
     assert record.sha256 == hashlib.sha256(data).hexdigest()
     assert record.counts == {"项目": {"new": 1, "updated": 0, "unchanged": 0, "errors": 0}}
     assert make_project  # builder shared with other modules
+
+
+@pytest.mark.django_db
+def test_a_bad_project_does_not_make_the_good_projects_disbursements_unknown(bj_agreement):
+    data = xlsx(
+        {
+            "项目": [PROJECT_HEADERS, project_row("P-1"), project_row("P-2", agreement="NOPE")],
+            "资金拨付": [
+                ["项目编号", "拨付日期", "拨付金额（万元）", "凭证号"],
+                ["P-1", "2022-04-01", 1, "PZ-1"],
+                ["P-2", "2022-04-01", 1, "PZ-2"],
+            ],
+        }
+    )
+    outcome = import_file(data, "book.xlsx")
+    rows = sorted((error.sheet, error.row) for error in outcome.errors)
+    assert ("项目", 3) in rows  # the unknown agreement
+    assert ("资金拨付", 2) not in rows  # P-1 is good: its disbursement is not reported
+    assert not Project.objects.exists()
