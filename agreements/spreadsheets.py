@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -112,7 +113,7 @@ def read_file(data: bytes, filename: str = "") -> list[RawSheet]:
     limit = max_bytes()
     if len(data) > limit:
         raise SpreadsheetError(
-            _("The file is larger than the limit of %(limit)s MB.") % {"limit": limit // (1024 * 1024)}
+            _("The file is larger than the limit of %(limit)s.") % {"limit": filesizeformat(limit)}
         )
     if not data.strip(SPACES.encode()):
         raise SpreadsheetError(_("The file is empty."))
