@@ -1,4 +1,4 @@
-"""The streaming xlsx reader (agreements.spreadsheets.read_xlsx) on workbooks written by hand, as other tools
+"""The streaming xlsx reader (spreadsheets.reading.read_xlsx) on workbooks written by hand, as other tools
 write them: shared strings with rich text and phonetic runs, inline strings, numbers that are codes, date
 styles (built-in and custom, 1900 and 1904 epochs), rows and cells without references, prefixed namespaces,
 blank trailing rows — and the same cells as openpyxl reads from a workbook it wrote."""
@@ -10,7 +10,8 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from agreements.spreadsheets import SpreadsheetError, read_file, read_xlsx
+from spreadsheets.cells import SpreadsheetError
+from spreadsheets.reading import read_file, read_xlsx
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

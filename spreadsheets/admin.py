@@ -3,7 +3,7 @@
 `SpreadsheetAdminMixin` goes first in the bases of the Agreement, Project, Disbursement and FacilityOutput
 admins. It adds to the changelist:
 
-- import: the upload is read, parsed and validated once (`agreements.spreadsheets.preview_import`); the
+- import: the upload is read, parsed and validated once (`spreadsheets.services.preview_import`); the
   preview shows the counts, every error and the first 100 rows, and keeps the normalised rows in the
   ImportRecord, so the confirm (on any app server) writes without parsing the file again;
 - the error report: the uploaded sheet with an error column;
@@ -30,18 +30,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agreements.access import scope_queryset, sees_everything
-from agreements.models import ImportRecord, Province, RecipientUnit
-from agreements.spreadsheets import (
-    ImportContext,
-    confirm_import,
-    error_report,
-    importer_for_model,
-    max_bytes,
-    preview_import,
-    write_csv,
-    write_xlsx,
-)
+from spreadsheets import registry
+from spreadsheets.importer import ImportContext
+from spreadsheets.models import ImportRecord
+from spreadsheets.reading import max_bytes
+from spreadsheets.services import confirm_import, error_report, preview_import
+from spreadsheets.writing import write_csv, write_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -59,7 +53,7 @@ class SpreadsheetAdminMixin:
 
     @property
     def importer(self):
-        return importer_for_model(self.model)
+        return registry.importer_for_model(self.model)
 
     # -- permissions --------------------------------------------------------------------------------
 
@@ -159,7 +153,7 @@ class SpreadsheetAdminMixin:
     def _record(self, request, pk):
         """An import of this model the user ran (the national office sees every one); else 404."""
         records = ImportRecord.objects.filter(target=self.importer.label())
-        if not sees_everything(request.user):
+        if not registry.access("sees_everything")(request.user):
             records = records.filter(user=request.user)
         return get_object_or_404(records, pk=pk)
 
@@ -247,24 +241,9 @@ CODES_SHEET = "代码"
 def reference_lists(importer, user):
     """The valid values per column of the template: [(code, name)] lists."""
     lists = {}
-    names = {column.name for column in importer.columns}
-    if "province" in names:
-        provinces = Province.objects.order_by("order", "code")
-        if not sees_everything(user):
-            profile_province = getattr(getattr(user, "staff_profile", None), "province_id", None)
-            provinces = provinces.filter(pk=profile_province)
-        lists["province"] = list(provinces.values_list("code", "name"))
-    if "recipient" in names:
-        lists["recipient"] = list(RecipientUnit.objects.order_by("path").values_list("code", "name"))
-    if "agreement" in names:
-        from agreements.models import Agreement
-
-        lists["agreement"] = list(
-            scope_queryset(user, Agreement.objects.order_by("code")).values_list("code", "title")[:5000]
-        )
     extra = getattr(importer, "template_lists", None)
     if extra:
-        lists.update(extra())
+        lists.update(extra(user))
     if importer.choices:
         lists["status"] = [(labels[0], value) for value, labels in importer.choices.items()]
     return lists
@@ -359,7 +338,7 @@ class ImportRecordAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # The heavy columns (the file, the staged rows) are never needed by these pages.
         queryset = super().get_queryset(request).defer("file", "staged", "preview")
-        if sees_everything(request.user):
+        if registry.access("sees_everything")(request.user):
             return queryset
         return queryset.filter(user=request.user)
 
@@ -369,7 +348,7 @@ class ImportRecordAdmin(admin.ModelAdmin):
             user.is_active
             and user.is_staff
             and (
-                sees_everything(user)
+                registry.access("sees_everything")(user)
                 or any(perm.split(".", 1)[1].startswith("import_") for perm in user.get_all_permissions())
             )
         )

@@ -1,4 +1,4 @@
-"""The streaming xlsx writer (agreements.spreadsheets.write_xlsx): what openpyxl and our reader see in it."""
+"""The streaming xlsx writer (spreadsheets.writing.write_xlsx): what openpyxl and our reader see in it."""
 
 import io
 from datetime import date, datetime
@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from agreements.spreadsheets import read_xlsx, write_xlsx
+from spreadsheets.reading import read_xlsx
+from spreadsheets.writing import write_xlsx
 
 ROWS = [
     ["=1+1", "A&B <c>", " 前后有空格 ", Decimal("12.345678"), 653100, 0.5, date(2022, 8, 19), True],

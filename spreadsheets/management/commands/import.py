@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from import_export.command_utils import get_resource_class
 
-from agreements.spreadsheets import import_recorded
+from spreadsheets.services import import_recorded
 
 library = importlib.import_module("import_export.management.commands.import")
 
