@@ -34,7 +34,7 @@ class AgreementImporter(SheetImporter):
         Column("signed_on", "签订日期", kind="date", example="2021-03-01"),
         Column("starts_on", "开始日期", kind="date", example="2021-03-01"),
         Column("ends_on", "结束日期", kind="date", example="2025-12-31"),
-        Column("pledged_wan", "援助意向金额（万元）", kind="amount", example=2000),
+        Column("pledged_wan", "援助意向金额（万元）", kind="amount", example=2000, field="pledged"),
         Column("status", "协议状态", kind="status", required=True, example="已签订"),
     ]
     choices = {
@@ -93,7 +93,7 @@ class AgreementImporter(SheetImporter):
     def existing(self, numbers):
         found = {}
         for chunk in chunked(numbers):
-            for agreement in Agreement.objects.filter(code__in=chunk):
+            for agreement in self.objects().filter(code__in=chunk):
                 if self.context.in_province(agreement.province_id):
                     found[agreement.code] = agreement
                 else:

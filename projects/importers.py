@@ -57,7 +57,7 @@ class ProjectImporter(ScopedReferences, SheetImporter):
         Column("category", "项目类别", kind="code", required=True, example="A02"),
         Column("recipient", "受援单位", kind="code", required=True, example="653201"),
         Column("status", "项目状态", kind="status", required=True, example="实施中"),
-        Column("budget_wan", "援助金额（万元）", kind="amount", example=50),
+        Column("budget_wan", "援助金额（万元）", kind="amount", example=50, field="budget"),
         Column("beneficiaries", "受益人次", kind="int", example=1200),
         Column("start_date", "开始日期", kind="date", example="2022-03-01"),
         Column("end_date", "结束日期", kind="date", example="2022-12-31"),
@@ -119,7 +119,7 @@ class ProjectImporter(ScopedReferences, SheetImporter):
     def existing(self, numbers):
         found = {}
         for chunk in chunked(numbers):
-            for project in Project.objects.filter(code__in=chunk).select_related(None):
+            for project in self.objects().filter(code__in=chunk):
                 if project.code in found:
                     continue
                 found[project.code] = project
@@ -174,10 +174,11 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
     model = Disbursement
     sheet_names = ("资金拨付", "Disbursements", "Disbursement")
     key_column = "reference"
+    key_columns = ("project", "reference")
     columns = [
         Column("project", "项目编号", kind="code", required=True, example="BJ-2021-01-001"),
         Column("date", "拨付日期", kind="date", required=True, example="2022-04-15"),
-        Column("amount_wan", "拨付金额（万元）", kind="amount", required=True, example=20),
+        Column("amount_wan", "拨付金额（万元）", kind="amount", required=True, example=20, field="amount"),
         Column("reference", "凭证号", required=True, max_length=50, example="PZ2022-0001"),
     ]
 
@@ -201,7 +202,7 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
         project_ids = {project_id for project_id, _ref in numbers if not isinstance(project_id, Pending)}
         found = {}
         for chunk in chunked(project_ids):
-            for payment in Disbursement.objects.filter(project_id__in=chunk):
+            for payment in self.objects().filter(project_id__in=chunk):
                 key = (payment.project_id, payment.reference)
                 if key in numbers:
                     found[key] = payment
@@ -219,6 +220,7 @@ class FacilityOutputImporter(ScopedReferences, SheetImporter):
     model = FacilityOutput
     sheet_names = ("建设成果", "Facility outputs", "Outputs", "FacilityOutputs")
     key_column = "facility_type"
+    key_columns = ("project", "facility_type")
     columns = [
         Column("project", "项目编号", kind="code", required=True, example="BJ-2021-01-001"),
         Column("facility_type", "设施类型", kind="code", required=True, example="F03"),
@@ -253,7 +255,7 @@ class FacilityOutputImporter(ScopedReferences, SheetImporter):
         project_ids = {project_id for project_id, _kind in numbers if not isinstance(project_id, Pending)}
         found = {}
         for chunk in chunked(project_ids):
-            for output in FacilityOutput.objects.filter(project_id__in=chunk):
+            for output in self.objects().filter(project_id__in=chunk):
                 key = (output.project_id, output.facility_type_id)
                 if key in numbers:
                     found[key] = output

@@ -19,7 +19,6 @@ all of them).
 import io
 from urllib.parse import quote
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -33,8 +32,8 @@ from django.utils.translation import gettext_lazy
 from spreadsheets import registry
 from spreadsheets.importer import ImportContext
 from spreadsheets.models import ImportRecord
-from spreadsheets.reading import max_bytes
-from spreadsheets.services import confirm_import, error_report, preview_import
+from spreadsheets.reading import max_bytes, max_rows, size_limit_text
+from spreadsheets.services import cancel_import, confirm_import, error_report, preview_import
 from spreadsheets.writing import write_csv, write_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -126,9 +125,7 @@ class SpreadsheetAdminMixin:
             if upload is None:
                 error = _("Choose a file to import.")
             elif upload.size > max_bytes():
-                error = _("The file is larger than the limit of %(limit)s MB.") % {
-                    "limit": max_bytes() // (1024 * 1024)
-                }
+                error = _("The file is larger than the limit of %(limit)s.") % {"limit": size_limit_text()}
             else:
                 record = preview_import(
                     upload.read(),
@@ -145,8 +142,8 @@ class SpreadsheetAdminMixin:
             request,
             _("Import %(name)s") % {"name": self.model._meta.verbose_name_plural},
             error=error,
-            max_mb=max_bytes() // (1024 * 1024),
-            max_rows=getattr(settings, "AIDTRACKER_IMPORT_MAX_ROWS", 200_000),
+            max_size=size_limit_text(),
+            max_rows=max_rows(),
         )
         return TemplateResponse(request, "admin/spreadsheets/import.html", context)
 
@@ -162,18 +159,14 @@ class SpreadsheetAdminMixin:
             raise PermissionDenied
         record = self._record(request, pk)
         if request.method == "POST":
-            if "cancel" in request.POST and record.outcome == ImportRecord.Outcome.PREVIEWED:
-                record.outcome = ImportRecord.Outcome.CANCELLED
-                record.staged = None
-                record.finished_at = timezone.now()
-                record.save(update_fields=["outcome", "staged", "finished_at"])
+            if "cancel" in request.POST and cancel_import(record):
                 messages.info(request, _("The import was cancelled; nothing was written."))
                 return HttpResponseRedirect(self._context(request, "")["changelist_url"])
             if record.outcome != ImportRecord.Outcome.PREVIEWED or not record.staged:
                 messages.error(request, _("This import cannot be confirmed."))
                 return HttpResponseRedirect(request.path)
             record, outcome = confirm_import(record, request.user)
-            if outcome.written:
+            if outcome is not None and outcome.written:
                 totals = record.totals()
                 messages.success(
                     request,

@@ -6,7 +6,7 @@ JSON-able value, or raises CellError with a message for the clerk.
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
@@ -26,6 +26,37 @@ class SpreadsheetError(Exception):
         self.message = str(message)
 
 
+class LongText(str):
+    """A cell's text cut short while reading because it is longer than any column accepts."""
+
+
+class _FormulaWithoutValue:
+    """A formula cell saved without its computed value (files written by scripts, never opened in Excel)."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        return ""
+
+    def __repr__(self):
+        return "FORMULA_WITHOUT_VALUE"
+
+    def __bool__(self):
+        return False
+
+
+FORMULA_WITHOUT_VALUE = _FormulaWithoutValue()
+EXCERPT_CHARS = 100
+
+
+def excerpt(value, limit=EXCERPT_CHARS) -> str:
+    """A value as errors, previews, stored records and command output show it: at most `limit` characters."""
+    text = "" if value is None else str(value)
+    if len(text) > limit or isinstance(value, LongText):
+        return text[: limit - 1] + "…"
+    return text
+
+
 @dataclass
 class RawSheet:
     """The cells of one sheet: the header row and the data rows with their sheet row numbers."""
@@ -42,6 +73,9 @@ class RowError:
     column: str
     value: str
     message: str
+
+    def __post_init__(self):
+        self.value = excerpt(self.value)
 
     def as_dict(self):
         return {
@@ -60,14 +94,24 @@ def clean_cell(value):
     (CSV) precisely so that it comes back unchanged.
     """
     if isinstance(value, str):
+        kind = value.__class__
         value = value.lstrip(LEADING_SPACES).rstrip(SPACES)
-        return value or None
+        return (LongText(value) if kind is LongText else value) or None
     return value
 
 
+def formula_like(value) -> bool:
+    """Whether our CSV export puts a `'` before this text: one a spreadsheet would run as a formula, or one
+    that would otherwise read back as such an escape (a `'` before a text that is itself formula-like)."""
+    while isinstance(value, str) and value[:1] == "'":
+        value = value[1:]
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+
+
 def unescape_csv(value: str) -> str:
-    """Undo the `'` our CSV export puts before a text that a spreadsheet would run as a formula."""
-    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+    """Undo the `'` our CSV export puts before a formula-like text, and nothing else: the same rule both
+    ways, so every text survives a round trip through CSV as it does through xlsx."""
+    if value[:1] == "'" and formula_like(value[1:]):
         return value[1:]
     return value
 
@@ -96,6 +140,11 @@ class Column:
     required: bool = False
     max_length: int | None = None
     example: object = None
+    field: str | None = None  # the model field it fills, when not named like the column
+
+    def attnames(self):
+        """The model attributes this column may fill: its field, or the column's name (and `<name>_id`)."""
+        return (self.field,) if self.field else (self.name, f"{self.name}_id")
 
     def accepted_headers(self):
         zh = normalise_header(self.header)
@@ -112,10 +161,29 @@ def text_value(value):
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
-        return value.date().isoformat() if not value.time() else value.isoformat(sep=" ")
+        return _datetime_text(value)
     if isinstance(value, date):
         return value.isoformat()
     return clean_cell(str(value))
+
+
+def _datetime_text(value):
+    # A date cell is a datetime at midnight: shown as the date. (A time object is truthy even at
+    # midnight, so this compares rather than tests it.)
+    return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+
+
+def display(value) -> str:
+    """A cell as the preview shows it: dates as dates, numbers as Excel shows them, long texts cut short."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return _datetime_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return format(value, ".15g")
+    return excerpt(value)
 
 
 NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -135,6 +203,8 @@ def parse_decimal(value) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise CellError(_("Not a number."))
         # Excel keeps 15 significant digits; beyond that a float only carries binary noise.
         return Decimal(format(value, ".15g"))
     if isinstance(value, Decimal):

@@ -13,11 +13,15 @@ from django.utils.translation import gettext as _
 from spreadsheets import registry
 from spreadsheets.cells import (
     ERROR_HEADER,
+    FORMULA_WITHOUT_VALUE,
     CellError,
     Column,
+    LongText,
     RawSheet,
     RowError,
     SpreadsheetError,
+    display,
+    excerpt,
     normalise_header,
     normalise_sheet_name,
     parse_choice,
@@ -25,6 +29,7 @@ from spreadsheets.cells import (
     parse_int,
     parse_wan,
     text_value,
+    yuan_to_wan,
 )
 from spreadsheets.pg_copy import insert_with_history
 
@@ -59,6 +64,7 @@ class ImportContext:
         self.national = user is None or registry.access("sees_everything")(user)
         self.province = None if self.national else registry.access("user_province")(user)
         self.pending = {}  # model label -> {code: info}
+        self.lock = False  # a confirm locks the rows it reads until it commits
 
     @cached_property
     def province_id(self):
@@ -95,6 +101,7 @@ class SheetImporter:
     sheet_names = ()  # Chinese first (canonical), then English
     columns: list[Column] = []
     key_column = "code"  # the column named in a duplicate-key error
+    key_columns = ("code",)  # the columns whose values name a record
     # Labels of stored status values: {value: (Chinese label, English label)}
     choices: dict = {}
 
@@ -106,6 +113,11 @@ class SheetImporter:
         self.unchanged = 0
         self.actions = {}  # row number -> "new" / "updated" / "unchanged"
         self.error_rows = set()
+        self.changes = {}  # row number -> {attname: (old, new)}
+        self.versions = {}  # row number -> the stored record's version (None for a new one)
+        self.expected_versions = None  # at a confirm: the versions the preview saw
+        self.stale = []  # rows whose record changed since the preview
+        self.parsed = {}
 
     # -- declarations -------------------------------------------------------------------------------
 
@@ -185,6 +197,18 @@ class SheetImporter:
         return parsed
 
     def parse_cell(self, column: Column, value):
+        if value is FORMULA_WITHOUT_VALUE:
+            raise CellError(
+                _(
+                    "The cell holds a formula whose result was not saved in the file. Open the file in Excel "
+                    "or WPS, save it, and import it again."
+                )
+            )
+        if isinstance(value, LongText):
+            raise CellError(
+                _("The text is too long (at most %(max)d characters).")
+                % {"max": column.max_length or len(value)}
+            )
         if value is None:
             if column.required:
                 raise CellError(_("This field is required."))
@@ -219,9 +243,27 @@ class SheetImporter:
     def register_pending(self, resolved):
         """Tell later sheets about the records this sheet adds or changes."""
 
+    def check_rows(self, staged):
+        """Row errors of a rule a sheet adds to its references and scope (e.g. a closed quarter).
+
+        `staged` is [(row number, key, {attname: value}, stored instance or None)] for the rows without an
+        error so far; the user is `self.context.user`. Return [(row number, column name, value, message)].
+        """
+        return []
+
+    def objects(self):
+        """The model's rows as a confirm reads them: locked against a concurrent write until it commits."""
+        manager = self.model._default_manager
+        return manager.select_for_update(of=("self",)) if self.context.lock else manager.all()
+
+    @classmethod
+    def versioned(cls) -> bool:
+        return any(f.name == "version" for f in cls.model._meta.concrete_fields)
+
     def validate(self, rows):
         """Set-wise validation of the parsed rows; fills creates/updates/unchanged and errors."""
         parsed = dict(rows)
+        self.parsed = parsed
         # Rows with a bad cell are resolved too, so every problem of a row is reported at once.
         resolved = self.resolve(rows)
         seen = {}
@@ -240,36 +282,146 @@ class SheetImporter:
             seen[key] = number
             unique.append((number, key, values))
         existing = self.existing({key: number for number, key, _values in unique})
+        staged = [
+            (number, key, values, existing.get(key))
+            for number, key, values in unique
+            if number not in self.error_rows
+        ]
+        for number, column, value, message in self.check_rows(staged):
+            self.error(number, column, value, message)
+        versioned = self.versioned()
         fields = None
-        for number, key, values in unique:
+        for number, _key, values, instance in staged:
             if number in self.error_rows:
                 continue
-            instance = existing.get(key)
+            if versioned:
+                self.versions[number] = instance.version if instance is not None else None
+                if self.expected_versions is not None:
+                    expected = self.expected_versions.get(str(number), self.expected_versions.get(number))
+                    if expected != self.versions[number]:
+                        self.stale.append(number)
             if instance is None:
                 self.creates.append(values)
                 self.actions[number] = "new"
                 continue
-            changed = False
+            changed = {}
             for attname, value in values.items():
-                if getattr(instance, attname) != value:
+                old = getattr(instance, attname)
+                if old != value:
+                    changed[attname] = (old, value)
                     setattr(instance, attname, value)
-                    changed = True
             if changed:
                 self.updates.append(instance)
                 self.actions[number] = "updated"
+                self.changes[number] = changed
                 fields = fields or list(values)
             else:
                 self.unchanged += 1
                 self.actions[number] = "unchanged"
-        self.update_fields = [self.model._meta.get_field(f).name for f in (fields or [])]
+        self.update_attnames = list(fields or [])
+        self.update_fields = [self.model._meta.get_field(f).name for f in self.update_attnames]
+        if versioned and self.updates:
+            self.update_fields.append("version")
+        for number in self.stale:
+            self.error(
+                number,
+                self.key_column,
+                self.key_text(number),
+                _("Someone changed this record after the preview; preview the file again."),
+            )
         # The good rows are known to the sheets that follow even when another row is bad, so a bad project
         # does not make every disbursement of the good ones an "unknown project" as well.
         self.register_pending([row for row in unique if row[0] not in self.error_rows])
 
+    def column_of_attname(self):
+        """{model attname: column} for the columns that fill a model field."""
+        names = {f.attname for f in self.model._meta.concrete_fields}
+        out = {}
+        for column in self.columns:
+            for attname in column.attnames():
+                if attname in names:
+                    out[attname] = column
+                    break
+        return out
+
+    def changed_column_counts(self):
+        """{column header: how many rows change it} over every updated row of the sheet."""
+        columns = self.column_of_attname()
+        counts = {}
+        for changed in self.changes.values():
+            for attname in changed:
+                column = columns.get(attname)
+                if column is not None:
+                    counts[column.header] = counts.get(column.header, 0) + 1
+        return {column.header: counts[column.header] for column in self.columns if column.header in counts}
+
+    def describe_changes(self, numbers):
+        """{row number: [{"column", "old", "new"}]} of the given updated rows, values as a sheet shows them
+        (codes for references, one query per referenced model, Chinese labels, amounts in 万元)."""
+        columns = self.column_of_attname()
+        references = {}
+        for number in numbers:
+            for attname, pair in self.changes.get(number, {}).items():
+                related = getattr(
+                    self.model._meta.get_field(attname.removesuffix("_id")), "related_model", None
+                )
+                if related is not None:
+                    references.setdefault(related, set()).update(v for v in pair if isinstance(v, int))
+        codes = {}
+        for related, ids in references.items():
+            code = "code" if any(f.name == "code" for f in related._meta.fields) else "pk"
+            for chunk in chunked(ids):
+                codes.update(
+                    {
+                        (related, pk): c
+                        for pk, c in related._default_manager.filter(pk__in=chunk).values_list("pk", code)
+                    }
+                )
+        out = {}
+        for number in numbers:
+            lines = []
+            for attname, (old, new) in self.changes.get(number, {}).items():
+                column = columns.get(attname)
+                if column is None:
+                    continue
+                related = getattr(
+                    self.model._meta.get_field(attname.removesuffix("_id")), "related_model", None
+                )
+                lines.append(
+                    {
+                        "column": column.header,
+                        "old": self.show(column, old, related, codes),
+                        "new": self.show(column, new, related, codes),
+                    }
+                )
+            out[number] = lines
+        return out
+
+    def show(self, column, value, related=None, codes=None):
+        """A stored value as the sheet writes it."""
+        if value is None or value == "":
+            return ""
+        if isinstance(value, Pending):
+            return excerpt(value.code)
+        if related is not None:
+            return excerpt(codes.get((related, value), value))
+        if column.kind == "amount":
+            return str(yuan_to_wan(value))
+        if column.kind == "status":
+            return self.choices.get(value, (value,))[0]
+        return display(value)
+
+    def key_text(self, number):
+        """The key of a row as the clerk wrote it (e.g. "BJ-2021-01-001 / PZ-1")."""
+        row = self.parsed.get(number, {})
+        return " / ".join(str(row.get(name) or "") for name in self.key_columns)
+
     # -- writing ------------------------------------------------------------------------------------
 
     def resolve_pending(self, values):
-        """Replace references to records created by an earlier sheet with their ids, now they exist."""
+        """Replace references to records created by an earlier sheet with their ids, now they exist.
+
+        `values` are dicts of field values; one query per referenced model, whatever the number of rows."""
         pending = {(v.model, v.code) for row in values for v in row.values() if isinstance(v, Pending)}
         if not pending:
             return
@@ -280,7 +432,7 @@ class SheetImporter:
                 ids.update(
                     {
                         (model, c): pk
-                        for c, pk in model.objects.filter(code__in=chunk).values_list("code", "pk")
+                        for c, pk in model._default_manager.filter(code__in=chunk).values_list("code", "pk")
                     }
                 )
         for row in values:
@@ -293,14 +445,17 @@ class SheetImporter:
 
         user = self.context.user
         self.resolve_pending(self.creates)
-        for instance in self.updates:
-            for attname, value in list(vars(instance).items()):
-                if isinstance(value, Pending):
-                    setattr(
-                        instance,
-                        attname,
-                        value.model.objects.values_list("pk", flat=True).get(code=value.code),
-                    )
+        if self.updates:
+            # The updated records' references to records this workbook adds, resolved set-wise too.
+            attnames = self.update_attnames
+            rows = [{name: vars(instance).get(name) for name in attnames} for instance in self.updates]
+            self.resolve_pending(rows)
+            bump = "version" in self.update_fields
+            for instance, row in zip(self.updates, rows, strict=True):
+                for name, value in row.items():
+                    setattr(instance, name, value)
+                if bump:
+                    instance.version = (instance.version or 0) + 1
         if self.creates and not insert_with_history(self.model, self.creates, user, _("spreadsheet import")):
             bulk_create_with_history(
                 [self.model(**values) for values in self.creates],

@@ -18,12 +18,19 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from spreadsheets.cells import (
-    LEADING_SPACES,
     SPACES,
     RawSheet,
     SpreadsheetError,
     clean_cell,
     unescape_csv,
+)
+from spreadsheets.xlsx import (
+    MAX_HEADER_CELLS,
+    capped,
+    date_styles,
+    shared_strings,
+    sheet_rows,
+    workbook_sheets,
 )
 
 # Zip-bomb limits: an xlsx is a zip of XML; real workbooks unpack to 5-15 times their size.
@@ -31,6 +38,11 @@ ZIP_MAX_ENTRIES = 10_000
 ZIP_MAX_RATIO = 200
 ZIP_MIN_SUSPICIOUS_BYTES = 20 * 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Sheet XML allowed per data row (a full row of our widest sheet is well under 1 kB) and in all.
+SHEET_XML_PER_ROW = 2048
+SHEET_XML_BASE = 1024 * 1024
+MIN_CELL_TEXT = 1000
+CELL_TEXT_MARGIN = 100
 
 # --------------------------------------------------------------------------------------------------
 # Reading files
@@ -44,6 +56,26 @@ def max_rows():
     return getattr(settings, "AIDTRACKER_IMPORT_MAX_ROWS", 200_000)
 
 
+def size_limit_text() -> str:
+    """The import size limit as the pages and messages state it (one place, in the unit that fits)."""
+    return filesizeformat(max_bytes())
+
+
+def sheet_xml_limit() -> int:
+    """The most uncompressed sheet XML a workbook may hold: what the row limit can need, and room to spare."""
+    return SHEET_XML_BASE + SHEET_XML_PER_ROW * max_rows()
+
+
+def cell_text_limit() -> int:
+    """The longest text a cell is read with: the longest value any column accepts, plus a margin."""
+    from spreadsheets import registry
+
+    longest = max(
+        (column.max_length or 0 for cls in registry.importer_classes() for column in cls.columns), default=0
+    )
+    return max(longest, MIN_CELL_TEXT) + CELL_TEXT_MARGIN
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -53,7 +85,7 @@ def read_file(data: bytes, filename: str = "") -> list[RawSheet]:
     limit = max_bytes()
     if len(data) > limit:
         raise SpreadsheetError(
-            _("The file is larger than the limit of %(limit)s.") % {"limit": filesizeformat(limit)}
+            _("The file is larger than the limit of %(limit)s.") % {"limit": size_limit_text()}
         )
     if not data.strip(SPACES.encode()):
         raise SpreadsheetError(_("The file is empty."))
@@ -112,6 +144,18 @@ def check_zip(data: bytes):
         unpacked > ZIP_MIN_SUSPICIOUS_BYTES and unpacked / packed > ZIP_MAX_RATIO
     ):
         raise SpreadsheetError(_("The workbook unpacks to an implausible size; it was not opened."))
+    # The sheets' XML (and their shared strings) can need no more than so much per row the limit allows;
+    # a zip padded past that (with a ratio kept under the check above) would cost seconds of CPU to parse.
+    xml = sum(
+        info.file_size
+        for info in infos
+        if info.filename.startswith("xl/worksheets/") or info.filename.endswith("sharedStrings.xml")
+    )
+    if xml > sheet_xml_limit():
+        raise SpreadsheetError(
+            _("The workbook's sheets are larger than %(limit)s rows can need; it was not opened.")
+            % {"limit": max_rows()}
+        )
     if "xl/workbook.xml" not in {info.filename for info in infos}:
         raise SpreadsheetError(
             _("The file is not a valid .xlsx workbook; it may be damaged or another kind of file renamed.")
@@ -119,19 +163,20 @@ def check_zip(data: bytes):
 
 
 def read_xlsx(data: bytes) -> list[RawSheet]:
-    """Every worksheet of an xlsx, streamed straight from the zip (see `_sheet_rows`)."""
+    """Every worksheet of an xlsx, streamed straight from the zip (see `sheet_rows`)."""
     check_zip(data)
     limit = max_rows()
     sheets = []
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        parts, epoch, shared_path, styles_path = _workbook_sheets(archive)
-        shared = _shared_strings(archive, shared_path)
-        dates, durations = _date_styles(archive, styles_path)
+        parts, epoch, shared_path, styles_path = workbook_sheets(archive)
+        cap = cell_text_limit()
+        shared = shared_strings(archive, shared_path, cap)
+        dates, durations = date_styles(archive, styles_path)
         for title, path in parts:
             header = None
             rows = []
-            for number, values in _sheet_rows(archive, path, shared, dates, durations, epoch):
+            for number, values in sheet_rows(archive, path, shared, dates, durations, epoch, cap):
                 if header is None:
                     header = values
                     continue
@@ -149,300 +194,6 @@ def read_xlsx(data: bytes) -> list[RawSheet]:
     if not sheets:
         raise SpreadsheetError(_("The file is empty."))
     return sheets
-
-
-MAIN_NS_TYPES = ("/worksheet",)
-XLSX_READ_CHUNK = 1 << 20
-
-
-def _xml_parser():
-    """An expat parser with defusedxml's guards: no DTD, no entity declarations, no external references."""
-    from xml.parsers import expat
-
-    from defusedxml.expatreader import DefusedExpatParser
-
-    guard = DefusedExpatParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = guard.defused_start_doctype_decl
-    parser.EntityDeclHandler = guard.defused_entity_decl
-    parser.UnparsedEntityDeclHandler = guard.defused_unparsed_entity_decl
-    parser.ExternalEntityRefHandler = guard.defused_external_entity_ref_handler
-    parser.buffer_text = True
-    parser.buffer_size = 1 << 16
-    return parser
-
-
-def _local(name):
-    return name.rpartition(":")[2]
-
-
-def _small_xml(archive, path):
-    """A small part (workbook, relationships, styles) as a defusedxml ElementTree root, or None."""
-    from defusedxml.ElementTree import fromstring
-
-    try:
-        data = archive.read(path)
-    except KeyError:
-        return None
-    return fromstring(data, forbid_dtd=True)
-
-
-def _children(element, name):
-    return [child for child in element.iter() if _local(child.tag.rpartition("}")[2]) == name]
-
-
-def _resolve_target(base_dir, target):
-    if target.startswith("/"):
-        return target.lstrip("/")
-    parts = [p for p in base_dir.split("/") if p]
-    for piece in target.split("/"):
-        if piece == "..":
-            if parts:
-                parts.pop()
-        elif piece and piece != ".":
-            parts.append(piece)
-    return "/".join(parts)
-
-
-def _relationships(archive, path):
-    """{relationship id: (type, part path)} of xl/workbook.xml."""
-    root = _small_xml(archive, path)
-    out = {}
-    if root is None:
-        return out
-    for rel in _children(root, "Relationship"):
-        target = rel.get("Target") or ""
-        if rel.get("TargetMode") == "External":
-            continue
-        out[rel.get("Id")] = (rel.get("Type") or "", _resolve_target("xl", target))
-    return out
-
-
-def _date_styles(archive, path):
-    """The cell style indexes whose number format shows a date or a duration (as openpyxl decides)."""
-    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-
-    root = _small_xml(archive, path) if path else None
-    dates, durations = set(), set()
-    if root is None:
-        return dates, durations
-    custom = {}
-    for fmt in _children(root, "numFmt"):
-        try:
-            custom[int(fmt.get("numFmtId"))] = fmt.get("formatCode")
-        except (TypeError, ValueError):
-            continue
-    for xfs in _children(root, "cellXfs"):
-        for index, xf in enumerate(child for child in xfs if _local(child.tag.rpartition("}")[2]) == "xf"):
-            try:
-                number = int(xf.get("numFmtId", 0))
-            except ValueError:
-                continue
-            code = custom[number] if number in custom else BUILTIN_FORMATS.get(number)
-            if code and is_date_format(code):
-                dates.add(index)
-            if code and is_timedelta_format(code):
-                durations.add(index)
-        break
-    return dates, durations
-
-
-def _stream_xml(archive, path, parser):
-    with archive.open(path) as stream:
-        while True:
-            chunk = stream.read(XLSX_READ_CHUNK)
-            if not chunk:
-                break
-            parser.Parse(chunk, False)
-            yield
-    parser.Parse(b"", True)
-    yield
-
-
-def _shared_strings(archive, path):
-    """The shared-strings table: each <si>'s text (its <t> and rich-text runs; phonetic runs left out)."""
-    strings = []
-    if not path:
-        return strings
-    parser = _xml_parser()
-    parts = []
-    state = {"depth_rph": 0, "in_t": False}
-
-    def start(name, attrs):
-        name = _local(name)
-        if name == "t":
-            state["in_t"] = not state["depth_rph"]
-        elif name == "rPh":
-            state["depth_rph"] += 1
-        elif name == "si":
-            parts.clear()
-
-    def end(name):
-        name = _local(name)
-        if name == "t":
-            state["in_t"] = False
-        elif name == "rPh":
-            state["depth_rph"] -= 1
-        elif name == "si":
-            # As openpyxl reads it; trimmed once here rather than in every cell that uses it.
-            strings.append("".join(parts).replace("x005F_", "").lstrip(LEADING_SPACES).rstrip(SPACES) or None)
-
-    def text(data):
-        if state["in_t"]:
-            parts.append(data)
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
-    for _step in _stream_xml(archive, path, parser):
-        pass
-    return strings
-
-
-_COLUMN_INDEX = {}
-
-
-def _column_index(letters):
-    index = _COLUMN_INDEX.get(letters)
-    if index is None:
-        index = 0
-        for char in letters.upper():
-            if not "A" <= char <= "Z":
-                raise ValueError(letters)
-            index = index * 26 + ord(char) - 64
-        _COLUMN_INDEX[letters] = index
-    return index
-
-
-def _sheet_rows(archive, path, shared, dates, durations, epoch):
-    """Yield (sheet row number, [cell values]) of a worksheet part, streaming its XML.
-
-    Cell values as openpyxl gives them with data_only: numbers (int or float), texts (shared, inline or a
-    formula's cached text), booleans, and dates or times for numbers in a date style; a formula's cached
-    value only."""
-    from openpyxl.utils.datetime import from_excel, from_ISO8601
-
-    parser = _xml_parser()
-    done = []
-    date_styles = {str(index) for index in dates}
-    duration_styles = {str(index) for index in durations}
-    row_number = 0
-    column = 0
-    cell_type = "n"
-    style = 0
-    value_parts = None
-    inline_parts = None
-    collecting = None
-    rph = 0
-    cells = {}
-
-    def start(name, attrs):
-        nonlocal row_number, column, cell_type, style, value_parts, inline_parts, collecting, rph, cells
-        if ":" in name:
-            name = name.rpartition(":")[2]
-        if name == "c":
-            ref = attrs.get("r")
-            column = _column_index(ref.rstrip("0123456789")) if ref else column + 1
-            cell_type = attrs.get("t", "n")
-            style = attrs.get("s")
-            value_parts = None
-            inline_parts = None
-        elif name == "v":
-            value_parts = []
-            collecting = value_parts
-        elif name == "t":
-            if inline_parts is not None and not rph:
-                collecting = inline_parts
-        elif name == "is":
-            inline_parts = []
-        elif name == "rPh":
-            rph += 1
-        elif name == "row":
-            ref = attrs.get("r")
-            row_number = int(ref) if ref else row_number + 1
-            column = 0
-            cells = {}
-
-    def end(name):
-        nonlocal collecting, rph, cells
-        if ":" in name:
-            name = name.rpartition(":")[2]
-        if name == "c":
-            value = None
-            if cell_type == "inlineStr":
-                if inline_parts is not None:
-                    value = "".join(inline_parts).lstrip(LEADING_SPACES).rstrip(SPACES) or None
-            elif value_parts:
-                text = "".join(value_parts)
-                if text:
-                    if cell_type == "n":
-                        value = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
-                        if style in date_styles:
-                            try:
-                                value = from_excel(value, epoch, timedelta=style in duration_styles)
-                            except (OverflowError, ValueError):
-                                value = "#VALUE!"
-                    elif cell_type == "s":
-                        value = shared[int(text)]  # trimmed already
-                    elif cell_type == "b":
-                        value = bool(int(text))
-                    elif cell_type == "d":
-                        value = from_ISO8601(text)
-                    else:  # str (a formula's text), e (an error such as #N/A)
-                        value = text
-                    if value.__class__ is str:
-                        value = value.lstrip(LEADING_SPACES).rstrip(SPACES) or None
-            if value is not None:
-                cells[column] = value
-        elif name == "v" or name == "t":
-            collecting = None
-        elif name == "rPh":
-            rph -= 1
-        elif name == "row":
-            if cells:
-                values = [None] * max(cells)
-                for index, value in cells.items():
-                    values[index - 1] = value
-                done.append((row_number, values))
-
-    def text(data):
-        if collecting is not None:
-            collecting.append(data)
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
-    for _step in _stream_xml(archive, path, parser):
-        if done:
-            yield from done
-            done.clear()
-
-
-def _workbook_sheets(archive):
-    """[(sheet name, part path)] in workbook order, the date epoch, the shared-strings and styles paths."""
-    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
-
-    root = _small_xml(archive, "xl/workbook.xml")
-    rels = _relationships(archive, "xl/_rels/workbook.xml.rels")
-    epoch = CALENDAR_WINDOWS_1900
-    for props in _children(root, "workbookPr"):
-        if (props.get("date1904") or "").lower() in ("1", "true"):
-            epoch = CALENDAR_MAC_1904
-    sheets = []
-    for sheet in _children(root, "sheet"):
-        rid = next((value for key, value in sheet.attrib.items() if key.rpartition("}")[2] == "id"), None)
-        kind, path = rels.get(rid, ("", ""))
-        if kind.endswith(MAIN_NS_TYPES) and path:
-            sheets.append((sheet.get("name") or "", path))
-    names = set(archive.namelist())
-    shared = next((p for k, p in rels.values() if k.endswith("/sharedStrings")), "xl/sharedStrings.xml")
-    styles = next((p for k, p in rels.values() if k.endswith("/styles")), "xl/styles.xml")
-    return (
-        sheets,
-        epoch,
-        shared if shared in names else None,
-        styles if styles in names else None,
-    )
 
 
 def decode_text(data: bytes) -> str:
@@ -477,12 +228,19 @@ def read_csv(data: bytes, title: str = "") -> RawSheet:
     header = None
     rows = []
     limit = max_rows()
+    cap = cell_text_limit()
+    width = None
     try:
         for number, values in enumerate(reader, start=1):
-            values = [clean_cell(unescape_csv(v)) for v in values]
+            values = [clean_cell(capped(unescape_csv(v), cap)) for v in values[:width]]
             if header is None:
                 if any(v is not None for v in values):
-                    header = values
+                    header = _trim_header(values)
+                    if len(header) > MAX_HEADER_CELLS:
+                        raise SpreadsheetError(
+                            _("The header row has more than %(count)s columns.") % {"count": MAX_HEADER_CELLS}
+                        )
+                    width = len(header)
                 continue
             if any(v is not None for v in values):
                 rows.append((number, values))

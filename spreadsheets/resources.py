@@ -12,10 +12,12 @@ from import_export import resources
 from import_export.results import Error, Result, RowResult
 
 from spreadsheets import registry
-from spreadsheets.cells import RawSheet, SpreadsheetError, clean_cell, unescape_csv
+from spreadsheets.cells import RawSheet, SpreadsheetError, clean_cell
 from spreadsheets.importer import ImportContext
-from spreadsheets.services import parse_sheets, run
+from spreadsheets.reading import cell_text_limit
+from spreadsheets.services import import_recorded
 from spreadsheets.writing import write_csv, write_xlsx
+from spreadsheets.xlsx import capped
 
 
 class SpreadsheetResource(resources.ModelResource):
@@ -55,26 +57,36 @@ class SpreadsheetResource(resources.ModelResource):
         return dataset
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
-        """Import a tablib dataset all or nothing; errors are reported per row with header and reason."""
+        """Import a tablib dataset all or nothing, recorded like every import; errors are reported per row
+        with header and reason. The dataset's cells are taken as they are (as an xlsx's are)."""
         user = kwargs.get("user", self.user)
         if user is not None and not getattr(user, "is_authenticated", False):
             user = None
         result = Result()
         result.diff_headers = list(dataset.headers or [])
+        cap = cell_text_limit()
         header = [clean_cell(h) for h in (dataset.headers or [])]
         rows = []
         for index, values in enumerate(dataset, start=2):
-            values = [clean_cell(unescape_csv(v)) if isinstance(v, str) else v for v in values]
+            values = [clean_cell(capped(v, cap)) if isinstance(v, str) else v for v in values]
             if any(v is not None for v in values):
                 rows.append((index, values))
-        raw = RawSheet(dataset.title or self.importer.sheet_title(), header, rows)
-        try:
-            parsed = parse_sheets([(self.importer, raw)])
-            outcome = run(parsed.sheets, user, dry_run=dry_run, parse_errors=parsed.errors)
-        except SpreadsheetError as exc:
+        title = dataset.title or self.importer.sheet_title()
+        raw = RawSheet(title, header, rows)
+        record, outcome = import_recorded(
+            write_csv(header, (values for _number, values in rows)),
+            kwargs.get("file_name") or f"<{title}>",
+            user,
+            dry_run=dry_run,
+            importers=[self.importer],
+            target=self.importer.label(),
+            sheets=[raw],
+        )
+        self.record = record
+        if outcome is None:
             if raise_errors:
-                raise
-            result.append_base_error(Error(ValueError(exc.message)))
+                raise SpreadsheetError(record.message)
+            result.append_base_error(Error(ValueError(record.message)))
             return result
         self.outcome = outcome
         counts = outcome.totals()

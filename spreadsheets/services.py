@@ -1,22 +1,31 @@
 """Running imports: preview, confirm, cancel and one-go runs, each recorded as an ImportRecord.
 
-Every entry point (the admin, `import_workbook`, the library's `import` command, a resource's
-`import_data`) calls these functions, so every import is read, checked, written and recorded the same way.
+Every entry point (the admin, `import_workbook`, the library's `import` command from a file or standard
+input, a resource's `import_data`) calls these functions, so every import is read, checked, written and
+recorded the same way — written, refused, failed or cancelled.
 """
 
 import json
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from spreadsheets import registry
-from spreadsheets.cells import ERROR_HEADER, SpreadsheetError
+from spreadsheets.cells import ERROR_HEADER, SpreadsheetError, display
 from spreadsheets.importer import ImportContext
 from spreadsheets.reading import read_file, sha256
 from spreadsheets.writing import write_xlsx
+
+PREVIEW_ROWS = 100
+
+
+class ImportConflict(Exception):
+    """A concurrent import or edit wrote some of the same records first (a unique key, a deadlock)."""
+
 
 # --------------------------------------------------------------------------------------------------
 # Running an import: parse once, validate (again on confirm), write all in one transaction
@@ -30,6 +39,8 @@ class ImportOutcome:
     counts: dict = field(default_factory=dict)  # sheet title -> counts
     errors: list = field(default_factory=list)  # [RowError]
     actions: dict = field(default_factory=dict)  # sheet title -> {row: action}
+    importers: list = field(default_factory=list)  # the validated SheetImporters
+    stale: list = field(default_factory=list)  # [(sheet, key)] changed since the preview
     written: bool = False
 
     @property
@@ -44,8 +55,10 @@ class ImportOutcome:
         return total
 
     def staged(self) -> bytes:
-        """The normalised rows, compressed, for a confirm on any app server."""
-        payload = [[cls.label(), rows] for cls, rows in self.sheets]
+        """The normalised rows and the versions of the records they touch, compressed, for a confirm on any
+        app server."""
+        versions = {importer.label(): importer.versions for importer in self.importers if importer.versions}
+        payload = {"sheets": [[cls.label(), rows] for cls, rows in self.sheets], "versions": versions}
         return zlib.compress(json.dumps(payload, ensure_ascii=False).encode(), 3)
 
 
@@ -98,71 +111,71 @@ def parse_sheets(pairs, context=None):
     return outcome
 
 
-def run(sheets, user=None, *, dry_run=False, parse_errors=()):
+def run(sheets, user=None, *, dry_run=False, parse_errors=(), expected_versions=None, progress=None):
     """Validate parsed sheets in dependency order and, unless dry_run or any error, write them all.
 
-    `sheets` is [(importer class, parsed rows)]; nothing is written when any sheet has an error.
+    `sheets` is [(importer class, parsed rows)]; nothing is written when any sheet has an error. A confirm
+    passes the versions its preview saw (`expected_versions`, {label: {row: version}}): a record changed
+    since then makes the whole file an error. Validation and writing share one transaction, the rows read
+    locked, so nothing changes between the check and the write. A concurrent writer that gets there first
+    raises ImportConflict.
     """
     context = ImportContext(user)
-    order = {path: index for index, path in enumerate(registry.importer_classes())}
+    context.lock = not dry_run
+    order = {cls: index for index, cls in enumerate(registry.importer_classes())}
     sheets = sorted(sheets, key=lambda pair: order.get(pair[0], 0))
     outcome = ImportOutcome(sheets=sheets)
-    importers = []
     parse_error_rows = {}
     for error in parse_errors:
         parse_error_rows.setdefault(error.sheet, set()).add(error.row)
-    for cls, rows in sheets:
-        importer = cls(context)
-        importer.error_rows |= parse_error_rows.get(cls.sheet_title(), set())
-        importer.validate(rows)
-        importers.append(importer)
-        counts = importer.counts()
-        outcome.counts[cls.sheet_title()] = counts
-        outcome.actions[cls.sheet_title()] = importer.actions
-    outcome.errors = list(parse_errors) + [e for importer in importers for e in importer.errors]
-    for importer in importers:
-        rows_with_errors = {e.row for e in outcome.errors if e.sheet == importer.sheet_title()}
-        outcome.counts[importer.sheet_title()]["errors"] = len(rows_with_errors)
-    if outcome.errors or dry_run:
-        return outcome
-    with transaction.atomic():
-        for importer in importers:
-            importer.write()
+    try:
+        with transaction.atomic():
+            for cls, rows in sheets:
+                if progress:
+                    progress(cls.sheet_title(), len(rows))
+                importer = cls(context)
+                importer.error_rows |= parse_error_rows.get(cls.sheet_title(), set())
+                if expected_versions is not None:
+                    importer.expected_versions = expected_versions.get(cls.label(), {})
+                importer.validate(rows)
+                outcome.importers.append(importer)
+                outcome.counts[cls.sheet_title()] = importer.counts()
+                outcome.actions[cls.sheet_title()] = importer.actions
+                outcome.stale += [(cls.sheet_title(), importer.key_text(n)) for n in importer.stale]
+            outcome.errors = list(parse_errors) + [e for i in outcome.importers for e in i.errors]
+            for importer in outcome.importers:
+                rows_with_errors = {e.row for e in outcome.errors if e.sheet == importer.sheet_title()}
+                outcome.counts[importer.sheet_title()]["errors"] = len(rows_with_errors)
+            if outcome.errors or dry_run:
+                return outcome
+            for importer in outcome.importers:
+                importer.write()
+    except (IntegrityError, OperationalError) as exc:
+        raise ImportConflict(str(exc)) from exc
     outcome.written = True
     return outcome
 
 
 def import_file(data: bytes, filename: str, user=None, *, dry_run=False, importers=None):
-    """Read, parse, validate and (unless dry_run or any error) write a file. Raises SpreadsheetError."""
+    """Read, parse, validate and (unless dry_run or any error) write a file, unrecorded (tests, benchmarks).
+    Raises SpreadsheetError."""
     pairs = select_sheets(read_file(data, filename), importers)
     parsed = parse_sheets(pairs)
     return run(parsed.sheets, user, dry_run=dry_run, parse_errors=parsed.errors)
 
 
 def load_staged(blob: bytes):
+    """The staged sheets [(importer class, rows)] and the versions the preview saw."""
     by_label = {cls.label(): cls for cls in registry.importer_classes()}
-    return [
-        (by_label[label], [(number, row) for number, row in rows])
-        for label, rows in json.loads(zlib.decompress(blob).decode())
-    ]
+    payload = json.loads(zlib.decompress(blob).decode())
+    if isinstance(payload, list):  # staged before versions were kept
+        payload = {"sheets": payload, "versions": {}}
+    sheets = [(by_label[label], [(number, row) for number, row in rows]) for label, rows in payload["sheets"]]
+    return sheets, payload["versions"]
 
 
 # --------------------------------------------------------------------------------------------------
-# Recorded imports: what the admin and the command line call
-
-PREVIEW_ROWS = 100
-
-
-def _display(value):
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat() if not value.time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return format(value, ".15g")
-    return str(value)
+# Recorded imports: what every entry point calls
 
 
 def _new_record(data, filename, user, source, target):
@@ -178,14 +191,27 @@ def _new_record(data, filename, user, source, target):
     )
 
 
+def _counts(outcome):
+    counts = {title: dict(c) for title, c in outcome.counts.items()}
+    for importer in outcome.importers:
+        columns = importer.changed_column_counts()
+        if columns:
+            counts[importer.sheet_title()]["columns"] = columns
+    return counts
+
+
 def _fill(record, outcome, pairs):
-    record.counts = outcome.counts
+    """Counts (with how many rows change each column), errors, and the first rows with what they change."""
+    record.counts = _counts(outcome)
     record.errors = [error.as_dict() for error in outcome.errors]
+    importers = {importer.sheet_title(): importer for importer in outcome.importers}
     preview = []
     for cls, raw in pairs:
+        importer = importers.get(cls.sheet_title())
         actions = outcome.actions.get(cls.sheet_title(), {})
         positions, _problems = cls(ImportContext()).map_columns(raw.header)
         order = [positions.get(column.name) for column in cls.columns]
+        shown = []
         for number, values in raw.rows:
             if len(preview) >= PREVIEW_ROWS:
                 break
@@ -195,17 +221,45 @@ def _fill(record, outcome, pairs):
                     "row": number,
                     "action": actions.get(number, "error"),
                     "values": [
-                        _display(values[i]) if i is not None and i < len(values) else "" for i in order
+                        display(values[i]) if i is not None and i < len(values) else "" for i in order
                     ],
                 }
             )
+            shown.append(number)
+        if importer is not None:
+            changes = importer.describe_changes([n for n in shown if actions.get(n) == "updated"])
+            for entry in preview:
+                if entry["sheet"] == cls.sheet_title() and entry["row"] in changes:
+                    entry["changes"] = changes[entry["row"]]
     record.preview = preview
+
+
+def _stale_message(stale):
+    names = "、".join(f"{sheet} {key}" for sheet, key in stale[:20])
+    return ngettext(
+        "Nothing was imported: %(count)s record was changed by someone else after the preview (%(rows)s). "
+        "Preview the file again.",
+        "Nothing was imported: %(count)s records were changed by someone else after the preview (%(rows)s). "
+        "Preview the file again.",
+        len(stale),
+    ) % {"count": len(stale), "rows": names}
+
+
+def _conflict_message():
+    return _(
+        "Nothing was imported: another import or edit wrote some of the same records at the same moment. "
+        "Preview the file again."
+    )
+
+
+def _rejected_message(outcome):
+    return _("Nothing was imported: %(count)s rows have errors.") % {
+        "count": sum(c["errors"] for c in outcome.counts.values())
+    }
 
 
 def preview_import(data, filename, user, *, importers=None, source="admin", target=""):
     """Read, parse and validate a file without writing; a clean preview keeps the rows for confirm."""
-    from django.utils import timezone
-
     from spreadsheets.models import ImportRecord
 
     record = _new_record(data, filename, user, source, target)
@@ -226,55 +280,101 @@ def preview_import(data, filename, user, *, importers=None, source="admin", targ
         record.staged = outcome.staged()
     else:
         record.outcome = ImportRecord.Outcome.REJECTED
-        record.message = _("Nothing was imported: %(count)s rows have errors.") % {
-            "count": sum(c["errors"] for c in outcome.counts.values())
-        }
+        record.message = _rejected_message(outcome)
         record.finished_at = timezone.now()
     record.save()
     return record
 
 
 def confirm_import(record, user):
-    """Write a previewed import, validating again against the data as it is now; all or nothing."""
-    from django.utils import timezone
+    """Write a previewed import, validating again against the data as it is now; all or nothing.
 
+    Returns (record, outcome); outcome is None when the import could not run at all (already confirmed or
+    cancelled, or beaten by a concurrent write) — the record's message says why."""
     from spreadsheets.models import ImportRecord
 
-    sheets = load_staged(bytes(record.staged))
-    outcome = run(sheets, user)
-    record.counts = outcome.counts
-    record.errors = [error.as_dict() for error in outcome.errors]
-    record.finished_at = timezone.now()
-    record.staged = None
-    if outcome.written:
-        record.outcome = ImportRecord.Outcome.IMPORTED
-    else:
-        record.outcome = ImportRecord.Outcome.REJECTED
-        record.message = _("The data changed since the preview; nothing was imported.")
-    record.save()
+    with transaction.atomic():
+        # Two confirms of one preview: the second waits here, then finds it done.
+        record = ImportRecord.objects.select_for_update().get(pk=record.pk)
+        if record.outcome != ImportRecord.Outcome.PREVIEWED or not record.staged:
+            record.message = record.message or _("This import cannot be confirmed.")
+            return record, None
+        sheets, versions = load_staged(bytes(record.staged))
+        outcome = None
+        try:
+            outcome = run(sheets, user, expected_versions=versions)
+        except ImportConflict:
+            record.outcome = ImportRecord.Outcome.FAILED
+            record.message = _conflict_message()
+        else:
+            record.counts = _counts(outcome)
+            record.errors = [error.as_dict() for error in outcome.errors]
+            if outcome.written:
+                record.outcome = ImportRecord.Outcome.IMPORTED
+            else:
+                record.outcome = ImportRecord.Outcome.FAILED
+                record.message = (
+                    _stale_message(outcome.stale)
+                    if outcome.stale
+                    else _("The data changed since the preview; nothing was imported.")
+                )
+        record.finished_at = timezone.now()
+        record.staged = None
+        record.save()
     return record, outcome
 
 
-def import_recorded(data, filename, user, *, dry_run=False, importers=None, source="command", target=""):
-    """Read, validate and write in one go (the command line); recorded like an admin import."""
-    from django.utils import timezone
+def cancel_import(record):
+    """Cancel a previewed import: nothing is written and the staged rows go."""
+    from spreadsheets.models import ImportRecord
 
+    updated = ImportRecord.objects.filter(pk=record.pk, outcome=ImportRecord.Outcome.PREVIEWED).update(
+        outcome=ImportRecord.Outcome.CANCELLED, staged=None, finished_at=timezone.now()
+    )
+    return bool(updated)
+
+
+def import_recorded(
+    data,
+    filename,
+    user,
+    *,
+    dry_run=False,
+    importers=None,
+    source="command",
+    target="",
+    sheets=None,
+    read_as=None,
+    progress=None,
+):
+    """Read, validate and write in one go (the command line, a resource); recorded like an admin import.
+
+    `sheets` gives the raw sheets when they were read elsewhere (a resource's dataset); `data` is then what
+    the checksum is taken of. `read_as` is the name the format is told from when the file's own name says
+    nothing (standard input). Returns (record, outcome); outcome is None when the file could not be read or
+    a concurrent write got there first (the record's message says why)."""
     from spreadsheets.models import ImportRecord
 
     record = _new_record(data, filename, user, source, target)
     outcome = None
     try:
-        pairs = select_sheets(read_file(data, filename), importers)
+        raw = sheets if sheets is not None else read_file(data, read_as or filename)
+        pairs = select_sheets(raw, importers)
         parsed = parse_sheets(pairs)
-        outcome = run(parsed.sheets, user, dry_run=dry_run, parse_errors=parsed.errors)
+        outcome = run(parsed.sheets, user, dry_run=dry_run, parse_errors=parsed.errors, progress=progress)
     except SpreadsheetError as exc:
         record.outcome = ImportRecord.Outcome.REJECTED
         record.message = exc.message
+    except ImportConflict:
+        outcome = None
+        record.outcome = ImportRecord.Outcome.FAILED
+        record.message = _conflict_message()
     else:
-        record.counts = outcome.counts
+        record.counts = _counts(outcome)
         record.errors = [error.as_dict() for error in outcome.errors]
         if outcome.errors:
             record.outcome = ImportRecord.Outcome.REJECTED
+            record.message = _rejected_message(outcome)
             record.file = data
         elif dry_run:
             record.outcome = ImportRecord.Outcome.DRY_RUN
@@ -297,11 +397,11 @@ def error_report(record) -> bytes:
     out = []
     for cls, raw in sheets:
         title = cls.sheet_title()
-        rows = [
+        rows = (
             list(values[: len(raw.header)])
             + [None] * (len(raw.header) - len(values))
             + ["；".join(by_row.get((title, number), []))]
             for number, values in raw.rows
-        ]
+        )
         out.append((title, list(raw.header) + [ERROR_HEADER], rows))
     return write_xlsx(out)

@@ -7,14 +7,15 @@ import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
-from spreadsheets.cells import FORMULA_PREFIXES
+from spreadsheets.cells import FORMULA_PREFIXES, formula_like
 
 # --------------------------------------------------------------------------------------------------
 # Writing files: formula-safe, amounts numeric
 
 
 def needs_escape(value) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+    """Whether a CSV text gets a leading `'` (see `cells.formula_like`)."""
+    return formula_like(value)
 
 
 def write_xlsx(sheets, *, stream=None):

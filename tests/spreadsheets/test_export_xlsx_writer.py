@@ -47,5 +47,5 @@ def test_our_reader_reads_what_we_write():
     [raw, empty] = read_xlsx(
         write_xlsx([("项目", ["a", "b"], [["653100", 653100], ["x", None]]), ("空", ["h"], [])])
     )
-    assert (raw.header, raw.rows) == (["a", "b"], [(2, ["653100", 653100]), (3, ["x"])])
+    assert (raw.header, raw.rows) == (["a", "b"], [(2, ["653100", 653100]), (3, ["x", None])])
     assert (empty.title, empty.header, empty.rows) == ("空", ["h"], [])
