@@ -16,7 +16,6 @@ admin's scoped queryset. ImportRecordAdmin lists the imports (each user sees the
 all of them).
 """
 
-import io
 from urllib.parse import quote
 
 from django.contrib import admin, messages
@@ -34,7 +33,7 @@ from spreadsheets.importer import ImportContext
 from spreadsheets.models import ImportRecord
 from spreadsheets.reading import max_bytes, max_rows, size_limit_text
 from spreadsheets.services import cancel_import, confirm_import, error_report, preview_import
-from spreadsheets.writing import write_csv, write_xlsx
+from spreadsheets.writing import template_workbook, write_csv, write_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -228,9 +227,6 @@ class SpreadsheetAdminMixin:
         return attachment(content, f"{self.importer.sheet_title()}-模板.xlsx", XLSX_TYPE)
 
 
-CODES_SHEET = "代码"
-
-
 def reference_lists(importer, user):
     """The valid values per column of the template: [(code, name)] lists."""
     lists = {}
@@ -243,54 +239,8 @@ def reference_lists(importer, user):
 
 
 def build_template(importer, user) -> bytes:
-    """An xlsx template: headers, one example row, drop-downs on code and status columns, a codes sheet."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = importer.sheet_title()
-    sheet.append(importer.headers())
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.append(importer.example_row())
-    codes = book.create_sheet(CODES_SHEET)
-    lists = reference_lists(importer, user)
-    column_index = 1
-    for position, column in enumerate(importer.columns, start=1):
-        sheet.column_dimensions[get_column_letter(position)].width = max(12, len(column.header) * 2 + 2)
-        values = lists.get(column.name)
-        if not values:
-            continue
-        letter = get_column_letter(column_index)
-        name_letter = get_column_letter(column_index + 1)
-        codes.cell(row=1, column=column_index, value=column.header).font = Font(bold=True)
-        codes.cell(row=1, column=column_index + 1, value=_("name")).font = Font(bold=True)
-        for row, (code, name) in enumerate(values, start=2):
-            codes.cell(row=row, column=column_index, value=str(code)).number_format = "@"
-            codes.cell(row=row, column=column_index + 1, value=str(name))
-        codes.column_dimensions[letter].width = 16
-        codes.column_dimensions[name_letter].width = 30
-        validation = DataValidation(
-            type="list",
-            formula1=f"'{CODES_SHEET}'!${letter}$2:${letter}${len(values) + 1}",
-            allow_blank=not column.required,
-            showErrorMessage=False,  # an exact name is accepted too, so only suggest
-        )
-        sheet.add_data_validation(validation)
-        target = get_column_letter(position)
-        validation.add(f"{target}2:{target}5000")
-        column_index += 3
-    # Code columns are text so Excel keeps 650400 as typed; amounts stay numbers.
-    for position, column in enumerate(importer.columns, start=1):
-        if column.kind in ("code", "text"):
-            sheet.cell(row=2, column=position).number_format = "@"
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The import template of a sheet (see `spreadsheets.writing.template_workbook`)."""
+    return template_workbook(importer, reference_lists(importer, user))
 
 
 @admin.register(ImportRecord)

@@ -4,6 +4,7 @@ import csv
 import io
 import re
 import zipfile
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -18,8 +19,22 @@ def needs_escape(value) -> bool:
     return formula_like(value)
 
 
+@dataclass
+class SheetLayout:
+    """How a sheet looks beyond its cells: column widths, text and amount columns, bold rows (a 合计 row),
+    the header row frozen, and drop-down lists ((cell range, list formula, blank allowed))."""
+
+    widths: dict = field(default_factory=dict)  # column index (0-based) -> width in characters
+    text_columns: tuple = ()  # formatted as text ("@"), so Excel keeps 650400 or 0653 as typed
+    amount_columns: tuple = ()  # numbers shown with thousands separators and up to six decimals
+    bold_rows: tuple = ()  # data row indexes (0-based) written bold
+    freeze_header: bool = True
+    validations: tuple = ()
+
+
 def write_xlsx(sheets, *, stream=None):
-    """Write [(title, headers, rows)] as xlsx, streaming each sheet's XML into the zip.
+    """Write [(title, headers, rows)] or [(title, headers, rows, SheetLayout)] as xlsx, streaming each
+    sheet's XML into the zip.
 
     The sheet XML is written directly (strings inline, a bold header row), a row at a time, so memory stays
     bounded whatever the number of rows. A text a spreadsheet would run as a formula is a text cell with the
@@ -27,16 +42,17 @@ def write_xlsx(sheets, *, stream=None):
     date-formatted serial numbers.
     """
     target = stream or io.BytesIO()
-    titles = [_sheet_title(title, index) for index, (title, _h, _r) in enumerate(sheets)]
+    sheets = [(*sheet, SheetLayout(freeze_header=False))[:4] for sheet in sheets]
+    titles = [_sheet_title(sheet[0], index) for index, sheet in enumerate(sheets)]
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=XLSX_COMPRESSLEVEL) as archive:
         archive.writestr("[Content_Types].xml", _content_types(len(sheets)))
         archive.writestr("_rels/.rels", _ROOT_RELS)
         archive.writestr("xl/workbook.xml", _workbook_xml(titles))
         archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
         archive.writestr("xl/styles.xml", _STYLES_XML)
-        for index, (_title, headers, rows) in enumerate(sheets, start=1):
+        for index, (_title, headers, rows, layout) in enumerate(sheets, start=1):
             with archive.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True) as part:
-                _write_sheet(part, headers, rows)
+                _write_sheet(part, headers, rows, layout)
     return target.getvalue() if stream is None else None
 
 
@@ -49,23 +65,31 @@ _ROOT_RELS = (
     f'{_XML_HEAD}<Relationships xmlns="{_PKG_REL_NS}"><Relationship Id="rId1" '
     f'Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
 )
-# Cell styles: 0 plain, 1 bold (headers), 2 quote prefix (formula-like text), 3 date, 4 date and time.
+# Cell styles: 0 plain, 1 bold (headers), 2 quote prefix (formula-like text), 3 date, 4 date and time,
+# 5 text format, 6 amount, 7 bold amount, 8 bold quote prefix.
 _STYLE_BOLD, _STYLE_QUOTED, _STYLE_DATE, _STYLE_DATETIME = 1, 2, 3, 4
+_STYLE_TEXT, _STYLE_AMOUNT, _STYLE_BOLD_AMOUNT, _STYLE_BOLD_QUOTED = 5, 6, 7, 8
 _STYLES_XML = (
     f'{_XML_HEAD}<styleSheet xmlns="{_MAIN_NS}">'
-    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
-    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd h:mm:ss"/></numFmts>'
+    '<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd h:mm:ss"/><numFmt numFmtId="166" formatCode="#,##0.00####"/>'
+    "</numFmts>"
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="9"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" quotePrefix="1"/>'
+    "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
@@ -174,25 +198,77 @@ def _column_letters(count):
     return letters
 
 
-def _write_sheet(part, headers, rows, flush_every=2000):
+def _write_sheet(part, headers, rows, layout, flush_every=2000):
     columns = _column_letters(max(len(headers), 1))
-    out = [f'{_XML_HEAD}<worksheet xmlns="{_MAIN_NS}"><sheetData>']
+    out = [f'{_XML_HEAD}<worksheet xmlns="{_MAIN_NS}">', _sheet_views(layout), _cols(layout), "<sheetData>"]
     header = "".join(
         _text_cell(f"{columns[i]}1", str(h), _STYLE_BOLD) for i, h in enumerate(headers) if h is not None
     )
     out.append(f'<row r="1">{header}</row>')
     number = 1
-    for row in rows:
+    amounts = set(layout.amount_columns)
+    bold = set(layout.bold_rows)
+    for index, row in enumerate(rows):
         number += 1
         if len(row) > len(columns):
             columns = _column_letters(len(row))
-        cells = "".join([_cell(f"{columns[i]}{number}", value) for i, value in enumerate(row)])
+        if amounts or index in bold:
+            cells = "".join(
+                [
+                    _styled_cell(f"{columns[i]}{number}", v, i in amounts, index in bold)
+                    for i, v in enumerate(row)
+                ]
+            )
+        else:
+            cells = "".join([_cell(f"{columns[i]}{number}", value) for i, value in enumerate(row)])
         out.append(f'<row r="{number}">{cells}</row>')
         if len(out) >= flush_every:
             part.write("".join(out).encode())
             out = []
-    out.append("</sheetData></worksheet>")
+    out.append("</sheetData>")
+    if layout.validations:
+        items = "".join(
+            f'<dataValidation type="list" allowBlank="{int(blank)}" showErrorMessage="0" sqref="{ref}">'
+            f"<formula1>{_xml_text(formula)}</formula1></dataValidation>"
+            for ref, formula, blank in layout.validations
+        )
+        out.append(f'<dataValidations count="{len(layout.validations)}">{items}</dataValidations>')
+    out.append("</worksheet>")
     part.write("".join(out).encode())
+
+
+def _sheet_views(layout):
+    if not layout.freeze_header:
+        return ""
+    return (
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+        'state="frozen"/></sheetView></sheetViews>'
+    )
+
+
+def _cols(layout):
+    indexes = sorted(set(layout.widths) | set(layout.text_columns))
+    if not indexes:
+        return ""
+    items = []
+    for index in indexes:
+        width = layout.widths.get(index, 12)
+        style = f' style="{_STYLE_TEXT}"' if index in layout.text_columns else ""
+        items.append(f'<col min="{index + 1}" max="{index + 1}" width="{width}" customWidth="1"{style}/>')
+    return f"<cols>{''.join(items)}</cols>"
+
+
+def _styled_cell(ref, value, amount, bold):
+    """A cell of an amount column (numbers formatted as amounts) or of a bold row (a 合计 row)."""
+    if isinstance(value, str):
+        quoted = value.startswith(FORMULA_PREFIXES)
+        style = (_STYLE_BOLD_QUOTED if quoted else _STYLE_BOLD) if bold else (_STYLE_QUOTED if quoted else 0)
+        return _text_cell(ref, value, style)
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        cell = _cell(ref, value)
+        style = _STYLE_BOLD_AMOUNT if (bold and amount) else _STYLE_AMOUNT if amount else _STYLE_BOLD
+        return cell.replace(f'<c r="{ref}"', f'<c r="{ref}" s="{style}"', 1) if cell else cell
+    return _cell(ref, value)
 
 
 def escape_csv(value):
@@ -219,3 +295,72 @@ def write_csv_stream(headers, rows, chunk=2000):
             out.seek(0)
             out.truncate()
     yield out.getvalue().encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------------
+# Templates
+
+CODES_SHEET = "代码"
+NOTES_SHEET = "说明"
+TEMPLATE_ROWS = 5000
+
+
+def template_workbook(importer, lists) -> bytes:
+    """An import template: the data sheet with its headers only (drop-down lists on the code and status
+    columns, code and text columns formatted as text), a 说明 sheet with an example row — where no import
+    ever reads it, so importing the template as downloaded writes nothing — and a sheet of the valid codes.
+
+    `lists` is {column name: [(code, name)]}."""
+    columns = importer.columns
+    codes_columns, codes_headers, validations = [], [], []
+    for position, column in enumerate(columns):
+        values = lists.get(column.name)
+        if not values:
+            continue
+        letter = _column_letters(len(codes_headers) + 1)[-1]
+        codes_headers += [column.header, "名称", None]
+        codes_columns.append(values)
+        ref = _column_letters(position + 1)[-1]
+        validations.append(
+            (
+                f"{ref}2:{ref}{TEMPLATE_ROWS}",
+                f"'{CODES_SHEET}'!${letter}$2:${letter}${len(values) + 1}",
+                not column.required,
+            )
+        )
+    longest = max((len(values) for values in codes_columns), default=0)
+    codes_rows = (
+        [
+            cell
+            for values in codes_columns
+            for cell in (
+                (str(values[i][0]), str(values[i][1]), None) if i < len(values) else (None, None, None)
+            )
+        ]
+        for i in range(longest)
+    )
+    widths = {i: max(12, len(column.header) * 2 + 2) for i, column in enumerate(columns)}
+    text = tuple(i for i, column in enumerate(columns) if column.kind in ("code", "text"))
+    data = SheetLayout(widths=widths, text_columns=text, validations=tuple(validations))
+    notes = [
+        importer.example_row(),
+        [],
+        [
+            "说明：上面一行是填写示例，只在本工作表中，导入时不会读取。请在“"
+            + importer.sheet_title()
+            + "”工作表中从第 2 行起填写数据；金额单位为万元；代码见“"
+            + CODES_SHEET
+            + "”工作表。"
+        ],
+    ]
+    codes_layout = SheetLayout(
+        widths={i: (30 if i % 3 == 1 else 16) for i in range(len(codes_headers))},
+        text_columns=tuple(range(0, len(codes_headers), 3)),
+    )
+    return write_xlsx(
+        [
+            (importer.sheet_title(), importer.headers(), [], data),
+            (NOTES_SHEET, importer.headers(), notes, SheetLayout(widths=widths, text_columns=text)),
+            (CODES_SHEET, codes_headers, codes_rows, codes_layout),
+        ]
+    )

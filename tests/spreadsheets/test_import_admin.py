@@ -146,7 +146,8 @@ def test_the_template_has_headers_an_example_drop_downs_and_a_codes_sheet(client
     book = load_workbook(io.BytesIO(response.content))
     sheet = book["项目"]
     assert [c.value for c in sheet[1]] == PROJECT_HEADERS
-    assert sheet["A2"].value
+    assert sheet.max_row == 1, "the data sheet holds no example"
+    assert [c.value for c in book["说明"][1]] == PROJECT_HEADERS and book["说明"]["A2"].value
     ranges = {str(v.sqref).split(":")[0][0] for v in sheet.data_validations.dataValidation}
     assert {"C", "D", "E", "F"} <= ranges  # agreement, category, recipient, status
     codes = [c.value for c in book["代码"]["A"]] + [c.value for c in book["代码"]["D"]]

@@ -12,47 +12,7 @@ import pytest
 
 from spreadsheets.cells import FORMULA_WITHOUT_VALUE, SpreadsheetError
 from spreadsheets.reading import read_file, read_xlsx
-
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
-
-
-def workbook(sheets, shared=None, styles=None, date1904=False, prefix=""):
-    """A minimal xlsx: sheets = [(name, sheet data XML)]; shared = <sst> body; styles = <styleSheet> body."""
-    out = io.BytesIO()
-    p = f"{prefix}:" if prefix else ""
-    xmlns = f'xmlns:{prefix}="{MAIN}"' if prefix else f'xmlns="{MAIN}"'
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        entries = "".join(
-            f'<{p}sheet name="{name}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
-            for i, (name, _x) in enumerate(sheets)
-        )
-        pr = f'<{p}workbookPr date1904="1"/>' if date1904 else ""
-        z.writestr(
-            "xl/workbook.xml",
-            f'<?xml version="1.0"?><{p}workbook {xmlns} xmlns:r="{REL}">{pr}<{p}sheets>{entries}</{p}sheets>'
-            f"</{p}workbook>",
-        )
-        rels = "".join(
-            f'<Relationship Id="rId{i + 1}" Type="{REL}/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
-            for i in range(len(sheets))
-        )
-        rels += f'<Relationship Id="rS" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/>'
-        rels += f'<Relationship Id="rT" Type="{REL}/styles" Target="/xl/styles.xml"/>'
-        z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{PKG}">{rels}</Relationships>')
-        for i, (_name, xml) in enumerate(sheets):
-            z.writestr(
-                f"xl/worksheets/sheet{i + 1}.xml",
-                f"<{p}worksheet {xmlns}><{p}sheetData>{xml}</{p}sheetData></{p}worksheet>",
-            )
-        if shared is not None:
-            z.writestr("xl/sharedStrings.xml", f"<{p}sst {xmlns}>{shared}</{p}sst>")
-        if styles is not None:
-            z.writestr("xl/styles.xml", f"<{p}styleSheet {xmlns}>{styles}</{p}styleSheet>")
-    return out.getvalue()
-
+from tests.spreadsheets.helpers import MAIN, workbook
 
 STYLES = (
     '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy/m/d;@"/></numFmts>'
