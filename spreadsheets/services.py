@@ -358,7 +358,7 @@ def import_recorded(
     record = _new_record(data, filename, user, source, target)
     outcome = None
     try:
-        raw = sheets if sheets is not None else read_file(data, read_as or filename)
+        raw = sheets if sheets is not None else read_file(data, filename if read_as is None else read_as)
         pairs = select_sheets(raw, importers)
         parsed = parse_sheets(pairs)
         outcome = run(parsed.sheets, user, dry_run=dry_run, parse_errors=parsed.errors, progress=progress)

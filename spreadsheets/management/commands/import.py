@@ -32,6 +32,7 @@ class Command(library.Command):
         fmt = (options.get("format") or "").lower().rsplit(".", 1)[-1]
         if file_name == "-":
             data = sys.stdin.buffer.read()
+            # The format is told from the content; `--format` only names it when the content could be either.
             name, read_as = STDIN_NAME, f"{STDIN_NAME}.{fmt}" if fmt in ("csv", "xlsx") else ""
         else:
             if (
