@@ -7,9 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
-from agreements.forms import WanAmountField, wan_display
+from agreements.forms import WanAmountField
 from agreements.models import Agreement, Pairing, Province, RecipientUnit, SecurityEvent, StaffProfile
 from agreements.services import mark_must_change_password
+from aidtracker import money
 from spreadsheets.admin import SpreadsheetAdminMixin
 
 
@@ -147,7 +148,7 @@ class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
 
     @admin.display(description=_("pledged (10,000 yuan)"), ordering="pledged")
     def pledged_wan(self, obj):
-        return wan_display(obj.pledged)
+        return money.wan(obj.pledged)
 
 
 class StaffProfileInline(admin.StackedInline):

@@ -9,8 +9,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin import AgreementAdmin as BaseAgreementAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
-from agreements.forms import WanAmountField, wan_display
+from agreements.forms import WanAmountField
 from agreements.models import Agreement
+from aidtracker import money
 from projects.admin_filters import (
     CategoryFilter,
     DashboardParametersMixin,
@@ -129,11 +130,11 @@ class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminM
 
     @admin.display(description=_("aid amount (10,000 yuan)"), ordering="budget")
     def budget_wan(self, obj):
-        return wan_display(obj.budget)
+        return money.wan(obj.budget)
 
     @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
     def disbursed_wan(self, obj):
-        return wan_display(obj._disbursed)
+        return money.wan(obj._disbursed)
 
     @admin.display(description=_("execution rate"))
     def execution_rate(self, obj):
@@ -149,6 +150,7 @@ class ScopedChildAdmin(DashboardParametersMixin, ScopedAdminMixin, SimpleHistory
     list_select_related = ["project__agreement__province"]
     search_fields = ["project__code", "project__name"]
     autocomplete_fields = ["project"]
+    exclude = ["version"]
     show_full_result_count = False
 
     @admin.display(description=_("donor province"), ordering="project__agreement__province__order")
@@ -165,7 +167,7 @@ class DisbursementAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
 
     @admin.display(description=_("amount (10,000 yuan)"), ordering="amount")
     def amount_wan(self, obj):
-        return wan_display(obj.amount)
+        return money.wan(obj.amount)
 
 
 @admin.register(FacilityOutput)
@@ -233,11 +235,11 @@ class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
 
     @admin.display(description=_("budget (10,000 yuan)"), ordering="_budget")
     def budget_wan(self, obj):
-        return wan_display(obj._budget)
+        return money.wan(obj._budget)
 
     @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
     def disbursed_wan(self, obj):
-        return wan_display(obj._disbursed)
+        return money.wan(obj._disbursed)
 
     @admin.display(description=_("projects"))
     def projects_link(self, obj):
@@ -249,5 +251,5 @@ class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
             url,
             obj.pk,
             _("%(count)s live projects, budget %(budget)s (10,000 yuan): open the list")
-            % {"count": obj._projects, "budget": wan_display(obj._budget)},
+            % {"count": obj._projects, "budget": money.wan(obj._budget)},
         )

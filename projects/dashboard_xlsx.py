@@ -4,7 +4,7 @@ Headers are fixed Simplified Chinese, like every spreadsheet of the programme (D
 downloaded report reads the same whoever made it and whatever their interface language.
 """
 
-from spreadsheets.cells import yuan_to_wan
+from aidtracker import money
 from spreadsheets.writing import SheetLayout, write_xlsx
 
 PROJECT_COLUMNS = [
@@ -34,8 +34,7 @@ def _sheet(sheets, title, header, columns, rows, total_label="合计", keys=("co
 
 
 def _values(row, columns):
-    # Yuan as 万元, exact (at most six decimals), through the programme's one conversion.
-    return [yuan_to_wan(row[key]) if key in AMOUNTS else row[key] for key, _ in columns]
+    return [money.yuan_to_wan(row[key]) if key in AMOUNTS else row[key] for key, _ in columns]
 
 
 def summary_workbook(result, page=None) -> bytes:

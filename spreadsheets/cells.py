@@ -11,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from aidtracker import money
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ERROR_HEADER = "错误"
 
@@ -190,7 +192,6 @@ NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 DATE_RE = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]00:00(?::00(?:\.0+)?)?)?$"
 )
-MAX_YUAN = Decimal("999999999999.99")
 
 
 class CellError(ValueError):
@@ -228,10 +229,10 @@ def parse_wan(value) -> str:
         raise CellError(_("Amounts in 万元 may have at most 6 decimal places."))
     if amount < 0:
         raise CellError(_("Amounts may not be negative."))
-    yuan = (amount * 10000).quantize(Decimal("0.01"))
-    if yuan > MAX_YUAN:
-        raise CellError(_("The amount is too large."))
-    return str(yuan)
+    try:
+        return str(money.wan_to_yuan(amount))
+    except money.AmountError as exc:
+        raise CellError(_("The amount is too large.")) from exc
 
 
 def parse_int(value) -> int:
@@ -296,10 +297,8 @@ def parse_choice(value, choices) -> str:
 
 
 def yuan_to_wan(amount):
-    """Yuan (Decimal) as 万元: exact, shown without trailing zeros."""
+    """Yuan (Decimal) as 万元 for a sheet cell: exact (the programme's one conversion, `aidtracker.money`), in
+    its shortest form and never in exponent notation (10, 12.5, 0.000001)."""
     if amount is None:
         return None
-    value = (Decimal(amount) / 10000).quantize(Decimal("0.000001"))
-    value = value.normalize()
-    # normalize() may give 1E+1; keep a plain number
-    return value.quantize(Decimal(1)) if value == value.to_integral() else value
+    return Decimal(money.plain(money.yuan_to_wan(amount)))

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0005_national_office_reads_security_log'),
+        ('agreements', '0006_agreement_version'),
         ('spreadsheets', '0001_import_record_from_agreements'),
     ]
 
