@@ -88,6 +88,35 @@ def code_or_name_map(queryset, code_field="code", name_field="name"):
     return by_code, by_name
 
 
+def keyset(queryset, order, fields, chunk=5000):
+    """`values_list(*fields)` rows of a queryset in `order`, read a chunk at a time by keyset
+    (`WHERE (order, pk) > last ORDER BY order, pk LIMIT chunk`): memory stays flat whatever the number of
+    rows, with no server-side cursor (which a transaction-pooling PgBouncer does not allow). The `order`
+    fields must not be null."""
+    from django.db.models import Q
+
+    keys = [*order, "pk"]
+    width = len(fields)
+    last = None
+    queryset = queryset.order_by(*keys)
+    while True:
+        page = queryset
+        if last is not None:
+            after = Q()
+            for i, key in enumerate(keys):
+                step = Q(**{f"{key}__gt": last[i]})
+                for j in range(i):
+                    step &= Q(**{keys[j]: last[j]})
+                after |= step
+            page = page.filter(after)
+        batch = list(page.values_list(*fields, *keys)[:chunk])
+        for row in batch:
+            yield row[:width]
+        if len(batch) < chunk:
+            return
+        last = batch[-1][width:]
+
+
 def chunked(items, size=CHUNK):
     items = list(items)
     for start in range(0, len(items), size):
@@ -175,8 +204,11 @@ class SheetImporter:
                 problems.append(_("Missing column: %(header)s.") % {"header": column.header})
         return positions, problems
 
-    def parse(self, raw: RawSheet):
-        """Normalised rows [(row number, {column: JSON-able value})]; cell errors go to self.errors."""
+    def parse(self, raw: RawSheet, keep=0):
+        """Normalised rows [(row number, {column: JSON-able value})]; cell errors go to self.errors.
+
+        The raw rows are let go as they are parsed, so the file's rows are never held twice; the first
+        `keep` stay in `raw.rows` (for the preview)."""
         positions, problems = self.map_columns(raw.header)
         if problems:
             raise SpreadsheetError(
@@ -184,7 +216,11 @@ class SheetImporter:
             )
         parsed = []
         columns = [(column, positions[column.name]) for column in self.columns]
-        for number, values in raw.rows:
+        rows = raw.rows
+        raw.rows = rows[:keep]
+        for position in range(len(rows)):
+            number, values = rows[position]
+            rows[position] = None
             row = {}
             for column, index in columns:
                 value = values[index] if index < len(values) else None
@@ -295,10 +331,13 @@ class SheetImporter:
             if number in self.error_rows:
                 continue
             if versioned:
-                self.versions[number] = instance.version if instance is not None else None
+                # Only stored records are noted; a row noted as nothing was new at the preview.
+                current = instance.version if instance is not None else None
+                if current is not None:
+                    self.versions[number] = current
                 if self.expected_versions is not None:
                     expected = self.expected_versions.get(str(number), self.expected_versions.get(number))
-                    if expected != self.versions[number]:
+                    if expected != current:
                         self.stale.append(number)
             if instance is None:
                 self.creates.append(values)
