@@ -15,6 +15,7 @@ from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet i
 from agreements.forms import WanAmountField, wan_display
 from agreements.models import Agreement, Pairing, Province, RecipientUnit, SecurityEvent, StaffProfile
 from agreements.services import mark_must_change_password
+from aidtracker.versioning_admin import VersionedAdminMixin, status_action
 
 
 @admin.register(Province)
@@ -100,8 +101,9 @@ class CountedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class AgreementAdmin(VersionedAdminMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = AgreementForm
+    actions = [status_action(description=_("Change the status of the selected agreements"))]
     list_display = [
         "code",
         "title",

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agreements.uploads import validate_document
+from aidtracker.versioning import VersionedModel
 
 
 class Province(models.Model):
@@ -131,7 +132,7 @@ class Pairing(models.Model):
         )
 
 
-class Agreement(models.Model):
+class Agreement(VersionedModel):
     """An aid agreement (援疆协议) signed by a donor province's union with a Xinjiang union."""
 
     class Status(models.TextChoices):

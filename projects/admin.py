@@ -10,6 +10,7 @@ from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminM
 from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
 from agreements.forms import WanAmountField, wan_display
 from agreements.models import Agreement
+from aidtracker.versioning_admin import VersionedAdminMixin, status_action
 from projects.admin_filters import (
     CategoryFilter,
     DashboardParametersMixin,
@@ -75,8 +76,11 @@ def _disbursed_per_project():
 
 
 @admin.register(Project)
-class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ProjectAdmin(
+    VersionedAdminMixin, DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
+):
     form = ProjectForm
+    actions = [status_action(description=_("Change the status of the selected projects"))]
     list_display = [
         "code",
         "name",
@@ -140,14 +144,13 @@ class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminM
         return f"{obj._disbursed / obj.budget:.1%}"
 
 
-class ScopedChildAdmin(DashboardParametersMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ScopedChildAdmin(VersionedAdminMixin, DashboardParametersMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """Disbursements and outputs: filtered like their projects."""
 
     list_filter = [ProvinceFilter, CategoryFilter, StatusFilter, LiveFilter, RecipientFilter, StartYearFilter]
     list_select_related = ["project__agreement__province"]
     search_fields = ["project__code", "project__name"]
     autocomplete_fields = ["project"]
-    exclude = ["version"]
     show_full_result_count = False
 
     @admin.display(description=_("donor province"), ordering="project__agreement__province__order")
