@@ -16,7 +16,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connections, models, router, transaction
-from django.utils import formats
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -201,7 +200,7 @@ def display_value(model_field, value):
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, Decimal):
-        return formats.number_format(value, decimal_pos=2, force_grouping=True)
+        return f"{value:,.2f}"
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
