@@ -8,8 +8,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from agreements.admin import AgreementAdmin as BaseAgreementAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
-from agreements.forms import WanAmountField, wan_display
+from agreements.forms import WanAmountField
 from agreements.models import Agreement
+from aidtracker import money
 from aidtracker.versioning_admin import VersionedAdminMixin, status_action
 from projects.admin_filters import (
     CategoryFilter,
@@ -131,11 +132,11 @@ class ProjectAdmin(
 
     @admin.display(description=_("aid amount (10,000 yuan)"), ordering="budget")
     def budget_wan(self, obj):
-        return wan_display(obj.budget)
+        return money.wan(obj.budget)
 
     @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
     def disbursed_wan(self, obj):
-        return wan_display(obj._disbursed)
+        return money.wan(obj._disbursed)
 
     @admin.display(description=_("execution rate"))
     def execution_rate(self, obj):
@@ -167,7 +168,7 @@ class DisbursementAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
 
     @admin.display(description=_("amount (10,000 yuan)"), ordering="amount")
     def amount_wan(self, obj):
-        return wan_display(obj.amount)
+        return money.wan(obj.amount)
 
 
 @admin.register(FacilityOutput)
