@@ -144,6 +144,15 @@ class VersionedModel(models.Model):
                 raise
 
 
+def save_versioned(obj, expected_version, **save_kwargs):
+    """Save `obj` (changed in memory) only if its stored version is still `expected_version`, the one the
+    user's page or request was based on; raise `StaleVersionError` otherwise. For services handed a version
+    by a view (e.g. a state change from a button) rather than an instance loaded with it."""
+    obj.version = int(expected_version)
+    obj.save(**save_kwargs)
+    return obj
+
+
 # -- what the other person changed ---------------------------------------------------------------------
 
 

@@ -56,6 +56,7 @@ class VersionedFormMixin:
             return
         field.widget = forms.HiddenInput()
         field.required = False
+        field.label = _("version")
         if self.version_from_db and self.instance.pk is not None:
             stored = (
                 type(self.instance)._base_manager.filter(pk=self.instance.pk).values_list(VERSION, flat=True)

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from agreements import services
 from agreements.models import Agreement, Province
-from aidtracker.versioning import StaleVersionError
+from aidtracker.versioning import StaleVersionError, save_versioned
 from projects.models import Disbursement, FacilityOutput, FacilityType, Project
 from tests.conftest import PASSWORD, make_agreement, make_project
 from tests.forms_html import form_data
@@ -200,6 +200,16 @@ def test_a_stale_instance_saved_in_code_is_refused_and_nothing_is_written(projec
         2,
         1,
     )
+
+
+def test_a_service_saving_on_the_version_its_caller_saw_is_refused_once_it_moved_on(project):
+    row = Project.objects.get(pk=project.pk)
+    row.status = "completed"
+    save_versioned(row, 1)
+    row.status = "cancelled"
+    with pytest.raises(StaleVersionError):
+        save_versioned(Project.objects.get(pk=project.pk), 1)
+    assert Project.objects.get(pk=project.pk).status == "completed"
 
 
 # -- bulk actions -------------------------------------------------------------------------------------
