@@ -165,7 +165,11 @@ def describe(row, using=None):
     if history is None:
         row.history_known = False
         return row
-    records = history.filter(**{row.model._meta.pk.attname: row.pk}).order_by("history_date", "history_id")
+    records = (
+        history.filter(**{row.model._meta.pk.attname: row.pk})
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
     seen = records.filter(version=row.expected).last()
     current = records.last()
     row.users = _unique(str(r.history_user or _("someone")) for r in records.filter(version__gt=row.expected))

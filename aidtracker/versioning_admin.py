@@ -252,7 +252,7 @@ class VersionedAdminMixin:
 
     def delete_view(self, request, object_id, extra_context=None):
         expected = request.POST.get(VERSION) if request.method == "POST" else None
-        if not (expected and expected.isdigit()):
+        if not (expected and _is_number(expected)):
             return super().delete_view(request, object_id, extra_context)
         with transaction.atomic(using=router.db_for_write(self.model)):
             obj = self.get_object(request, unquote(object_id))
@@ -266,13 +266,18 @@ class VersionedAdminMixin:
             return super().delete_view(request, object_id, extra_context)
 
     def response_action(self, request, queryset):
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        valid = _valid_pks(self.model, selected)
+        if len(valid) != len(selected):
+            # A value that is no id selects nothing (Django would fail on it with a server error).
+            request.POST = request.POST.copy()
+            request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, [str(pk) for pk in valid])
         expected = posted_versions(request)
         if not (request.method == "POST" and request.POST.get("post") and expected):
             return super().response_action(request, queryset)
         with transaction.atomic(using=router.db_for_write(self.model)):
             # Only rows the user may see and has selected: a version posted for any other row is ignored.
-            selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-            visible = {str(pk): pk for pk in queryset.filter(pk__in=selected).values_list("pk", flat=True)}
+            visible = {str(pk): pk for pk in queryset.filter(pk__in=valid).values_list("pk", flat=True)}
             try:
                 check_versions(self.model, {visible[k]: v for k, v in expected.items() if k in visible})
             except StaleVersionError as error:
@@ -339,6 +344,20 @@ class VersionedAdminMixin:
         return TemplateResponse(request, "admin/versioning/bulk_change.html", context)
 
 
+def _valid_pks(model, values):
+    pks = []
+    for value in values:
+        try:
+            pks.append(model._meta.pk.to_python(value))
+        except ValidationError:
+            continue  # not an id at all: it selects nothing
+    return pks
+
+
+def _is_number(value):
+    return value.isascii() and value.isdigit()
+
+
 def posted_versions(request):
     """{pk as posted: version} from the `_version_<pk>` inputs of an action's confirmation page."""
     if request.method != "POST":
@@ -346,7 +365,7 @@ def posted_versions(request):
     return {
         key[len(VERSION_PREFIX) :]: int(value)
         for key, value in request.POST.items()
-        if key.startswith(VERSION_PREFIX) and value.isdigit()
+        if key.startswith(VERSION_PREFIX) and _is_number(value)
     }
 
 

@@ -345,3 +345,18 @@ def test_a_read_only_page_shows_no_version(manager, project):
     response = client_for(manager).get(change_url(project))
     assert response.status_code == 200
     assert "version" not in form_data(response, "project_form")
+
+
+def test_an_action_posting_ids_or_versions_that_are_not_numbers_is_no_server_error(staff_bj, project):
+    response = client_for(staff_bj).post(
+        changelist(Project),
+        {
+            "action": "change_status",
+            "_selected_action": [str(project.pk), "abc"],
+            f"_version_{project.pk}": "²",
+            "_version_abc": "1",
+            "post": "yes",
+            "value": "cancelled",
+        },
+    )
+    assert response.status_code in (200, 302)
