@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a load balancer's probe is answered before the SSL redirect and the host check.
+    "aidtracker.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "agreements.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

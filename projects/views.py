@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from agreements.models import Province
@@ -86,6 +87,7 @@ def _page(request, template, filterset, data, charts, **extra):
     )
 
 
+@never_cache
 @login_required
 @require_GET
 def overview(request):
@@ -111,6 +113,7 @@ def overview(request):
     return _page(request, "dashboard/overview.html", filterset, data, charts, years=years)
 
 
+@never_cache
 @login_required
 @require_GET
 def province(request, code):
@@ -139,6 +142,7 @@ def province(request, code):
     return _page(request, "dashboard/province.html", filterset, data, charts, province=province)
 
 
+@never_cache
 @login_required
 @require_GET
 def category(request, code):
@@ -156,6 +160,7 @@ def category(request, code):
     return _page(request, "dashboard/category.html", filterset, data, charts, category=category)
 
 
+@never_cache
 @login_required
 @require_GET
 def summary_json(request):
@@ -168,6 +173,7 @@ def summary_json(request):
     return JsonResponse(selectors.summary_as_json(result), json_dumps_params={"ensure_ascii": False})
 
 
+@never_cache
 @login_required
 @require_GET
 def summary_xlsx(request):
