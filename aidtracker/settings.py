@@ -170,6 +170,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# The client address behind reverse proxies: 0 = no proxy, REMOTE_ADDR is the client; N = that many trusted
+# proxies append to X-Forwarded-For (docs/deploy.md). Used by the lockout and the security log alike.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "agreements.security.client_ip"
 
 # Security headers. HTTPS-only settings are on whenever DEBUG is off.
 SECURE_CONTENT_TYPE_NOSNIFF = True
