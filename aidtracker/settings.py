@@ -4,6 +4,7 @@ Defaults give a local demo on SQLite with nothing else installed; production set
 ALLOWED_HOSTS and DATABASE_URL (see README).
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -146,8 +147,13 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    # Uploads live in the database-backed or shared storage of the deployment; locally a folder.
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads: any Django storage, chosen by the deployment (docs/deploy.md). By default the folder MEDIA_ROOT
+    # (a shared mount when there are several app servers); e.g. STORAGE_BACKEND=storages.backends.s3.S3Storage
+    # with STORAGE_OPTIONS='{"bucket_name": "…", "endpoint_url": "…"}'. Served only through the scoped view.
+    "default": {
+        "BACKEND": os.environ.get("STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(os.environ.get("STORAGE_OPTIONS") or "{}"),
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
