@@ -108,7 +108,11 @@ class Client:
     def request(self, method, path, body=None, headers=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=60)
         origin = f"https://127.0.0.1:{self.server.port}"
-        all_headers = {"X-Forwarded-Proto": "https", "Referer": origin + path, "Host": f"127.0.0.1:{self.server.port}"}
+        all_headers = {
+            "X-Forwarded-Proto": "https",
+            "Referer": origin + path,
+            "Host": f"127.0.0.1:{self.server.port}",
+        }
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         all_headers.update(headers or {})

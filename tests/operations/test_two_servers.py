@@ -55,7 +55,7 @@ def test_a_login_on_one_server_is_valid_on_the_other(two_servers, staff_bj_real_
     on_second = Client(second, on_first.cookies)
     status, _headers, body = on_second.get("/admin/projects/project/")
     assert status == 200
-    assert "staff_bj".encode() in body
+    assert b"staff_bj" in body
     # And a stranger without the cookie is sent to the login page by either server.
     assert Client(second).get("/admin/projects/project/")[0] == 302
 
