@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "agreements.middleware.IdleSessionTimeoutMiddleware",
     "agreements.middleware.PasswordChangeRequiredMiddleware",
     "agreements.middleware.SecurityLogMiddleware",
+    "aidtracker.replica.RecentWriteMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -111,6 +112,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A read replica for the dashboards (aidtracker/replica.py): used while its lag is under
+# DATABASE_REPLICA_MAX_LAG seconds. In tests it mirrors the primary's test database.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", 5))
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["aidtracker.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

@@ -35,6 +35,8 @@ def make(target, env, *args):
 @pytest.fixture
 def empty_database():
     """A new, empty database beside the test database; dropped afterwards."""
+    if connection.vendor != "postgresql":
+        pytest.skip("backups are pg_dump files; set DATABASE_URL=postgres://… (CI does)")
     settings_dict = {**connection.settings_dict, "NAME": connection.settings_dict["NAME"] + "_restore"}
     name = settings_dict["NAME"]
     with connection.cursor() as cursor:
@@ -46,8 +48,6 @@ def empty_database():
 
 
 def test_the_restore_drill_gives_back_the_figures_and_the_documents(settings, tmp_path, empty_database):
-    if connection.vendor != "postgresql":
-        pytest.skip("backups are pg_dump files; set DATABASE_URL=postgres://… (CI does)")
     settings.MEDIA_ROOT = tmp_path / "media"
     dashboard_data.build()
     agreement = make_agreement("BJ-DOC")
