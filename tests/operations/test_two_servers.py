@@ -19,12 +19,11 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n" + bytes(range(256)) * 40
 
 
-@pytest.fixture(scope="module")
-def two_servers(django_db_setup, tmp_path_factory):
-    """Started once for the module; each test's rows are its own (the database is emptied after each)."""
+@pytest.fixture
+def two_servers(tmp_path):
+    """Started after the test's database is in place (their `migrate` then has nothing to do)."""
     if connection.vendor != "postgresql":
         pytest.skip("app servers share PostgreSQL; set DATABASE_URL=postgres://… (CI does)")
-    tmp_path = tmp_path_factory.mktemp("servers")
     env = server_environment(tmp_path)
     servers = [Server(env, tmp_path / f"server-{n}.log") for n in (1, 2)]
     try:
@@ -49,8 +48,14 @@ def staff_bj_real_password(settings):
     )
 
 
-def test_a_login_on_one_server_is_valid_on_the_other(two_servers, staff_bj_real_password):
-    first, second = two_servers
+def test_two_servers_share_logins_imports_and_documents(two_servers, staff_bj_real_password):
+    """One pair of servers for the three checks: starting them is the slow part."""
+    check_a_login_on_one_server_is_valid_on_the_other(*two_servers)
+    check_an_import_previewed_on_one_server_is_confirmed_on_the_other(*two_servers)
+    check_a_document_uploaded_through_one_server_is_served_by_both(*two_servers)
+
+
+def check_a_login_on_one_server_is_valid_on_the_other(first, second):
     on_first = Client(first).login("staff_bj", PASSWORD)
     on_second = Client(second, on_first.cookies)
     status, _headers, body = on_second.get("/admin/projects/project/")
@@ -60,8 +65,7 @@ def test_a_login_on_one_server_is_valid_on_the_other(two_servers, staff_bj_real_
     assert Client(second).get("/admin/projects/project/")[0] == 302
 
 
-def test_an_import_previewed_on_one_server_is_confirmed_on_the_other(two_servers, staff_bj_real_password):
-    first, second = two_servers
+def check_an_import_previewed_on_one_server_is_confirmed_on_the_other(first, second):
     make_agreement("BJ-1", province="110000", recipient="653200")
     data = xlsx({"项目": [PROJECT_HEADERS, project_row("P-1"), project_row("P-2")]})
     on_first = Client(first).login("staff_bj", PASSWORD)
@@ -81,8 +85,7 @@ def test_an_import_previewed_on_one_server_is_confirmed_on_the_other(two_servers
     assert status == 200 and b"P-2" in body
 
 
-def test_a_document_uploaded_through_one_server_is_served_by_both(two_servers, staff_bj_real_password):
-    first, second = two_servers
+def check_a_document_uploaded_through_one_server_is_served_by_both(first, second):
     on_first = Client(first).login("staff_bj", PASSWORD)
     fields = {
         "code": "BJ-DOC",
