@@ -32,6 +32,7 @@ from django.db.models.functions import Cast, Coalesce, ExtractQuarter, ExtractYe
 
 from agreements.access import scope_queryset
 from agreements.models import Agreement, Province, RecipientUnit
+from aidtracker.replica import reads
 from projects.models import (
     Category,
     Disbursement,
@@ -337,6 +338,7 @@ def _totals(rows) -> dict:
 # --- what the pages and downloads show -------------------------------------------------------------------
 
 
+@reads
 def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -> dict:
     """Totals, per province, per top-level category and facilities built, for the given filters.
 
@@ -413,6 +415,7 @@ def by_start_year(filters: SummaryFilters, *, from_base: bool = False) -> list[d
     ]
 
 
+@reads
 def overview(filters: SummaryFilters) -> dict:
     """Everything /dashboard/ shows."""
     return {**summary(filters), "by_year": by_start_year(filters)}
@@ -464,6 +467,7 @@ def province_agreements(filters: SummaryFilters, user) -> list[dict]:
     ]
 
 
+@reads
 def province_dashboard(filters: SummaryFilters, user) -> dict:
     """Everything /dashboard/provinces/<code>/ shows; `filters.province` is the province."""
     result = summary(filters)
@@ -476,6 +480,7 @@ def province_dashboard(filters: SummaryFilters, user) -> dict:
     }
 
 
+@reads
 def category_dashboard(filters: SummaryFilters) -> dict:
     """Everything /dashboard/categories/<code>/ shows; `filters.category` is the category."""
     top = filters.category if filters.category.parent_id is None else filters.category.parent
