@@ -115,7 +115,7 @@ def scale_copies(scale):
 
 def import_file(province, agreement):
     """The 2,000-row projects file a clerk of `province` imports (under one of its demo agreements)."""
-    from agreements.spreadsheets import write_xlsx
+    from spreadsheets.writing import write_xlsx
 
     headers = ["项目编号", "项目名称", "协议编号", "项目类别", "受援单位", "项目状态", "援助金额（万元）",
                "受益人次", "开始日期", "结束日期"]  # fmt: skip

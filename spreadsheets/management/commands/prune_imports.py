@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from agreements import services
+from spreadsheets.housekeeping import prune_imports
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--preview-hours", type=int, default=24)
 
     def handle(self, *args, days, preview_hours, **options):
-        files, previews = services.prune_imports(file_days=days, preview_hours=preview_hours)
+        files, previews = prune_imports(file_days=days, preview_hours=preview_hours)
         self.stdout.write(
             _(
                 "%(files)s uploaded files older than %(days)s days dropped; %(previews)s unconfirmed previews cancelled."

@@ -96,6 +96,6 @@ def uninstall(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("projects", "0006_statement_rollup_triggers")]
+    dependencies = [("projects", "0007_project_disbursement_output_version")]
 
     operations = [migrations.RunPython(install, uninstall, elidable=False)]
