@@ -52,6 +52,12 @@ def attachment(content, filename, content_type):
     return response
 
 
+def column_help(importer):
+    """[(header, help text)] for the columns whose importer explains them (e.g. the project code's habit)."""
+    notes = getattr(importer, "column_help", {})
+    return [(column.header, str(notes[column.name])) for column in importer.columns if column.name in notes]
+
+
 class SpreadsheetAdminMixin:
     """Import (preview, confirm, error report), export and template download for a model admin."""
 
@@ -118,6 +124,7 @@ class SpreadsheetAdminMixin:
             "template_url": reverse(f"admin:{self._url_name('template')}"),
             "sheet_title": self.importer.sheet_title(),
             "headers": self.importer.headers(),
+            "column_help": column_help(self.importer),
             **extra,
         }
 
@@ -273,6 +280,7 @@ def reference_lists(importer, user):
 def build_template(importer, user) -> bytes:
     """An xlsx template: headers, one example row, drop-downs on code and status columns, a codes sheet."""
     from openpyxl import Workbook
+    from openpyxl.comments import Comment
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -283,6 +291,10 @@ def build_template(importer, user) -> bytes:
     sheet.append(importer.headers())
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+    notes = dict(column_help(importer))
+    for cell in sheet[1]:
+        if cell.value in notes:
+            cell.comment = Comment(notes[cell.value], "aidtracker", width=300, height=90)
     sheet.append(importer.example_row())
     codes = book.create_sheet(CODES_SHEET)
     lists = reference_lists(importer, user)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agreements.models import Agreement, RecipientUnit
+from aidtracker.constraints import FieldCheckConstraint, FieldUniqueConstraint
 
 
 class Category(models.Model):
@@ -52,6 +53,13 @@ class FacilityType(models.Model):
         return f"{self.code} {self.name}"
 
 
+# The programme's habit for project codes: shown as help wherever a code is typed, never enforced.
+CODE_CONVENTION = _(
+    "Usually the agreement code, a hyphen and three digits, e.g. BJ-2021-01-001. This is a convention, "
+    "not a rule: any code not used by another project is accepted."
+)
+
+
 class Project(models.Model):
     """An aid project (援助项目) under an agreement; its province is the agreement's province."""
 
@@ -61,7 +69,7 @@ class Project(models.Model):
         COMPLETED = "completed", _("completed")
         CANCELLED = "cancelled", _("cancelled")
 
-    code = models.CharField(_("project code"), max_length=50, unique=True)
+    code = models.CharField(_("project code"), max_length=50, unique=True, help_text=CODE_CONVENTION)
     name = models.CharField(_("project name"), max_length=200)
     agreement = models.ForeignKey(
         Agreement, verbose_name=_("aid agreement"), on_delete=models.PROTECT, related_name="projects"
@@ -98,12 +106,19 @@ class Project(models.Model):
             ("export_project", _("Can export aid projects")),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(budget__gte=0), name="project_budget_not_negative"),
-            models.CheckConstraint(
+            FieldCheckConstraint(
+                condition=Q(budget__gte=0),
+                name="project_budget_not_negative",
+                field="budget",
+                violation_error_message=_("The aid amount cannot be negative."),
+            ),
+            FieldCheckConstraint(
                 condition=Q(end_date__isnull=True)
                 | Q(start_date__isnull=True)
                 | Q(end_date__gte=F("start_date")),
                 name="project_ends_after_start",
+                field="end_date",
+                violation_error_message=_("The end date cannot be before the start date."),
             ),
         ]
         indexes = [
@@ -145,10 +160,20 @@ class Disbursement(models.Model):
             ("export_disbursement", _("Can export disbursements")),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["project", "reference"], name="disbursement_unique_reference_per_project"
+            FieldUniqueConstraint(
+                fields=["project", "reference"],
+                name="disbursement_unique_reference_per_project",
+                field="reference",
+                violation_error_message=_(
+                    "This project already has a disbursement with this voucher number."
+                ),
             ),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="disbursement_amount_not_negative"),
+            FieldCheckConstraint(
+                condition=Q(amount__gte=0),
+                name="disbursement_amount_not_negative",
+                field="amount",
+                violation_error_message=_("The amount cannot be negative."),
+            ),
         ]
         indexes = [models.Index(fields=["date"], name="disbursement_date")]
 
@@ -181,8 +206,13 @@ class FacilityOutput(models.Model):
             ("export_facilityoutput", _("Can export facility outputs")),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["project", "facility_type"], name="output_unique_type_per_project"
+            FieldUniqueConstraint(
+                fields=["project", "facility_type"],
+                name="output_unique_type_per_project",
+                field="facility_type",
+                violation_error_message=_(
+                    "This project already has an output of this facility type: change its quantity instead."
+                ),
             ),
         ]
 

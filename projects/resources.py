@@ -22,7 +22,7 @@ from agreements.spreadsheets import (
     code_or_name_map,
     yuan_to_wan,
 )
-from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
+from projects.models import CODE_CONVENTION, Category, Disbursement, FacilityOutput, FacilityType, Project
 
 # Messages used inside per-row loops: translated when an error is reported, not once per row.
 UNKNOWN_CATEGORY = gettext_lazy("Unknown category; use a second-level category such as A01.")
@@ -51,6 +51,8 @@ class ScopedReferences:
 class ProjectImporter(ScopedReferences, SheetImporter):
     model = Project
     sheet_names = ("项目", "Projects", "Project")
+    # Shown on the import page and as a note on the template's header: help only, never checked.
+    column_help = {"code": CODE_CONVENTION}
     columns = [
         Column("code", "项目编号", required=True, max_length=50, example="BJ-2021-01-001"),
         Column("name", "项目名称", required=True, max_length=200, example="和田市职工书屋"),
