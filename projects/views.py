@@ -12,7 +12,7 @@ from agreements.models import Province
 from aidtracker import money
 from projects import selectors
 from projects.dashboard_xlsx import summary_workbook
-from projects.filters import SummaryFilterSet
+from projects.filters import SummaryFilterSet, errors_by_label
 from projects.models import Category, Project
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -31,9 +31,8 @@ def _errors(filterset):
 
 
 def _bad_filters_page(request, filterset):
-    return render(
-        request, "dashboard/errors.html", {"filterset": filterset, "errors": _errors(filterset)}, status=400
-    )
+    errors = errors_by_label(_errors(filterset))
+    return render(request, "dashboard/errors.html", {"filterset": filterset, "errors": errors}, status=400)
 
 
 def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
