@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from agreements.admin_chinese import PermissionLabelsMixin
 from agreements.admin_history import HistoryAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
@@ -229,7 +230,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PermissionLabelsMixin, DjangoUserAdmin):
     inlines = [StaffProfileInline]
     list_display = ["username", "first_name", "is_active", "role", "scope"]
     list_select_related = ["staff_profile__province", "staff_profile__recipient"]
@@ -260,7 +261,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description=_("role"))
     def role(self, obj):
-        return "、".join(g.name for g in obj.groups.all()) or ("superuser" if obj.is_superuser else "-")
+        return "、".join(g.name for g in obj.groups.all()) or (_("superuser") if obj.is_superuser else "—")
 
     @admin.display(description=_("province or recipient unit"))
     def scope(self, obj):

@@ -254,6 +254,7 @@ class ProjectRollup(RollupKey):
     beneficiaries = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = verbose_name_plural = _("project figures (rollup)")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "category", "recipient", "status", "start_year"],
@@ -274,6 +275,7 @@ class FacilityRollup(RollupKey):
     quantity = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = verbose_name_plural = _("facility figures (rollup)")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "category", "recipient", "status", "start_year", "facility_type"],
@@ -292,6 +294,7 @@ class DisbursementRollup(RollupKey):
     amount_cents = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = verbose_name_plural = _("disbursement figures (rollup)")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "category", "recipient", "status", "start_year", "quarter"],

@@ -8,11 +8,23 @@ class Migration(migrations.Migration):
         ('projects', '0006_statement_rollup_triggers'),
     ]
 
-    # The rules in the database are unchanged: only their messages, the field each message belongs to, and
-    # the project code's help text.
+    # The database is unchanged: only the rules' messages and the field each belongs to, the project code's
+    # help text and the rollup tables' names.
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[
+                migrations.AlterModelOptions(
+                    name='disbursementrollup',
+                    options={'verbose_name': 'disbursement figures (rollup)', 'verbose_name_plural': 'disbursement figures (rollup)'},
+                ),
+                migrations.AlterModelOptions(
+                    name='facilityrollup',
+                    options={'verbose_name': 'facility figures (rollup)', 'verbose_name_plural': 'facility figures (rollup)'},
+                ),
+                migrations.AlterModelOptions(
+                    name='projectrollup',
+                    options={'verbose_name': 'project figures (rollup)', 'verbose_name_plural': 'project figures (rollup)'},
+                ),
                 migrations.RemoveConstraint(
                     model_name='disbursement',
                     name='disbursement_unique_reference_per_project',
