@@ -148,6 +148,7 @@ class ScopedChildAdmin(DashboardParametersMixin, ScopedAdminMixin, HistoryAdmin)
     list_select_related = ["project__agreement__province"]
     search_fields = ["project__code", "project__name"]
     autocomplete_fields = ["project"]
+    exclude = ["version"]
     show_full_result_count = False
 
     @admin.display(description=_("donor province"), ordering="project__agreement__province__order")
