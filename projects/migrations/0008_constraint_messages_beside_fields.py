@@ -5,7 +5,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0006_statement_rollup_triggers'),
+        ('projects', '0007_project_disbursement_output_version'),
     ]
 
     # The database is unchanged: only the rules' messages and the field each belongs to, the project code's

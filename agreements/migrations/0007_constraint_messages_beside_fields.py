@@ -5,7 +5,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0005_national_office_reads_security_log'),
+        ('agreements', '0006_agreement_version'),
     ]
 
     # The rules in the database are unchanged: only their messages, and the field each message belongs to.
