@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from agreements.admin_chinese import PermissionLabelsMixin
+from agreements.admin_chinese import PasswordChangeForm, PermissionLabelsMixin
 from agreements.admin_history import HistoryAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
@@ -231,6 +231,7 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class UserAdmin(PermissionLabelsMixin, DjangoUserAdmin):
+    change_password_form = PasswordChangeForm
     inlines = [StaffProfileInline]
     list_display = ["username", "first_name", "is_active", "role", "scope"]
     list_select_related = ["staff_profile__province", "staff_profile__recipient"]

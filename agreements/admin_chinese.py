@@ -5,6 +5,7 @@
 - Django's boolean icons carry `alt="True"` / `alt="False"` (its `_boolean_icon` hard-codes the value);
 - the auth link tables (user ↔ group, user ↔ permission, group ↔ permission) appear on delete pages as
   "User_groups object (3)", under names made of model names;
+- the user's password page warns "If disabled, the current password … will be lost." in English;
 - permission names are stored once, in English, when the permission is created ("Can add aid agreement"):
   the user and group pages show them in the interface language instead.
 
@@ -19,11 +20,13 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.templatetags import admin_list
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.contrib.auth.models import Group, Permission, User
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -79,6 +82,17 @@ class PermissionLabelsMixin:
             field.queryset = field.queryset.select_related("content_type")
             field.label_from_instance = permission_label
         return field
+
+
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """Django's form joins its help text to an untranslated English warning once, at import: here both
+    parts are translated when the page is shown."""
+
+    usable_password_help_text = format_lazy(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
 
 
 admin.site.unregister(Group)

@@ -9,6 +9,7 @@ import re
 from html.parser import HTMLParser
 
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
@@ -121,6 +122,7 @@ def admin_urls(user):
             urls.append(reverse("admin:app_list", args=[opts.app_label]))
         name = f"admin:{opts.app_label}_{opts.model_name}"
         urls.append(reverse(f"{name}_changelist"))
+        urls.append(reverse(f"{name}_changelist") + "?q=zzz-nothing")  # a search that finds nothing
         if model_admin.has_add_permission(factory_request):
             urls.append(reverse(f"{name}_add"))
         obj = model_admin.get_queryset(factory_request).order_by("pk").first()
@@ -129,6 +131,12 @@ def admin_urls(user):
             urls.append(reverse(f"{name}_history", args=[obj.pk]))
             if model_admin.has_delete_permission(factory_request, obj):
                 urls.append(reverse(f"{name}_delete", args=[obj.pk]))
+            history = getattr(model, "history", None)
+            record = history.filter(**{opts.pk.attname: obj.pk}).first() if history is not None else None
+            if record is not None:
+                urls.append(reverse(f"{name}_simple_history", args=[obj.pk, record.history_id]))
+            if model is User and model_admin.has_change_permission(factory_request, obj):
+                urls.append(reverse("admin:auth_user_password_change", args=[obj.pk]))
         for extra in ("import", "template"):
             try:
                 url = reverse(f"{name}_{extra}")

@@ -18,6 +18,8 @@ DASHBOARD = [
     "/dashboard/categories/A/",
     "/dashboard/categories/B01/",
     "/dashboard/?province=999999",  # a bad filter's page
+    "/dashboard/provinces/999999/",  # not found
+    "/admin/projects/project/?province=999999",  # a bad filter on a changelist
 ]
 
 
@@ -38,7 +40,7 @@ def programme(db, national, staff_bj):
     AccessFailureLog.objects.create(
         username="intruder", ip_address="10.0.0.1", user_agent="curl", locked_out=True
     )
-    return {"national": national, "staff_bj": staff_bj}
+    return {"national": national, "staff_bj": staff_bj, "agreement": agreement}
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "zh-hant"])
@@ -50,8 +52,22 @@ def test_no_english_word_on_any_admin_or_dashboard_page(client, programme, perso
     found = {}
     for url in admin_urls(user) + DASHBOARD:
         response = client.get(url, headers={"accept-language": language})
-        assert response.status_code in (200, 400), url
+        assert response.status_code in (200, 400, 404), url
         words = english_words(response.content.decode(), allowed)
         if words:
             found[url] = words
     assert found == {}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "zh-hant"])
+def test_the_login_page_and_error_pages_are_in_chinese(client, programme, language):
+    headers = {"accept-language": language}
+    assert english_words(client.get("/admin/login/", headers=headers).content.decode()) == []
+    client.force_login(programme["staff_bj"])
+    # Province staff may not delete agreements: Django answers 403.
+    response = client.get(f"/admin/agreements/agreement/{programme['agreement'].pk}/delete/", headers=headers)
+    assert response.status_code == 403
+    assert english_words(response.content.decode()) == []
+    response = client.get("/dashboard/provinces/999999/", headers=headers)
+    assert response.status_code == 404
+    assert english_words(response.content.decode()) == []
