@@ -19,6 +19,7 @@ class CategoryFilter(admin.SimpleListFilter):
 
     title = _("category")
     parameter_name = "category"
+    template = "admin/filter_dropdown.html"  # a long list: one drop-down line
 
     def lookups(self, request, model_admin):
         return [

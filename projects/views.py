@@ -35,6 +35,20 @@ def _bad_filters_page(request, filterset):
     return render(request, "dashboard/errors.html", {"filterset": filterset, "errors": errors}, status=400)
 
 
+# One colour per meaning on every chart of every page: a reader who learnt that green is "disbursed" on one
+# chart never finds green meaning "not yet disbursed" on the next.
+COLOURS = {
+    "budget": "#5470c6",
+    "disbursed": "#3ba272",
+    "undisbursed": "#c8ccd4",
+    "quantity": "#fc8452",
+}
+
+
+def _series(meaning, name, data):
+    return {"name": name, "color": COLOURS[meaning], "data": data}
+
+
 def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
     """Chart data for static/js/dashboard.js: budget vs disbursed per row, in 万元."""
     return {
@@ -45,16 +59,17 @@ def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
         "unit": _("10,000 yuan"),
         "labels": [str(row[label]) for row in rows],
         "series": [
-            {"name": _("disbursed"), "data": [money.wan_number(row["disbursed"]) for row in rows]},
-            {
-                "name": _("not yet disbursed"),
-                "data": [money.wan_number(max(row["budget"] - row["disbursed"], 0)) for row in rows],
-            },
+            _series("disbursed", _("disbursed"), [money.wan_number(row["disbursed"]) for row in rows]),
+            _series(
+                "undisbursed",
+                _("not yet disbursed"),
+                [money.wan_number(max(row["budget"] - row["disbursed"], 0)) for row in rows],
+            ),
         ]
         if stacked  # the bar's full height is the aid amount
         else [
-            {"name": _("aid amount"), "data": [money.wan_number(row["budget"]) for row in rows]},
-            {"name": _("disbursed"), "data": [money.wan_number(row["disbursed"]) for row in rows]},
+            _series("budget", _("aid amount"), [money.wan_number(row["budget"]) for row in rows]),
+            _series("disbursed", _("disbursed"), [money.wan_number(row["disbursed"]) for row in rows]),
         ],
     }
 
@@ -100,7 +115,7 @@ def overview(request):
             "stacked": False,
             "unit": _("facilities"),
             "labels": [row["name"] for row in data["facilities"]],
-            "series": [{"name": _("quantity"), "data": [row["quantity"] for row in data["facilities"]]}],
+            "series": [_series("quantity", _("quantity"), [row["quantity"] for row in data["facilities"]])],
         },
     ]
     return _page(request, "dashboard/overview.html", filterset, data, charts, years=years)
@@ -129,7 +144,7 @@ def province(request, code):
             "unit": _("10,000 yuan"),
             "labels": [row["label"] for row in quarters],
             "series": [
-                {"name": _("disbursed"), "data": [money.wan_number(row["amount"]) for row in quarters]}
+                _series("disbursed", _("disbursed"), [money.wan_number(row["amount"]) for row in quarters])
             ],
         },
     ]
