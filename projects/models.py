@@ -7,6 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from agreements.models import Agreement, RecipientUnit
 from aidtracker.constraints import FieldCheckConstraint, FieldUniqueConstraint
+from aidtracker.versioning import VersionedModel
 
 
 class Category(models.Model):
@@ -60,7 +61,7 @@ CODE_CONVENTION = _(
 )
 
 
-class Project(models.Model):
+class Project(VersionedModel):
     """An aid project (援助项目) under an agreement; its province is the agreement's province."""
 
     class Status(models.TextChoices):
@@ -137,7 +138,7 @@ class Project(models.Model):
         return self.recipient.path.startswith(self.agreement.recipient.path)
 
 
-class Disbursement(models.Model):
+class Disbursement(VersionedModel):
     """A payment of aid money to a project (资金拨付); the reference is unique within the project."""
 
     project = models.ForeignKey(
@@ -183,7 +184,7 @@ class Disbursement(models.Model):
         return f"{self.project.code} {self.reference}"
 
 
-class FacilityOutput(models.Model):
+class FacilityOutput(VersionedModel):
     """How many facilities of one type a project built (建设成果)."""
 
     project = models.ForeignKey(

@@ -5,7 +5,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0006_agreement_version'),
+        ('agreements', '0007_import_record_moves_to_spreadsheets'),
     ]
 
     # The rules in the database are unchanged: only their messages, and the field each message belongs to.
