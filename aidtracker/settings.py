@@ -152,6 +152,8 @@ LANGUAGES = [
     ("en", _("English")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The dashboard's filter drop-downs offer "all" by name, not as a row of dashes.
+FILTERS_EMPTY_CHOICE_LABEL = _("All")
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

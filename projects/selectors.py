@@ -387,6 +387,10 @@ def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -
     }
 
 
+def _iso(day):
+    return day.isoformat() if day else None
+
+
 def summary_as_json(result: dict) -> dict:
     """The summary in the JSON contract's shape: amounts as strings with two decimals, no extra keys."""
 
@@ -398,7 +402,7 @@ def summary_as_json(result: dict) -> dict:
         }
 
     return {
-        "filters": result["filters"].as_json(),
+        "filters": {**result["filters"].as_json(), "as_of": _iso(result["filters"].as_of)},
         "totals": encode(result["totals"], TOTAL_KEYS),
         "by_province": [encode(row, ("code", "name", *TOTAL_KEYS)) for row in result["by_province"]],
         "by_category": [encode(row, ("code", "name", *PROJECT_KEYS)) for row in result["by_category"]],
