@@ -187,10 +187,12 @@ def load_staged(blob: bytes):
         for line in lines:
             item = json.loads(line)
             if isinstance(item, list):
-                state["rows"].append((item[0], item[1]))
+                state["rows"].append((item[0], state["make"](item[1])))
             elif "sheet" in item:
                 state["rows"] = []
-                state["sheets"].append((by_label[item["sheet"]], state["rows"]))
+                cls = by_label[item["sheet"]]
+                state["make"] = cls.make_row
+                state["sheets"].append((cls, state["rows"]))
             else:
                 state["versions"] = item["versions"]
 
@@ -199,7 +201,10 @@ def load_staged(blob: bytes):
         pending += decompressor.decompress(blob[start : start + STAGED_CHUNK])
         if start == 0 and pending.startswith(b"["):  # staged by an earlier version: one JSON document
             payload = json.loads(zlib.decompress(blob).decode())
-            return [(by_label[label], [(n, row) for n, row in rows]) for label, rows in payload], {}
+            return [
+                (by_label[label], [(n, by_label[label].make_row(row)) for n, row in rows])
+                for label, rows in payload
+            ], {}
         *lines, pending = pending.split(b"\n")
         consume(lines)
     consume(line for line in (pending + decompressor.flush()).split(b"\n") if line)
