@@ -233,13 +233,13 @@ def case_copy(rows, prefix):
         buffer.write(
             f"{prefix}-{i:07d}\t基准项目{i}\t{agreements[f'BENCH-{i % 38:02d}']}\t"
             f"{categories[CATEGORIES[i % len(CATEGORIES)]]}\t{recipients[RECIPIENTS[i % len(RECIPIENTS)]]}\t"
-            f"planned\t{(1 + (i % 9973) / 7.0) * 10000:.2f}\t{i % 500}\t\t\n"
+            f"planned\t{(1 + (i % 9973) / 7.0) * 10000:.2f}\t{i % 500}\t\t\t1\n"
         )
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.copy_expert(
             "COPY projects_project (code, name, agreement_id, category_id, recipient_id, status, budget, "
-            "beneficiaries, description, contact) FROM STDIN",
+            "beneficiaries, description, contact, version) FROM STDIN",
             buffer,
         )
     t1 = time.perf_counter()

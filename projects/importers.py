@@ -157,7 +157,7 @@ class ProjectImporter(ScopedReferences, SheetImporter):
             "end_date",
         ]
         for code, name, agreement, category, recipient, status, budget, people, start, end in keyset(
-            queryset, ["code"], fields
+            queryset, ["code"], fields, unique=True
         ):
             yield [
                 code,

@@ -3,12 +3,13 @@
 from django.db.models import Q
 
 
-def keyset(queryset, order, fields, chunk=5000):
+def keyset(queryset, order, fields, chunk=5000, *, unique=False):
     """`values_list(*fields)` rows of a queryset in `order`, read a chunk at a time by keyset
     (`WHERE (order, pk) > last ORDER BY order, pk LIMIT chunk`): memory stays flat whatever the number of
     rows, with no server-side cursor (which a transaction-pooling PgBouncer does not allow). The `order`
-    fields must not be null."""
-    keys = [*order, "pk"]
+    fields must not be null. With one unique field the condition is a plain `field > last`, which the
+    field's index serves directly."""
+    keys = list(order) if unique else [*order, "pk"]  # `unique`: the order alone names one row
     width = len(fields)
     last = None
     queryset = queryset.order_by(*keys)
