@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -46,11 +47,26 @@ class DisbursementForm(forms.ModelForm):
         fields = "__all__"
 
 
+class LatestDisbursementsFormSet(BaseInlineFormSet):
+    """Only the project's latest disbursements: a project paid in hundreds of instalments would post more
+    fields than DATA_UPLOAD_MAX_NUMBER_FIELDS allows. The rest are in the disbursement list (linked above).
+    A slice would break the formset's save, so the latest are selected by `pk__in` a sliced subquery."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_latest"):
+            mine = super().get_queryset()
+            latest = mine.order_by("-date", "-pk").values("pk")[: DisbursementInline.shown]
+            self._latest = mine.filter(pk__in=Subquery(latest)).order_by("-date", "-pk")
+        return self._latest
+
+
 class DisbursementInline(admin.TabularInline):
     model = Disbursement
     form = DisbursementForm
+    formset = LatestDisbursementsFormSet
     extra = 0
     fields = ["date", "amount", "reference"]
+    shown = 20
 
 
 class FacilityOutputInline(admin.TabularInline):
@@ -104,9 +120,10 @@ class ProjectAdmin(
     inlines = [DisbursementInline, FacilityOutputInline]
     show_full_result_count = False
     list_per_page = 50
+    readonly_fields = ["disbursements_link"]
     fieldsets = [
         (None, {"fields": ["code", "name", "agreement", "category", "recipient", "status"]}),
-        (_("Money and results"), {"fields": ["budget", "beneficiaries"]}),
+        (_("Money and results"), {"fields": ["budget", "beneficiaries", "disbursements_link"]}),
         (_("Dates"), {"fields": ["start_date", "end_date"]}),
         (_("Details"), {"fields": ["description", "contact"]}),
     ]
@@ -131,6 +148,19 @@ class ProjectAdmin(
     @admin.display(description=_("donor province"), ordering="agreement__province__order")
     def province(self, obj):
         return obj.agreement.province
+
+    @admin.display(description=_("disbursements"))
+    def disbursements_link(self, obj):
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:projects_disbursement_changelist")
+        return format_html(
+            '<a href="{}?project__id__exact={}">{}</a>',
+            url,
+            obj.pk,
+            _("%(count)s disbursements (the latest %(shown)s are below): open the list")
+            % {"count": obj.disbursements.count(), "shown": DisbursementInline.shown},
+        )
 
     @admin.display(description=_("aid amount (10,000 yuan)"), ordering="budget")
     def budget_wan(self, obj):

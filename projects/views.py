@@ -6,10 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from agreements.models import Province
 from aidtracker import money
+from aidtracker.replica import read_source
 from projects import selectors
 from projects.dashboard_xlsx import summary_workbook
 from projects.filters import SummaryFilterSet, errors_by_label
@@ -74,14 +76,20 @@ def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
     }
 
 
-def _xlsx(content, name):
+def _xlsx(content, name, source):
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return _stamped(response, source)
+
+
+def _stamped(response, source):
+    """The time the figures are as of (the replica may be a few seconds behind the primary)."""
+    response["X-Data-As-Of"] = source.as_of.isoformat()
     return response
 
 
-def _page(request, template, filterset, data, charts, **extra):
-    return render(
+def _page(request, template, filterset, data, charts, source, **extra):
+    response = render(
         request,
         template,
         {
@@ -91,18 +99,22 @@ def _page(request, template, filterset, data, charts, **extra):
             "charts": charts,
             "today": date.today(),
             "query": filterset.data.urlencode(),  # with the filter the path fixes
+            "data_as_of": source.as_of,
             **extra,
         },
     )
+    return _stamped(response, source)
 
 
+@never_cache
 @login_required
 @require_GET
 def overview(request):
     filterset = _filterset(request)
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
-    data = selectors.overview(filterset.summary_filters())
+    source = read_source(request)
+    data = selectors.overview(filterset.summary_filters(), using=source.alias)
     years = [{**row, "name": row["year"] or _("no start date")} for row in data["by_year"]]
     charts = [
         _bar_chart("chart-province", _("By donor province"), data["by_province"]),
@@ -118,9 +130,10 @@ def overview(request):
             "series": [_series("quantity", _("quantity"), [row["quantity"] for row in data["facilities"]])],
         },
     ]
-    return _page(request, "dashboard/overview.html", filterset, data, charts, years=years)
+    return _page(request, "dashboard/overview.html", filterset, data, charts, source, years=years)
 
 
+@never_cache
 @login_required
 @require_GET
 def province(request, code):
@@ -128,9 +141,10 @@ def province(request, code):
     filterset = _filterset(request, province=province.code)
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
-    data = selectors.province_dashboard(filterset.summary_filters(), request.user)
+    source = read_source(request)
+    data = selectors.province_dashboard(filterset.summary_filters(), request.user, using=source.alias)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(summary_workbook(data, page="province"), f"aidtracker-{province.code}.xlsx")
+        return _xlsx(summary_workbook(data, page="province"), f"aidtracker-{province.code}.xlsx", source)
     quarters = data["by_quarter"]
     charts = [
         _bar_chart("chart-agreements", _("By agreement"), data["agreement_rows"], label="code", stacked=True),
@@ -148,9 +162,10 @@ def province(request, code):
             ],
         },
     ]
-    return _page(request, "dashboard/province.html", filterset, data, charts, province=province)
+    return _page(request, "dashboard/province.html", filterset, data, charts, source, province=province)
 
 
+@never_cache
 @login_required
 @require_GET
 def category(request, code):
@@ -158,16 +173,18 @@ def category(request, code):
     filterset = _filterset(request, category=category.code)
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
-    data = selectors.category_dashboard(filterset.summary_filters())
+    source = read_source(request)
+    data = selectors.category_dashboard(filterset.summary_filters(), using=source.alias)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(summary_workbook(data, page="category"), f"aidtracker-{category.code}.xlsx")
+        return _xlsx(summary_workbook(data, page="category"), f"aidtracker-{category.code}.xlsx", source)
     charts = [
         _bar_chart("chart-province", _("By donor province"), data["by_province"], stacked=True),
         _bar_chart("chart-subcategory", _("By sub-category"), data["by_subcategory"]),
     ]
-    return _page(request, "dashboard/category.html", filterset, data, charts, category=category)
+    return _page(request, "dashboard/category.html", filterset, data, charts, source, category=category)
 
 
+@never_cache
 @login_required
 @require_GET
 def summary_json(request):
@@ -176,10 +193,14 @@ def summary_json(request):
         return JsonResponse(
             {"errors": _errors(filterset)}, status=400, json_dumps_params={"ensure_ascii": False}
         )
-    result = selectors.summary(filterset.summary_filters())
-    return JsonResponse(selectors.summary_as_json(result), json_dumps_params={"ensure_ascii": False})
+    source = read_source(request)
+    result = selectors.summary(filterset.summary_filters(), using=source.alias)
+    return _stamped(
+        JsonResponse(selectors.summary_as_json(result), json_dumps_params={"ensure_ascii": False}), source
+    )
 
 
+@never_cache
 @login_required
 @require_GET
 def summary_xlsx(request):
@@ -188,5 +209,6 @@ def summary_xlsx(request):
         return JsonResponse(
             {"errors": _errors(filterset)}, status=400, json_dumps_params={"ensure_ascii": False}
         )
-    result = selectors.summary(filterset.summary_filters())
-    return _xlsx(summary_workbook(result), "aidtracker-summary.xlsx")
+    source = read_source(request)
+    result = selectors.summary(filterset.summary_filters(), using=source.alias)
+    return _xlsx(summary_workbook(result), "aidtracker-summary.xlsx", source)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0007_project_disbursement_output_version'),
+        ('projects', '0008_rollup_triggers_lock_projects'),
     ]
 
     # The database is unchanged: only the rules' messages and the field each belongs to, the project code's
