@@ -71,3 +71,12 @@ def test_the_login_page_and_error_pages_are_in_chinese(client, programme, langua
     response = client.get("/dashboard/provinces/999999/", headers=headers)
     assert response.status_code == 404
     assert english_words(response.content.decode()) == []
+
+
+def test_the_admin_scripts_speak_chinese_too(client, national):
+    """The permission pickers' buttons and hints come from the admin's script catalogue."""
+    client.force_login(national)
+    for language, text in (("zh-hans", "全选 %s"), ("zh-hant", "選取全部 %s")):
+        script = client.get("/admin/jsi18n/", headers={"accept-language": language}).content.decode()
+        assert text in script or text.encode("unicode_escape").decode() in script, language
+        assert '"Choose all %s"' not in script.split("catalog")[0]
