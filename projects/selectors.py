@@ -337,6 +337,20 @@ def _totals(rows) -> dict:
 # --- what the pages and downloads show -------------------------------------------------------------------
 
 
+class Summary(dict):
+    """The summary's tables (keys as in the JSON contract). Beside them, not part of the figures, what the
+    pages fold their own tables from: `scan`, the grouped cells by (agreement, sub-category), and
+    `categories`, every category in code order."""
+
+    scan: tuple = (True, [])
+    categories: list = []
+    provinces: list = []
+
+    def page(self, **tables) -> dict:
+        """A page's context data: these tables, the extra ones, and the reference lists it also shows."""
+        return {**self, **tables, "categories": self.categories, "provinces": self.provinces}
+
+
 def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -> dict:
     """Totals, per province, per top-level category and facilities built, for the given filters.
 
@@ -355,8 +369,9 @@ def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -
     per_category = {k: _figures(v, in_cents) for k, v in _fold(cells, lambda c: top_of[c[1]], 2).items()}
     quantities = facility_quantities(filters, from_base=from_base)
 
+    provinces = list(Province.objects.order_by("code"))
     by_province = []
-    for province in Province.objects.order_by("code"):
+    for province in provinces:
         agreements = agreement_rows.get(province.pk, {})
         by_province.append(
             {
@@ -376,13 +391,22 @@ def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -
         {"code": kind.code, "name": kind.name, "pk": kind.pk, "quantity": quantities.get(kind.pk, 0) or 0}
         for kind in FacilityType.objects.order_by("code")
     ]
-    return {
-        "filters": filters,
-        "totals": _totals(by_province),
-        "by_province": by_province,
-        "by_category": by_category,
-        "facilities": facilities,
-    }
+    result = Summary(
+        filters=filters,
+        totals=_totals(by_province),
+        by_province=by_province,
+        by_category=by_category,
+        facilities=facilities,
+    )
+    result.scan, result.categories, result.provinces = (in_cents, cells), categories, provinces
+    return result
+
+
+def _folded(result: "Summary", position: int) -> dict:
+    """{key: project figures} folded from the summary's scan by (agreement, sub-category): position 0 folds
+    per agreement, 1 per sub-category."""
+    in_cents, cells = result.scan
+    return {k: _figures(v, in_cents) for k, v in _fold(cells, lambda c: c[position], 2).items()}
 
 
 def summary_as_json(result: dict) -> dict:
@@ -415,23 +439,28 @@ def by_start_year(filters: SummaryFilters, *, from_base: bool = False) -> list[d
 
 def overview(filters: SummaryFilters) -> dict:
     """Everything /dashboard/ shows."""
-    return {**summary(filters), "by_year": by_start_year(filters)}
+    return summary(filters).page(by_year=by_start_year(filters))
 
 
-def by_subcategory(filters: SummaryFilters, parent: Category | None = None) -> list[dict]:
-    """Project figures per second-level category (under `parent` if given), zero rows included."""
-    figures = project_figures(filters, "subcategory")
-    categories = Category.objects.filter(parent__isnull=False).order_by("code")
+def by_subcategory(result: Summary, parent: Category | None = None) -> list[dict]:
+    """Project figures per second-level category (under `parent` if given), zero rows included, folded from
+    the summary `result`."""
+    figures = _folded(result, 1)
+    categories = [c for c in result.categories if c.parent_id is not None]
     if parent is not None:
-        categories = categories.filter(Q(parent=parent) | Q(pk=parent.pk))
+        categories = [c for c in categories if c.parent_id == parent.pk or c.pk == parent.pk]
     return [{"code": c.code, "name": c.name, **_project_row(figures.get(c.pk))} for c in categories]
 
 
-def by_recipient(filters: SummaryFilters) -> list[dict]:
+def by_recipient(filters: SummaryFilters, all_units: list | None = None) -> list[dict]:
     """Project figures per recipient unit *and its subtree* (as the `recipient` filter reads a unit), for
-    the units that are direct recipients of selected projects, in tree order with their depth."""
+    the units that are direct recipients of selected projects, in tree order with their depth.
+    (`all_units`: every unit in path order, when the caller has them already.)"""
     figures = project_figures(filters, "recipient")
-    units = list(RecipientUnit.objects.filter(pk__in=figures.keys()).order_by("path"))
+    if all_units is None:
+        units = list(RecipientUnit.objects.filter(pk__in=figures.keys()).order_by("path"))
+    else:
+        units = [unit for unit in all_units if unit.pk in figures]
     rows = []
     for unit in units:
         below = [figures[other.pk] for other in units if other.path.startswith(unit.path)]
@@ -443,9 +472,9 @@ def by_recipient(filters: SummaryFilters) -> list[dict]:
     return rows
 
 
-def province_agreements(filters: SummaryFilters, user) -> list[dict]:
-    """The province's agreements the user may see (rows are scoped), with their projects' figures."""
-    figures = project_figures(filters, "agreement")
+def province_agreements(filters: SummaryFilters, user, figures: dict) -> list[dict]:
+    """The province's agreements the user may see (rows are scoped), with their projects' `figures`
+    ({agreement id: project figures})."""
     agreements = scope_queryset(
         user, filter_agreements(Agreement.objects.select_related("recipient"), filters)
     ).order_by("code")
@@ -467,16 +496,19 @@ def province_agreements(filters: SummaryFilters, user) -> list[dict]:
 def province_dashboard(filters: SummaryFilters, user) -> dict:
     """Everything /dashboard/provinces/<code>/ shows; `filters.province` is the province."""
     result = summary(filters)
-    return {
-        **result,
-        "province_row": next(row for row in result["by_province"] if row["code"] == filters.province.code),
-        "agreement_rows": province_agreements(filters, user),
-        "by_recipient": by_recipient(filters),
-        "by_quarter": disbursed_by_quarter(filters),
-    }
+    units = list(RecipientUnit.objects.order_by("path"))  # for the table and the filter form both
+    return result.page(
+        recipients=units,
+        province_row=next(row for row in result["by_province"] if row["code"] == filters.province.code),
+        agreement_rows=province_agreements(filters, user, _folded(result, 0)),
+        by_recipient=by_recipient(filters, units),
+        by_quarter=disbursed_by_quarter(filters),
+    )
 
 
 def category_dashboard(filters: SummaryFilters) -> dict:
     """Everything /dashboard/categories/<code>/ shows; `filters.category` is the category."""
-    top = filters.category if filters.category.parent_id is None else filters.category.parent
-    return {**summary(filters), "by_subcategory": by_subcategory(filters, parent=top)}
+    result = summary(filters)
+    top_id = filters.category.parent_id or filters.category.pk
+    top = next(c for c in result.categories if c.pk == top_id)
+    return result.page(by_subcategory=by_subcategory(result, parent=top))

@@ -3,16 +3,15 @@
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from agreements.models import Province
 from projects import selectors
 from projects.dashboard_xlsx import summary_workbook
 from projects.filters import SummaryFilterSet
-from projects.models import Category, Project
+from projects.models import Project
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -23,6 +22,16 @@ def _filterset(request, **fixed):
     for key, value in fixed.items():
         data[key] = value
     return SummaryFilterSet(data, queryset=Project.objects.all())
+
+
+def _path_object(filterset, name):
+    """The province or category the path names, read by the filter itself (one query, not two); an
+    unknown code in the path is a page that does not exist (404), not a bad filter."""
+    filterset.is_valid()
+    value = filterset.form.cleaned_data.get(name)
+    if value is None:
+        raise Http404
+    return value
 
 
 def _errors(filterset):
@@ -70,7 +79,16 @@ def _xlsx(content, name):
     return response
 
 
+def _category_parents(categories):
+    """{category code: its parent's code or None}, for the drill-down links."""
+    code_of = {category.pk: category.code for category in categories}
+    return {category.code: code_of.get(category.parent_id) for category in categories}
+
+
 def _page(request, template, filterset, data, charts, **extra):
+    filterset.offer(
+        provinces=data["provinces"], categories=data["categories"], recipients=data.get("recipients")
+    )
     return render(
         request,
         template,
@@ -81,6 +99,7 @@ def _page(request, template, filterset, data, charts, **extra):
             "charts": charts,
             "today": date.today(),
             "query": filterset.data.urlencode(),  # with the filter the path fixes
+            "category_parents": _category_parents(data["categories"]),
             **extra,
         },
     )
@@ -114,8 +133,8 @@ def overview(request):
 @login_required
 @require_GET
 def province(request, code):
-    province = get_object_or_404(Province, code=code)
-    filterset = _filterset(request, province=province.code)
+    filterset = _filterset(request, province=code)
+    province = _path_object(filterset, "province")
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
     data = selectors.province_dashboard(filterset.summary_filters(), request.user)
@@ -142,8 +161,8 @@ def province(request, code):
 @login_required
 @require_GET
 def category(request, code):
-    category = get_object_or_404(Category, code=code)
-    filterset = _filterset(request, category=category.code)
+    filterset = _filterset(request, category=code)
+    category = _path_object(filterset, "category")
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
     data = selectors.category_dashboard(filterset.summary_filters())
