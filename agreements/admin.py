@@ -1,12 +1,8 @@
 from django import forms
-from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
-from django.db.models import Count, DecimalField, Exists, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
-from django.urls import reverse
-from django.utils.html import format_html
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -99,8 +95,10 @@ class CountedFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(Agreement)
 class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """The agreement admin. It is registered by the projects app (projects.admin), which adds the columns
+    about the agreements' projects: this app knows nothing of projects."""
+
     form = AgreementForm
     list_display = [
         "code",
@@ -110,9 +108,6 @@ class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
         "status",
         "signed_on",
         "pledged_wan",
-        "project_count",
-        "budget_wan",
-        "disbursed_wan",
         "paired",
     ]
     list_filter = [
@@ -126,50 +121,16 @@ class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
     list_select_related = ["province", "recipient"]
     search_fields = ["code", "title", "donor_unit"]
     autocomplete_fields = ["recipient"]
-    readonly_fields = ["projects_link"]
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["code", "title", "province", "donor_unit", "recipient", "status"]}),
         (_("Dates"), {"fields": ["signed_on", "starts_on", "ends_on"]}),
         (_("Money"), {"fields": ["pledged"]}),
         (_("Documents"), {"fields": ["document", "notes"]}),
-        (_("Projects"), {"fields": ["projects_link"]}),
     ]
 
     def get_queryset(self, request):
-        # Totals over projects come from correlated subqueries so the joins never inflate them,
-        # and the changelist needs no query per row.
-        # The projects app builds on this one, so its models are looked up rather than imported.
-        Project = apps.get_model("projects", "Project")
-        Disbursement = apps.get_model("projects", "Disbursement")
-        projects = Project.objects.filter(agreement=OuterRef("pk")).exclude(status=Project.Status.CANCELLED)
-        money = DecimalField(max_digits=16, decimal_places=2)
-        paid = Disbursement.objects.filter(project__agreement=OuterRef("pk")).exclude(
-            project__status=Project.Status.CANCELLED
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                _projects=Coalesce(
-                    Subquery(projects.order_by().values("agreement").annotate(n=Count("pk")).values("n")),
-                    Value(0),
-                ),
-                _budget=Coalesce(
-                    Subquery(projects.order_by().values("agreement").annotate(s=Sum("budget")).values("s")),
-                    Value(0),
-                    output_field=money,
-                ),
-                _disbursed=Coalesce(
-                    Subquery(
-                        paid.order_by().values("project__agreement").annotate(s=Sum("amount")).values("s")
-                    ),
-                    Value(0),
-                    output_field=money,
-                ),
-                _paired=paired_annotation(),
-            )
-        )
+        return super().get_queryset(request).annotate(_paired=paired_annotation())
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -189,32 +150,6 @@ class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
     @admin.display(description=_("pledged (10,000 yuan)"), ordering="pledged")
     def pledged_wan(self, obj):
         return wan_display(obj.pledged)
-
-    @admin.display(description=_("live projects"), ordering="_projects")
-    def project_count(self, obj):
-        url = reverse("admin:projects_project_changelist")
-        return format_html('<a href="{}?agreement__id__exact={}&live=1">{}</a>', url, obj.pk, obj._projects)
-
-    @admin.display(description=_("budget (10,000 yuan)"), ordering="_budget")
-    def budget_wan(self, obj):
-        return wan_display(obj._budget)
-
-    @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
-    def disbursed_wan(self, obj):
-        return wan_display(obj._disbursed)
-
-    @admin.display(description=_("projects"))
-    def projects_link(self, obj):
-        if not obj.pk:
-            return "-"
-        url = reverse("admin:projects_project_changelist")
-        return format_html(
-            '<a href="{}?agreement__id__exact={}">{}</a>',
-            url,
-            obj.pk,
-            _("%(count)s live projects, budget %(budget)s (10,000 yuan): open the list")
-            % {"count": obj._projects, "budget": wan_display(obj._budget)},
-        )
 
 
 class StaffProfileInline(admin.StackedInline):

@@ -1,7 +1,8 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Subquery
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -20,7 +21,8 @@ from projects.admin_filters import (
     StartYearFilter,
     StatusFilter,
 )
-from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
+from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project, ProjectRollup, live
+from projects.sums import COUNT, sum_related
 
 
 @admin.register(Category)
@@ -81,17 +83,6 @@ class ProjectForm(forms.ModelForm):
         fields = "__all__"
 
 
-def _disbursed_per_project():
-    total = (
-        Disbursement.objects.filter(project=OuterRef("pk"))
-        .order_by()
-        .values("project")
-        .annotate(s=Sum("amount"))
-        .values("s")
-    )
-    return Coalesce(Subquery(total), Value(0), output_field=DecimalField(max_digits=16, decimal_places=2))
-
-
 @admin.register(Project)
 class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = ProjectForm
@@ -138,7 +129,11 @@ class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminM
 
     def get_queryset(self, request):
         # The disbursed column comes from an annotation: one query for the page, not one per row.
-        return super().get_queryset(request).annotate(_disbursed=_disbursed_per_project())
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_disbursed=sum_related(Disbursement.objects.all(), "amount", "project"))
+        )
 
     @admin.display(description=_("donor province"), ordering="agreement__province__order")
     def province(self, obj):
@@ -205,11 +200,60 @@ class FacilityOutputAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
     list_filter = [*ScopedChildAdmin.list_filter, "facility_type"]
 
 
-# The agreement admin is registered by the agreements app, which knows nothing of projects; here it also
-# takes the dashboard's parameters, those that narrow projects being accepted and not applied.
-admin.site.unregister(Agreement)
-
-
-@admin.register(Agreement)
 class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
+    """The agreement admin with its projects' figures — live projects, their budget and what was disbursed
+    on them — from the rollups the dashboard reads, so the list and the dashboard agree. Registered here,
+    once: the agreements app defines the admin but knows nothing of projects."""
+
     project_only_parameters = ("category", "status", "start_year", "live")
+    list_display = [
+        *BaseAgreementAdmin.list_display[:-1],
+        "project_count",
+        "budget_wan",
+        "disbursed_wan",
+        BaseAgreementAdmin.list_display[-1],
+    ]
+    readonly_fields = ["projects_link"]
+    fieldsets = [*BaseAgreementAdmin.fieldsets, (_("Projects"), {"fields": ["projects_link"]})]
+
+    def get_queryset(self, request):
+        # Correlated subqueries over the rollups: no join inflates them, and no query per row.
+        rollups = ProjectRollup.objects.filter(live())
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _projects=sum_related(rollups, "projects", "agreement", output_field=COUNT),
+                _budget_cents=sum_related(rollups, "budget_cents", "agreement", output_field=COUNT),
+                _disbursed_cents=sum_related(rollups, "disbursed_cents", "agreement", output_field=COUNT),
+            )
+        )
+
+    @admin.display(description=_("live projects"), ordering="_projects")
+    def project_count(self, obj):
+        url = reverse("admin:projects_project_changelist")
+        return format_html('<a href="{}?agreement__id__exact={}&live=1">{}</a>', url, obj.pk, obj._projects)
+
+    @admin.display(description=_("budget (10,000 yuan)"), ordering="_budget_cents")
+    def budget_wan(self, obj):
+        return wan_display(Decimal(obj._budget_cents).scaleb(-2))
+
+    @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed_cents")
+    def disbursed_wan(self, obj):
+        return wan_display(Decimal(obj._disbursed_cents).scaleb(-2))
+
+    @admin.display(description=_("projects"))
+    def projects_link(self, obj):
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:projects_project_changelist")
+        return format_html(
+            '<a href="{}?agreement__id__exact={}">{}</a>',
+            url,
+            obj.pk,
+            _("%(count)s live projects, budget %(budget)s (10,000 yuan): open the list")
+            % {"count": obj._projects, "budget": self.budget_wan(obj)},
+        )
+
+
+admin.site.register(Agreement, AgreementAdmin)

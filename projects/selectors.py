@@ -12,19 +12,16 @@ With `as_of` (disbursements up to a date), or `from_base=True`, the same figures
 instead; tests hold the two paths equal.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from django.db.models import (
     BigIntegerField,
     Count,
-    DecimalField,
     F,
     IntegerField,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
 )
@@ -41,7 +38,9 @@ from projects.models import (
     FacilityType,
     Project,
     ProjectRollup,
+    live,
 )
+from projects.sums import sum_related
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -60,6 +59,7 @@ class SummaryFilters:
     status: str | None = None
     start_year: int | None = None
     as_of: date | None = None
+    live: bool | None = True  # when no status is given; the dashboard always counts live projects
 
     def as_json(self):
         return {
@@ -86,9 +86,12 @@ def filter_agreements(queryset, filters: SummaryFilters):
     return queryset
 
 
-def _narrow(queryset, filters: SummaryFilters, *, prefix="", year_lookup="start_date__year"):
-    """Project filters on Project (prefix "") or on a model reaching a project (prefix "project__");
-    the rollups hold the project key directly, with the start year under `start_year`."""
+def narrow(queryset, filters: SummaryFilters, *, prefix="", year_lookup="start_date__year"):
+    """Which rows the dashboard's filters select — the one rule, applied by the dashboard's figures, the
+    admin changelists (which link from them) and the rollups alike. On Project (prefix "") or on a model
+    reaching a project (prefix "project__"); the rollups hold the project key directly, with the start
+    year under `start_year`. Without `status`, `filters.live` applies: live projects (True, the
+    dashboard's rule), cancelled ones (False) or both (None, a changelist without `live`)."""
     if filters.province:
         queryset = queryset.filter(**{f"{prefix}agreement__province": filters.province})
     if filters.recipient:
@@ -103,8 +106,8 @@ def _narrow(queryset, filters: SummaryFilters, *, prefix="", year_lookup="start_
             queryset = queryset.filter(**{f"{prefix}category": filters.category})
     if filters.status:
         queryset = queryset.filter(**{f"{prefix}status": filters.status})
-    else:
-        queryset = queryset.exclude(**{f"{prefix}status": Project.Status.CANCELLED})
+    elif filters.live is not None:
+        queryset = queryset.filter(live(prefix) if filters.live else ~live(prefix))
     if filters.start_year:
         queryset = queryset.filter(**{f"{prefix}{year_lookup}": filters.start_year})
     return queryset
@@ -112,12 +115,19 @@ def _narrow(queryset, filters: SummaryFilters, *, prefix="", year_lookup="start_
 
 def filter_projects(queryset, filters: SummaryFilters):
     """Projects narrowed by every filter; without `status` only live (not cancelled) projects."""
-    return _narrow(queryset, filters)
+    return narrow(queryset, filters)
 
 
 def filter_rollups(queryset, filters: SummaryFilters):
-    """Rollup rows narrowed exactly as filter_projects narrows projects."""
-    return _narrow(queryset, filters, year_lookup="start_year")
+    """Rollup rows narrowed exactly as filter_projects narrows projects.
+
+    A province is turned into its agreements' ids first: the rollups lead with the agreement, so PostgreSQL
+    reads only that province's rows by index instead of joining every row to its agreement."""
+    if filters.province:
+        ids = list(Agreement.objects.filter(province=filters.province).values_list("pk", flat=True))
+        queryset = queryset.filter(agreement_id__in=ids)
+        filters = replace(filters, province=None)
+    return narrow(queryset, filters, year_lookup="start_year")
 
 
 def counted_agreements(filters: SummaryFilters):
@@ -178,12 +188,11 @@ def _project_row(row=None):
 
 
 def _disbursed_subquery(filters: SummaryFilters):
-    """Per-project sum of disbursements as a correlated subquery, so joins never inflate totals."""
-    payments = Disbursement.objects.filter(project=OuterRef("pk"))
+    """Per-project sum of disbursements (up to `as_of`), so joins never inflate totals."""
+    payments = Disbursement.objects.all()
     if filters.as_of:
         payments = payments.filter(date__lte=filters.as_of)
-    total = payments.order_by().values("project").annotate(total=Sum("amount")).values("total")
-    return Coalesce(Subquery(total), Value(ZERO), output_field=DecimalField(max_digits=16, decimal_places=2))
+    return sum_related(payments, "amount", "project")
 
 
 def _cells(filters: SummaryFilters, names: tuple, *, from_base: bool = False) -> tuple[bool, list]:
@@ -281,7 +290,7 @@ def facility_quantities(filters: SummaryFilters, *, from_base: bool = False) -> 
 def disbursed_by_quarter(filters: SummaryFilters, *, from_base: bool = False) -> list[dict]:
     """Disbursements of the selected projects per calendar quarter, oldest first."""
     if uses_base_tables(filters, from_base):
-        queryset = _narrow(Disbursement.objects.all(), filters, prefix="project__")
+        queryset = narrow(Disbursement.objects.all(), filters, prefix="project__")
         if filters.as_of:
             queryset = queryset.filter(date__lte=filters.as_of)
         rows = (
