@@ -4,13 +4,16 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from agreements.admin_chinese import PasswordChangeForm, PermissionLabelsMixin
+from agreements.admin_history import HistoryAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
-from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
-from agreements.forms import WanAmountField, wan_display
+from agreements.forms import WanAmountField
 from agreements.models import Agreement, Pairing, Province, RecipientUnit, SecurityEvent, StaffProfile
 from agreements.services import mark_must_change_password
+from aidtracker import money
+from aidtracker.versioning_admin import VersionedAdminMixin, status_action
+from spreadsheets.admin import SpreadsheetAdminMixin
 
 
 @admin.register(Province)
@@ -95,11 +98,12 @@ class CountedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class AgreementAdmin(VersionedAdminMixin, SpreadsheetAdminMixin, ScopedAdminMixin, HistoryAdmin):
     """The agreement admin. It is registered by the projects app (projects.admin), which adds the columns
     about the agreements' projects: this app knows nothing of projects."""
 
     form = AgreementForm
+    actions = [status_action(description=_("Change the status of the selected agreements"))]
     list_display = [
         "code",
         "title",
@@ -149,7 +153,7 @@ class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
 
     @admin.display(description=_("pledged (10,000 yuan)"), ordering="pledged")
     def pledged_wan(self, obj):
-        return wan_display(obj.pledged)
+        return money.wan(obj.pledged)
 
 
 class StaffProfileInline(admin.StackedInline):
@@ -163,7 +167,8 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PermissionLabelsMixin, DjangoUserAdmin):
+    change_password_form = PasswordChangeForm
     inlines = [StaffProfileInline]
     list_display = ["username", "first_name", "is_active", "role", "scope"]
     list_select_related = ["staff_profile__province", "staff_profile__recipient"]
@@ -194,7 +199,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description=_("role"))
     def role(self, obj):
-        return "、".join(g.name for g in obj.groups.all()) or ("superuser" if obj.is_superuser else "-")
+        return "、".join(g.name for g in obj.groups.all()) or (_("superuser") if obj.is_superuser else "—")
 
     @admin.display(description=_("province or recipient unit"))
     def scope(self, obj):

@@ -7,13 +7,14 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin import AgreementAdmin as BaseAgreementAdmin
+from agreements.admin_history import HistoryAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
-from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
-from agreements.forms import WanAmountField, wan_display
+from agreements.forms import WanAmountField
 from agreements.models import Agreement
+from aidtracker import money
+from aidtracker.versioning_admin import VersionedAdminMixin, status_action
 from projects.admin_filters import (
     CategoryFilter,
     DashboardParametersMixin,
@@ -23,6 +24,7 @@ from projects.admin_filters import (
 )
 from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project, ProjectRollup, live
 from projects.sums import COUNT, sum_related
+from spreadsheets.admin import SpreadsheetAdminMixin
 
 
 @admin.register(Category)
@@ -84,8 +86,11 @@ class ProjectForm(forms.ModelForm):
 
 
 @admin.register(Project)
-class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ProjectAdmin(
+    VersionedAdminMixin, DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminMixin, HistoryAdmin
+):
     form = ProjectForm
+    actions = [status_action(description=_("Change the status of the selected projects"))]
     list_display = [
         "code",
         "name",
@@ -154,11 +159,11 @@ class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminM
 
     @admin.display(description=_("aid amount (10,000 yuan)"), ordering="budget")
     def budget_wan(self, obj):
-        return wan_display(obj.budget)
+        return money.wan(obj.budget)
 
     @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
     def disbursed_wan(self, obj):
-        return wan_display(obj._disbursed)
+        return money.wan(obj._disbursed)
 
     @admin.display(description=_("execution rate"))
     def execution_rate(self, obj):
@@ -167,7 +172,7 @@ class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminM
         return f"{obj._disbursed / obj.budget:.1%}"
 
 
-class ScopedChildAdmin(DashboardParametersMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ScopedChildAdmin(VersionedAdminMixin, DashboardParametersMixin, ScopedAdminMixin, HistoryAdmin):
     """Disbursements and outputs: filtered like their projects."""
 
     list_filter = [ProvinceFilter, CategoryFilter, StatusFilter, LiveFilter, RecipientFilter, StartYearFilter]
@@ -190,7 +195,7 @@ class DisbursementAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
 
     @admin.display(description=_("amount (10,000 yuan)"), ordering="amount")
     def amount_wan(self, obj):
-        return wan_display(obj.amount)
+        return money.wan(obj.amount)
 
 
 @admin.register(FacilityOutput)
@@ -236,11 +241,11 @@ class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
 
     @admin.display(description=_("budget (10,000 yuan)"), ordering="_budget_cents")
     def budget_wan(self, obj):
-        return wan_display(Decimal(obj._budget_cents).scaleb(-2))
+        return money.wan(Decimal(obj._budget_cents).scaleb(-2))
 
     @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed_cents")
     def disbursed_wan(self, obj):
-        return wan_display(Decimal(obj._disbursed_cents).scaleb(-2))
+        return money.wan(Decimal(obj._disbursed_cents).scaleb(-2))
 
     @admin.display(description=_("projects"))
     def projects_link(self, obj):

@@ -35,6 +35,7 @@ class CategoryFilter(DashboardListFilter):
 
     title = _("category")
     parameter_name = "category"
+    template = "admin/filter_dropdown.html"  # a long list: one drop-down line
 
     def lookups(self, request, model_admin):
         return [
@@ -105,12 +106,14 @@ class DashboardParametersMixin:
     project_only_parameters = ()
 
     def changelist_view(self, request, extra_context=None):
+        from projects.filters import errors_by_label
+
         request.dashboard_filters, errors = dashboard_parameters(request.GET)
         if errors:
             context = {
                 **self.admin_site.each_context(request),
                 "title": _("The filter is not valid"),
-                "errors": errors,
+                "errors": errors_by_label(errors),
                 "opts": self.model._meta,
             }
             return render(request, "admin/bad_filters.html", context, status=400)

@@ -29,6 +29,7 @@ from django.db.models.functions import Cast, Coalesce, ExtractQuarter, ExtractYe
 
 from agreements.access import scope_queryset
 from agreements.models import Agreement, Province, RecipientUnit
+from aidtracker.replica import reads
 from projects.models import (
     Category,
     Disbursement,
@@ -360,6 +361,7 @@ class Summary(dict):
         return {**self, **tables, "categories": self.categories, "provinces": self.provinces}
 
 
+@reads
 def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -> dict:
     """Totals, per province, per top-level category and facilities built, for the given filters.
 
@@ -418,6 +420,10 @@ def _folded(result: "Summary", position: int) -> dict:
     return {k: _figures(v, in_cents) for k, v in _fold(cells, lambda c: c[position], 2).items()}
 
 
+def _iso(day):
+    return day.isoformat() if day else None
+
+
 def summary_as_json(result: dict) -> dict:
     """The summary in the JSON contract's shape: amounts as strings with two decimals, no extra keys."""
 
@@ -429,7 +435,7 @@ def summary_as_json(result: dict) -> dict:
         }
 
     return {
-        "filters": result["filters"].as_json(),
+        "filters": {**result["filters"].as_json(), "as_of": _iso(result["filters"].as_of)},
         "totals": encode(result["totals"], TOTAL_KEYS),
         "by_province": [encode(row, ("code", "name", *TOTAL_KEYS)) for row in result["by_province"]],
         "by_category": [encode(row, ("code", "name", *PROJECT_KEYS)) for row in result["by_category"]],
@@ -446,6 +452,7 @@ def by_start_year(filters: SummaryFilters, *, from_base: bool = False) -> list[d
     ]
 
 
+@reads
 def overview(filters: SummaryFilters) -> dict:
     """Everything /dashboard/ shows."""
     return summary(filters).page(by_year=by_start_year(filters))
@@ -502,6 +509,7 @@ def province_agreements(filters: SummaryFilters, user, figures: dict) -> list[di
     ]
 
 
+@reads
 def province_dashboard(filters: SummaryFilters, user) -> dict:
     """Everything /dashboard/provinces/<code>/ shows; `filters.province` is the province."""
     result = summary(filters)
@@ -515,6 +523,7 @@ def province_dashboard(filters: SummaryFilters, user) -> dict:
     )
 
 
+@reads
 def category_dashboard(filters: SummaryFilters) -> dict:
     """Everything /dashboard/categories/<code>/ shows; `filters.category` is the category."""
     result = summary(filters)
