@@ -99,8 +99,8 @@ class CountedFilter(admin.SimpleListFilter):
 
 
 class AgreementAdmin(VersionedAdminMixin, SpreadsheetAdminMixin, ScopedAdminMixin, HistoryAdmin):
-    """The agreement admin. It is registered by the projects app (projects.admin), which adds the columns
-    about the agreements' projects: this app knows nothing of projects."""
+    """The agreement admin. The app that holds the projects registers it, adding the columns about the
+    agreements' projects: this app knows nothing of them."""
 
     form = AgreementForm
     actions = [status_action(description=_("Change the status of the selected agreements"))]

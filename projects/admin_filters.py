@@ -21,9 +21,14 @@ class DashboardListFilter(admin.SimpleListFilter):
     (projects.selectors.narrow), so a figure and the list it links to cannot disagree."""
 
     def queryset(self, request, queryset):
-        given = getattr(request, "dashboard_filters", None)
-        if not self.value() or given is None:
+        if not self.value():
             return queryset
+        given = getattr(request, "dashboard_filters", None)
+        if given is None:  # a view other than the changelist (the export of the filtered list)
+            given, _errors = dashboard_parameters(request.GET)
+            if given is None:
+                return queryset.none()
+            request.dashboard_filters = given
         from projects.selectors import SummaryFilters, narrow
 
         only = SummaryFilters(**{"live": None, self.parameter_name: getattr(given, self.parameter_name)})
