@@ -1,7 +1,8 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Subquery
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -21,7 +22,8 @@ from projects.admin_filters import (
     StartYearFilter,
     StatusFilter,
 )
-from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
+from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project, ProjectRollup, live
+from projects.sums import COUNT, sum_related
 from spreadsheets.admin import SpreadsheetAdminMixin
 
 
@@ -83,17 +85,6 @@ class ProjectForm(forms.ModelForm):
         fields = "__all__"
 
 
-def _disbursed_per_project():
-    total = (
-        Disbursement.objects.filter(project=OuterRef("pk"))
-        .order_by()
-        .values("project")
-        .annotate(s=Sum("amount"))
-        .values("s")
-    )
-    return Coalesce(Subquery(total), Value(0), output_field=DecimalField(max_digits=16, decimal_places=2))
-
-
 @admin.register(Project)
 class ProjectAdmin(
     VersionedAdminMixin, DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
@@ -143,7 +134,11 @@ class ProjectAdmin(
 
     def get_queryset(self, request):
         # The disbursed column comes from an annotation: one query for the page, not one per row.
-        return super().get_queryset(request).annotate(_disbursed=_disbursed_per_project())
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_disbursed=sum_related(Disbursement.objects.all(), "amount", "project"))
+        )
 
     @admin.display(description=_("donor province"), ordering="agreement__province__order")
     def province(self, obj):
@@ -210,14 +205,10 @@ class FacilityOutputAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
     list_filter = [*ScopedChildAdmin.list_filter, "facility_type"]
 
 
-# The agreement admin is registered by the agreements app, which knows nothing of projects; here it also
-# takes the dashboard's parameters, those that narrow projects being accepted and not applied.
-admin.site.unregister(Agreement)
-
-
-@admin.register(Agreement)
 class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
-    """The agreements, with their live projects' count, budget and disbursements."""
+    """The agreement admin with its projects' figures — live projects, their budget and what was disbursed
+    on them — from the rollups the dashboard reads, so the list and the dashboard agree. Registered here,
+    once: the agreements app defines the admin but knows nothing of projects."""
 
     project_only_parameters = ("category", "status", "start_year", "live")
     list_display = [
@@ -225,39 +216,21 @@ class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
         "project_count",
         "budget_wan",
         "disbursed_wan",
-        "paired",
+        BaseAgreementAdmin.list_display[-1],
     ]
     readonly_fields = ["projects_link"]
     fieldsets = [*BaseAgreementAdmin.fieldsets, (_("Projects"), {"fields": ["projects_link"]})]
 
     def get_queryset(self, request):
-        # Totals over projects come from correlated subqueries so the joins never inflate them,
-        # and the changelist needs no query per row.
-        projects = Project.objects.filter(agreement=OuterRef("pk")).exclude(status=Project.Status.CANCELLED)
-        money = DecimalField(max_digits=16, decimal_places=2)
-        paid = Disbursement.objects.filter(project__agreement=OuterRef("pk")).exclude(
-            project__status=Project.Status.CANCELLED
-        )
+        # Correlated subqueries over the rollups: no join inflates them, and no query per row.
+        rollups = ProjectRollup.objects.filter(live())
         return (
             super()
             .get_queryset(request)
             .annotate(
-                _projects=Coalesce(
-                    Subquery(projects.order_by().values("agreement").annotate(n=Count("pk")).values("n")),
-                    Value(0),
-                ),
-                _budget=Coalesce(
-                    Subquery(projects.order_by().values("agreement").annotate(s=Sum("budget")).values("s")),
-                    Value(0),
-                    output_field=money,
-                ),
-                _disbursed=Coalesce(
-                    Subquery(
-                        paid.order_by().values("project__agreement").annotate(s=Sum("amount")).values("s")
-                    ),
-                    Value(0),
-                    output_field=money,
-                ),
+                _projects=sum_related(rollups, "projects", "agreement", output_field=COUNT),
+                _budget_cents=sum_related(rollups, "budget_cents", "agreement", output_field=COUNT),
+                _disbursed_cents=sum_related(rollups, "disbursed_cents", "agreement", output_field=COUNT),
             )
         )
 
@@ -266,13 +239,13 @@ class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
         url = reverse("admin:projects_project_changelist")
         return format_html('<a href="{}?agreement__id__exact={}&live=1">{}</a>', url, obj.pk, obj._projects)
 
-    @admin.display(description=_("budget (10,000 yuan)"), ordering="_budget")
+    @admin.display(description=_("budget (10,000 yuan)"), ordering="_budget_cents")
     def budget_wan(self, obj):
-        return money.wan(obj._budget)
+        return money.wan(Decimal(obj._budget_cents).scaleb(-2))
 
-    @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
+    @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed_cents")
     def disbursed_wan(self, obj):
-        return money.wan(obj._disbursed)
+        return money.wan(Decimal(obj._disbursed_cents).scaleb(-2))
 
     @admin.display(description=_("projects"))
     def projects_link(self, obj):
@@ -284,5 +257,8 @@ class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
             url,
             obj.pk,
             _("%(count)s live projects, budget %(budget)s (10,000 yuan): open the list")
-            % {"count": obj._projects, "budget": money.wan(obj._budget)},
+            % {"count": obj._projects, "budget": self.budget_wan(obj)},
         )
+
+
+admin.site.register(Agreement, AgreementAdmin)

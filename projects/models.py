@@ -138,6 +138,12 @@ class Project(VersionedModel):
         return self.recipient.path.startswith(self.agreement.recipient.path)
 
 
+def live(prefix: str = "") -> Q:
+    """ "Live" projects: every status but cancelled (DESIGN section 4), through the lookup `prefix` from the
+    model at hand ("" on Project, "project__" on its disbursements and outputs). The one place this is said."""
+    return ~Q(**{f"{prefix}status": Project.Status.CANCELLED})
+
+
 class Disbursement(VersionedModel):
     """A payment of aid money to a project (资金拨付); the reference is unique within the project."""
 

@@ -3,19 +3,18 @@
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from agreements.models import Province
 from aidtracker import money
 from aidtracker.replica import read_source
 from projects import selectors
 from projects.dashboard_xlsx import summary_workbook
 from projects.filters import SummaryFilterSet, errors_by_label
-from projects.models import Category, Project
+from projects.models import Project
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -26,6 +25,16 @@ def _filterset(request, **fixed):
     for key, value in fixed.items():
         data[key] = value
     return SummaryFilterSet(data, queryset=Project.objects.all())
+
+
+def _path_object(filterset, name):
+    """The province or category the path names, read by the filter itself (one query, not two); an
+    unknown code in the path is a page that does not exist (404), not a bad filter."""
+    filterset.is_valid()
+    value = filterset.form.cleaned_data.get(name)
+    if value is None:
+        raise Http404
+    return value
 
 
 def _errors(filterset):
@@ -88,7 +97,16 @@ def _stamped(response, source):
     return response
 
 
+def _category_parents(categories):
+    """{category code: its parent's code or None}, for the drill-down links."""
+    code_of = {category.pk: category.code for category in categories}
+    return {category.code: code_of.get(category.parent_id) for category in categories}
+
+
 def _page(request, template, filterset, data, charts, source, **extra):
+    filterset.offer(
+        provinces=data["provinces"], categories=data["categories"], recipients=data.get("recipients")
+    )
     response = render(
         request,
         template,
@@ -99,6 +117,7 @@ def _page(request, template, filterset, data, charts, source, **extra):
             "charts": charts,
             "today": date.today(),
             "query": filterset.data.urlencode(),  # with the filter the path fixes
+            "category_parents": _category_parents(data["categories"]),
             "data_as_of": source.as_of,
             **extra,
         },
@@ -137,8 +156,8 @@ def overview(request):
 @login_required
 @require_GET
 def province(request, code):
-    province = get_object_or_404(Province, code=code)
-    filterset = _filterset(request, province=province.code)
+    filterset = _filterset(request, province=code)
+    province = _path_object(filterset, "province")
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
     source = read_source(request)
@@ -169,8 +188,8 @@ def province(request, code):
 @login_required
 @require_GET
 def category(request, code):
-    category = get_object_or_404(Category, code=code)
-    filterset = _filterset(request, category=category.code)
+    filterset = _filterset(request, category=code)
+    category = _path_object(filterset, "category")
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
     source = read_source(request)
