@@ -103,9 +103,14 @@ class FormFields(HTMLParser):
 DefaultCookiePolicy.return_ok_secure = lambda self, cookie, request: True
 
 
+# Seconds between a user's requests (BENCH_WAIT="min,max"; bench/load.py --wait): reading a dashboard or a
+# changelist page takes a person a few seconds.
+WAIT = [float(x) for x in os.environ.get("BENCH_WAIT", "2,8").split(",")]
+
+
 class SignedInUser(HttpUser):
     abstract = True
-    wait_time = between(1, 3)
+    wait_time = between(*WAIT)
     username = None
 
     def on_start(self):
