@@ -26,7 +26,9 @@ workers = _int("GUNICORN_WORKERS", 2)
 threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 120)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
-keepalive = 5
+# Longer than the proxy's idle upstream connections (nginx `keepalive_timeout` 60 s by default): if gunicorn
+# closed an idle connection first, a request sent on it at that moment would be reset.
+keepalive = _int("GUNICORN_KEEPALIVE", 75)
 # Recycle workers now and then, so a slow leak (or a worker bloated by a 200,000-row import) is returned.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = 200
