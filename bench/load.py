@@ -287,6 +287,8 @@ def main():
                 **os.environ,
                 "BENCH_SERVERS": ",".join(f"http://127.0.0.1:{p}" for p in ports),
                 "BENCH_WAIT": args.wait,
+                # Province clerks: one per province at 50 users, the same share (38 %) below that.
+                "BENCH_CLERKS": str(min(19, round(args.users * 19 / 50))),
             }
             print("  " + " ".join(command), flush=True)
             subprocess.run(command, cwd=ROOT, env=env)
