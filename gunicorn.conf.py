@@ -2,9 +2,10 @@
 
 Every value can be changed from the environment; docs/deploy.md lists them.
 
-- Workers and threads: the default 2 workers x 4 threads (gthread) per server is what carried 50 locust users
-  over two servers on 2 cores (docs/benchmarks.md); a request mostly waits on PostgreSQL, so threads serve
-  the waiting ones while one computes. Raise GUNICORN_WORKERS with the cores (about 1 per core).
+- Workers and threads: 2 workers x 4 threads (gthread) per server by default, sized for 2 cores: about one
+  process per core, and threads to serve the requests that wait on PostgreSQL while another computes. Two such
+  servers took 50 locust users with 0 errors (docs/benchmarks.md, "Load"). Raise GUNICORN_WORKERS with the
+  cores.
 - Timeout: the longest single request is one step of the largest import allowed (AIDTRACKER_IMPORT_MAX_ROWS,
   200,000 rows): bench/import.py measured 27.5 s preview, 33.9 s confirm and 39.0 s for the preview of a
   re-import, on an idle 2-core machine. 120 s leaves three times that for a loaded machine. nginx's
