@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agreements.uploads import validate_document
+from aidtracker.constraints import FieldCheckConstraint, FieldUniqueConstraint
+from aidtracker.versioning import VersionedModel
 
 
 class Province(models.Model):
@@ -100,14 +102,19 @@ class Pairing(models.Model):
         verbose_name = _("pairing")
         verbose_name_plural = _("pairings")
         constraints = [
-            models.UniqueConstraint(
-                fields=["province", "recipient"], name="pairing_unique_province_recipient"
+            FieldUniqueConstraint(
+                fields=["province", "recipient"],
+                name="pairing_unique_province_recipient",
+                field="recipient",
+                violation_error_message=_("This donor province is already paired with this recipient unit."),
             ),
-            models.CheckConstraint(
+            FieldCheckConstraint(
                 condition=Q(valid_to__isnull=True)
                 | Q(valid_from__isnull=True)
                 | Q(valid_to__gte=F("valid_from")),
                 name="pairing_valid_to_after_from",
+                field="valid_to",
+                violation_error_message=_("“Valid to” cannot be before “valid from”."),
             ),
         ]
 
@@ -131,7 +138,7 @@ class Pairing(models.Model):
         )
 
 
-class Agreement(models.Model):
+class Agreement(VersionedModel):
     """An aid agreement (援疆协议) signed by a donor province's union with a Xinjiang union."""
 
     class Status(models.TextChoices):
@@ -157,6 +164,7 @@ class Agreement(models.Model):
         _("signed document"), upload_to="agreements/%Y/", blank=True, validators=[validate_document]
     )
     notes = models.TextField(_("notes"), blank=True)
+    version = models.PositiveIntegerField(default=1)  # see aidtracker.versioning
 
     history = HistoricalRecords(excluded_fields=["document"])
 
@@ -173,12 +181,19 @@ class Agreement(models.Model):
             ("export_agreement", _("Can export aid agreements")),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(pledged__gte=0), name="agreement_pledged_not_negative"),
-            models.CheckConstraint(
+            FieldCheckConstraint(
+                condition=Q(pledged__gte=0),
+                name="agreement_pledged_not_negative",
+                field="pledged",
+                violation_error_message=_("The pledged amount cannot be negative."),
+            ),
+            FieldCheckConstraint(
                 condition=Q(ends_on__isnull=True)
                 | Q(starts_on__isnull=True)
                 | Q(ends_on__gte=F("starts_on")),
                 name="agreement_ends_after_start",
+                field="ends_on",
+                violation_error_message=_("The end date cannot be before the start date."),
             ),
         ]
         indexes = [models.Index(fields=["province", "status"], name="agreement_province_status")]
@@ -221,68 +236,6 @@ class StaffProfile(models.Model):
 
     def __str__(self):
         return str(self.user)
-
-
-class ImportRecord(models.Model):
-    """One spreadsheet import, from the admin or the command line: who, when, which file, what it did.
-
-    A preview keeps the normalised rows (`staged`, compressed JSON) so the confirm — on any app server —
-    writes exactly what was previewed without parsing the file again; the uploaded file is kept for the
-    error report (the sheet with an error column).
-    """
-
-    class Outcome(models.TextChoices):
-        PREVIEWED = "previewed", _("previewed")
-        DRY_RUN = "dry_run", _("dry run")
-        IMPORTED = "imported", _("imported")
-        REJECTED = "rejected", _("rejected")
-        CANCELLED = "cancelled", _("cancelled")
-
-    class Source(models.TextChoices):
-        ADMIN = "admin", _("admin")
-        COMMAND = "command", _("command line")
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("user"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="import_records",
-    )
-    created_at = models.DateTimeField(_("started at"), auto_now_add=True, db_index=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.ADMIN)
-    target = models.CharField(_("imported into"), max_length=100)
-    file_name = models.CharField(_("file name"), max_length=255)
-    file_size = models.PositiveBigIntegerField(_("file size (bytes)"), default=0)
-    sha256 = models.CharField(_("SHA-256 checksum"), max_length=64)
-    counts = models.JSONField(_("counts per sheet"), default=dict, blank=True)
-    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
-    message = models.TextField(_("message"), blank=True)
-    errors = models.JSONField(_("errors"), default=list, blank=True)
-    preview = models.JSONField(_("preview rows"), default=list, blank=True)
-    file = models.BinaryField(_("uploaded file"), null=True, blank=True, editable=False)
-    staged = models.BinaryField(_("normalised rows"), null=True, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("spreadsheet import")
-        verbose_name_plural = _("spreadsheet imports")
-
-    def __str__(self):
-        return f"{self.file_name} ({self.get_outcome_display()})"
-
-    @property
-    def error_count(self):
-        return len(self.errors or [])
-
-    def totals(self):
-        total = {"new": 0, "updated": 0, "unchanged": 0, "errors": 0}
-        for counts in (self.counts or {}).values():
-            for key in total:
-                total[key] += counts.get(key, 0)
-        return total
 
 
 class SecurityEvent(models.Model):

@@ -57,7 +57,8 @@ INSTALLED_APPS = [
     "csp",
     "agreements",
     "projects",
-    # After our apps, so that agreements' `import` command (CSV in any encoding) replaces the library's.
+    # Before import_export, so that the engine's `import` and `export` commands replace the library's.
+    "spreadsheets",
     "import_export",
 ]
 
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "aidtracker.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "agreements.middleware.RequestSizeLimitMiddleware",
+    "agreements.middleware.NulByteMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -150,6 +152,8 @@ LANGUAGES = [
     ("en", _("English")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The dashboard's filter drop-downs offer "all" by name, not as a row of dashes.
+FILTERS_EMPTY_CHOICE_LABEL = _("All")
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -230,17 +234,6 @@ AIDTRACKER_IMPORT_FILE_DAYS = env_int("AIDTRACKER_IMPORT_FILE_DAYS", 90)
 AIDTRACKER_UPLOAD_MAX_BYTES = env_int("AIDTRACKER_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 # No request body may exceed the largest upload any form accepts (plus room for the other fields).
 AIDTRACKER_REQUEST_MAX_BYTES = max(AIDTRACKER_IMPORT_MAX_BYTES, AIDTRACKER_UPLOAD_MAX_BYTES) + 1024 * 1024
-
-# django-import-export: permissions of their own; only csv and xlsx.
-IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
-IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
-IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_SKIP_ADMIN_LOG = True
-
-from import_export.formats.base_formats import CSV, XLSX  # noqa: E402
-
-IMPORT_FORMATS = [XLSX, CSV]
-EXPORT_FORMATS = [XLSX, CSV]
 
 SIMPLE_HISTORY_REVERT_DISABLED = False
 

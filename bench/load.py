@@ -115,7 +115,7 @@ def scale_copies(scale):
 
 def import_file(province, agreement):
     """The 2,000-row projects file a clerk of `province` imports (under one of its demo agreements)."""
-    from agreements.spreadsheets import write_xlsx
+    from spreadsheets.writing import write_xlsx
 
     headers = ["项目编号", "项目名称", "协议编号", "项目类别", "受援单位", "项目状态", "援助金额（万元）",
                "受益人次", "开始日期", "结束日期"]  # fmt: skip
@@ -153,7 +153,7 @@ def build(url, scale):
     from projects import demo, selectors
 
     OUT.mkdir(parents=True, exist_ok=True)
-    summary = selectors.summary(live=True)
+    summary = selectors.summary(from_base=True)
     expected = {
         "projects": summary["totals"]["projects"],
         "budget": summary["totals"]["budget"],
@@ -185,7 +185,7 @@ def check():
     from projects import selectors
 
     expected = json.loads((OUT / "load-expected.json").read_text())
-    live = selectors.summary(live=True)
+    live = selectors.summary(from_base=True)
     ok = True
     for key, value in expected.items():
         actual = str(live["totals"][key])

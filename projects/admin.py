@@ -1,15 +1,19 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin import AgreementAdmin as BaseAgreementAdmin
+from agreements.admin_history import HistoryAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
-from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
-from agreements.forms import WanAmountField, wan_display
+from agreements.forms import WanAmountField
 from agreements.models import Agreement
+from aidtracker import money
+from aidtracker.versioning_admin import VersionedAdminMixin, status_action
 from projects.admin_filters import (
     CategoryFilter,
     DashboardParametersMixin,
@@ -18,6 +22,7 @@ from projects.admin_filters import (
     StatusFilter,
 )
 from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
+from spreadsheets.admin import SpreadsheetAdminMixin
 
 
 @admin.register(Category)
@@ -42,11 +47,26 @@ class DisbursementForm(forms.ModelForm):
         fields = "__all__"
 
 
+class LatestDisbursementsFormSet(BaseInlineFormSet):
+    """Only the project's latest disbursements: a project paid in hundreds of instalments would post more
+    fields than DATA_UPLOAD_MAX_NUMBER_FIELDS allows. The rest are in the disbursement list (linked above).
+    A slice would break the formset's save, so the latest are selected by `pk__in` a sliced subquery."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_latest"):
+            mine = super().get_queryset()
+            latest = mine.order_by("-date", "-pk").values("pk")[: DisbursementInline.shown]
+            self._latest = mine.filter(pk__in=Subquery(latest)).order_by("-date", "-pk")
+        return self._latest
+
+
 class DisbursementInline(admin.TabularInline):
     model = Disbursement
     form = DisbursementForm
+    formset = LatestDisbursementsFormSet
     extra = 0
     fields = ["date", "amount", "reference"]
+    shown = 20
 
 
 class FacilityOutputInline(admin.TabularInline):
@@ -75,8 +95,11 @@ def _disbursed_per_project():
 
 
 @admin.register(Project)
-class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ProjectAdmin(
+    VersionedAdminMixin, DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminMixin, HistoryAdmin
+):
     form = ProjectForm
+    actions = [status_action(description=_("Change the status of the selected projects"))]
     list_display = [
         "code",
         "name",
@@ -97,9 +120,10 @@ class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminM
     inlines = [DisbursementInline, FacilityOutputInline]
     show_full_result_count = False
     list_per_page = 50
+    readonly_fields = ["disbursements_link"]
     fieldsets = [
         (None, {"fields": ["code", "name", "agreement", "category", "recipient", "status"]}),
-        (_("Money and results"), {"fields": ["budget", "beneficiaries"]}),
+        (_("Money and results"), {"fields": ["budget", "beneficiaries", "disbursements_link"]}),
         (_("Dates"), {"fields": ["start_date", "end_date"]}),
         (_("Details"), {"fields": ["description", "contact"]}),
     ]
@@ -125,13 +149,26 @@ class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminM
     def province(self, obj):
         return obj.agreement.province
 
+    @admin.display(description=_("disbursements"))
+    def disbursements_link(self, obj):
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:projects_disbursement_changelist")
+        return format_html(
+            '<a href="{}?project__id__exact={}">{}</a>',
+            url,
+            obj.pk,
+            _("%(count)s disbursements (the latest %(shown)s are below): open the list")
+            % {"count": obj.disbursements.count(), "shown": DisbursementInline.shown},
+        )
+
     @admin.display(description=_("aid amount (10,000 yuan)"), ordering="budget")
     def budget_wan(self, obj):
-        return wan_display(obj.budget)
+        return money.wan(obj.budget)
 
     @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
     def disbursed_wan(self, obj):
-        return wan_display(obj._disbursed)
+        return money.wan(obj._disbursed)
 
     @admin.display(description=_("execution rate"))
     def execution_rate(self, obj):
@@ -140,7 +177,7 @@ class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminM
         return f"{obj._disbursed / obj.budget:.1%}"
 
 
-class ScopedChildAdmin(DashboardParametersMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ScopedChildAdmin(VersionedAdminMixin, DashboardParametersMixin, ScopedAdminMixin, HistoryAdmin):
     """Disbursements and outputs: filtered like their projects."""
 
     list_filter = [ProvinceFilter, CategoryFilter, StatusFilter, LiveFilter, RecipientFilter, StartYearFilter]
@@ -163,7 +200,7 @@ class DisbursementAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
 
     @admin.display(description=_("amount (10,000 yuan)"), ordering="amount")
     def amount_wan(self, obj):
-        return wan_display(obj.amount)
+        return money.wan(obj.amount)
 
 
 @admin.register(FacilityOutput)
@@ -180,4 +217,72 @@ admin.site.unregister(Agreement)
 
 @admin.register(Agreement)
 class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
+    """The agreements, with their live projects' count, budget and disbursements."""
+
     project_only_parameters = ("category", "status", "start_year", "live")
+    list_display = [
+        *BaseAgreementAdmin.list_display[:-1],
+        "project_count",
+        "budget_wan",
+        "disbursed_wan",
+        "paired",
+    ]
+    readonly_fields = ["projects_link"]
+    fieldsets = [*BaseAgreementAdmin.fieldsets, (_("Projects"), {"fields": ["projects_link"]})]
+
+    def get_queryset(self, request):
+        # Totals over projects come from correlated subqueries so the joins never inflate them,
+        # and the changelist needs no query per row.
+        projects = Project.objects.filter(agreement=OuterRef("pk")).exclude(status=Project.Status.CANCELLED)
+        money = DecimalField(max_digits=16, decimal_places=2)
+        paid = Disbursement.objects.filter(project__agreement=OuterRef("pk")).exclude(
+            project__status=Project.Status.CANCELLED
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _projects=Coalesce(
+                    Subquery(projects.order_by().values("agreement").annotate(n=Count("pk")).values("n")),
+                    Value(0),
+                ),
+                _budget=Coalesce(
+                    Subquery(projects.order_by().values("agreement").annotate(s=Sum("budget")).values("s")),
+                    Value(0),
+                    output_field=money,
+                ),
+                _disbursed=Coalesce(
+                    Subquery(
+                        paid.order_by().values("project__agreement").annotate(s=Sum("amount")).values("s")
+                    ),
+                    Value(0),
+                    output_field=money,
+                ),
+            )
+        )
+
+    @admin.display(description=_("live projects"), ordering="_projects")
+    def project_count(self, obj):
+        url = reverse("admin:projects_project_changelist")
+        return format_html('<a href="{}?agreement__id__exact={}&live=1">{}</a>', url, obj.pk, obj._projects)
+
+    @admin.display(description=_("budget (10,000 yuan)"), ordering="_budget")
+    def budget_wan(self, obj):
+        return money.wan(obj._budget)
+
+    @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
+    def disbursed_wan(self, obj):
+        return money.wan(obj._disbursed)
+
+    @admin.display(description=_("projects"))
+    def projects_link(self, obj):
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:projects_project_changelist")
+        return format_html(
+            '<a href="{}?agreement__id__exact={}">{}</a>',
+            url,
+            obj.pk,
+            _("%(count)s live projects, budget %(budget)s (10,000 yuan): open the list")
+            % {"count": obj._projects, "budget": money.wan(obj._budget)},
+        )

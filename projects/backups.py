@@ -129,7 +129,7 @@ def restore(dump: Path) -> Path | None:
 def province_totals() -> list[list[str]]:
     """Per-province figures read from the base tables (not the rollups), a header row first and a total
     row last: what a restore drill compares with the source."""
-    result = selectors.summary(live=True)
+    result = selectors.summary(from_base=True)
     keys = selectors.TOTAL_KEYS
 
     def cells(row):

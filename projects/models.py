@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agreements.models import Agreement, RecipientUnit
+from aidtracker.constraints import FieldCheckConstraint, FieldUniqueConstraint
+from aidtracker.versioning import VersionedModel
 
 
 class Category(models.Model):
@@ -52,7 +54,14 @@ class FacilityType(models.Model):
         return f"{self.code} {self.name}"
 
 
-class Project(models.Model):
+# The programme's habit for project codes: shown as help wherever a code is typed, never enforced.
+CODE_CONVENTION = _(
+    "Usually the agreement code, a hyphen and three digits, e.g. BJ-2021-01-001. This is a convention, "
+    "not a rule: any code not used by another project is accepted."
+)
+
+
+class Project(VersionedModel):
     """An aid project (援助项目) under an agreement; its province is the agreement's province."""
 
     class Status(models.TextChoices):
@@ -61,7 +70,7 @@ class Project(models.Model):
         COMPLETED = "completed", _("completed")
         CANCELLED = "cancelled", _("cancelled")
 
-    code = models.CharField(_("project code"), max_length=50, unique=True)
+    code = models.CharField(_("project code"), max_length=50, unique=True, help_text=CODE_CONVENTION)
     name = models.CharField(_("project name"), max_length=200)
     agreement = models.ForeignKey(
         Agreement, verbose_name=_("aid agreement"), on_delete=models.PROTECT, related_name="projects"
@@ -83,6 +92,7 @@ class Project(models.Model):
     end_date = models.DateField(_("end date"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
     contact = models.CharField(_("contact"), max_length=100, blank=True)
+    version = models.PositiveIntegerField(default=1)  # see aidtracker.versioning
 
     history = HistoricalRecords()
 
@@ -98,12 +108,19 @@ class Project(models.Model):
             ("export_project", _("Can export aid projects")),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(budget__gte=0), name="project_budget_not_negative"),
-            models.CheckConstraint(
+            FieldCheckConstraint(
+                condition=Q(budget__gte=0),
+                name="project_budget_not_negative",
+                field="budget",
+                violation_error_message=_("The aid amount cannot be negative."),
+            ),
+            FieldCheckConstraint(
                 condition=Q(end_date__isnull=True)
                 | Q(start_date__isnull=True)
                 | Q(end_date__gte=F("start_date")),
                 name="project_ends_after_start",
+                field="end_date",
+                violation_error_message=_("The end date cannot be before the start date."),
             ),
         ]
         indexes = [
@@ -121,7 +138,7 @@ class Project(models.Model):
         return self.recipient.path.startswith(self.agreement.recipient.path)
 
 
-class Disbursement(models.Model):
+class Disbursement(VersionedModel):
     """A payment of aid money to a project (资金拨付); the reference is unique within the project."""
 
     project = models.ForeignKey(
@@ -130,6 +147,7 @@ class Disbursement(models.Model):
     date = models.DateField(_("disbursement date"))
     amount = models.DecimalField(_("amount (yuan)"), max_digits=14, decimal_places=2)
     reference = models.CharField(_("voucher number"), max_length=50)
+    version = models.PositiveIntegerField(default=1)  # see aidtracker.versioning
 
     history = HistoricalRecords()
 
@@ -145,10 +163,20 @@ class Disbursement(models.Model):
             ("export_disbursement", _("Can export disbursements")),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["project", "reference"], name="disbursement_unique_reference_per_project"
+            FieldUniqueConstraint(
+                fields=["project", "reference"],
+                name="disbursement_unique_reference_per_project",
+                field="reference",
+                violation_error_message=_(
+                    "This project already has a disbursement with this voucher number."
+                ),
             ),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="disbursement_amount_not_negative"),
+            FieldCheckConstraint(
+                condition=Q(amount__gte=0),
+                name="disbursement_amount_not_negative",
+                field="amount",
+                violation_error_message=_("The amount cannot be negative."),
+            ),
         ]
         indexes = [models.Index(fields=["date"], name="disbursement_date")]
 
@@ -156,7 +184,7 @@ class Disbursement(models.Model):
         return f"{self.project.code} {self.reference}"
 
 
-class FacilityOutput(models.Model):
+class FacilityOutput(VersionedModel):
     """How many facilities of one type a project built (建设成果)."""
 
     project = models.ForeignKey(
@@ -166,6 +194,7 @@ class FacilityOutput(models.Model):
         FacilityType, verbose_name=_("facility type"), on_delete=models.PROTECT, related_name="outputs"
     )
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    version = models.PositiveIntegerField(default=1)  # see aidtracker.versioning
 
     history = HistoricalRecords()
 
@@ -181,8 +210,13 @@ class FacilityOutput(models.Model):
             ("export_facilityoutput", _("Can export facility outputs")),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["project", "facility_type"], name="output_unique_type_per_project"
+            FieldUniqueConstraint(
+                fields=["project", "facility_type"],
+                name="output_unique_type_per_project",
+                field="facility_type",
+                violation_error_message=_(
+                    "This project already has an output of this facility type: change its quantity instead."
+                ),
             ),
         ]
 
@@ -224,6 +258,7 @@ class ProjectRollup(RollupKey):
     beneficiaries = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = verbose_name_plural = _("project figures (rollup)")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "category", "recipient", "status", "start_year"],
@@ -244,6 +279,7 @@ class FacilityRollup(RollupKey):
     quantity = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = verbose_name_plural = _("facility figures (rollup)")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "category", "recipient", "status", "start_year", "facility_type"],
@@ -262,6 +298,7 @@ class DisbursementRollup(RollupKey):
     amount_cents = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = verbose_name_plural = _("disbursement figures (rollup)")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "category", "recipient", "status", "start_year", "quarter"],

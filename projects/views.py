@@ -10,10 +10,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from agreements.models import Province
+from aidtracker import money
 from aidtracker.replica import read_source
 from projects import selectors
 from projects.dashboard_xlsx import summary_workbook
-from projects.filters import SummaryFilterSet
+from projects.filters import SummaryFilterSet, errors_by_label
 from projects.models import Category, Project
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,14 +33,22 @@ def _errors(filterset):
 
 
 def _bad_filters_page(request, filterset):
-    return render(
-        request, "dashboard/errors.html", {"filterset": filterset, "errors": _errors(filterset)}, status=400
-    )
+    errors = errors_by_label(_errors(filterset))
+    return render(request, "dashboard/errors.html", {"filterset": filterset, "errors": errors}, status=400)
 
 
-def _wan(amount):
-    """Yuan to 万元 for the charts (strings keep the Decimal exact through JSON)."""
-    return f"{amount / 10000:.2f}"
+# One colour per meaning on every chart of every page: a reader who learnt that green is "disbursed" on one
+# chart never finds green meaning "not yet disbursed" on the next.
+COLOURS = {
+    "budget": "#5470c6",
+    "disbursed": "#3ba272",
+    "undisbursed": "#c8ccd4",
+    "quantity": "#fc8452",
+}
+
+
+def _series(meaning, name, data):
+    return {"name": name, "color": COLOURS[meaning], "data": data}
 
 
 def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
@@ -52,16 +61,17 @@ def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
         "unit": _("10,000 yuan"),
         "labels": [str(row[label]) for row in rows],
         "series": [
-            {"name": _("disbursed"), "data": [_wan(row["disbursed"]) for row in rows]},
-            {
-                "name": _("not yet disbursed"),
-                "data": [_wan(row["budget"] - row["disbursed"]) for row in rows],
-            },
+            _series("disbursed", _("disbursed"), [money.wan_number(row["disbursed"]) for row in rows]),
+            _series(
+                "undisbursed",
+                _("not yet disbursed"),
+                [money.wan_number(max(row["budget"] - row["disbursed"], 0)) for row in rows],
+            ),
         ]
         if stacked  # the bar's full height is the aid amount
         else [
-            {"name": _("aid amount"), "data": [_wan(row["budget"]) for row in rows]},
-            {"name": _("disbursed"), "data": [_wan(row["disbursed"]) for row in rows]},
+            _series("budget", _("aid amount"), [money.wan_number(row["budget"]) for row in rows]),
+            _series("disbursed", _("disbursed"), [money.wan_number(row["disbursed"]) for row in rows]),
         ],
     }
 
@@ -117,7 +127,7 @@ def overview(request):
             "stacked": False,
             "unit": _("facilities"),
             "labels": [row["name"] for row in data["facilities"]],
-            "series": [{"name": _("quantity"), "data": [row["quantity"] for row in data["facilities"]]}],
+            "series": [_series("quantity", _("quantity"), [row["quantity"] for row in data["facilities"]])],
         },
     ]
     return _page(request, "dashboard/overview.html", filterset, data, charts, source, years=years)
@@ -147,7 +157,9 @@ def province(request, code):
             "stacked": False,
             "unit": _("10,000 yuan"),
             "labels": [row["label"] for row in quarters],
-            "series": [{"name": _("disbursed"), "data": [_wan(row["amount"]) for row in quarters]}],
+            "series": [
+                _series("disbursed", _("disbursed"), [money.wan_number(row["amount"]) for row in quarters])
+            ],
         },
     ]
     return _page(request, "dashboard/province.html", filterset, data, charts, source, province=province)

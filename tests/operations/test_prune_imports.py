@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from agreements.models import ImportRecord
+from spreadsheets.models import ImportRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -64,8 +64,8 @@ def test_previews_left_unconfirmed_a_day_are_cancelled_and_their_rows_dropped():
 
 def test_a_cancelled_preview_can_no_longer_be_confirmed(client, staff_bj):
     pk = record(ImportRecord.Outcome.PREVIEWED, age=timedelta(hours=25), staged=b"rows")
-    from agreements.spreadsheets import importer_for_model
     from projects.models import Project
+    from spreadsheets.registry import importer_for_model
 
     target = importer_for_model(Project).label()
     ImportRecord.objects.filter(pk=pk).update(user=staff_bj, target=target)

@@ -14,7 +14,7 @@ from aidtracker import replica
 from projects.models import Project
 from tests.conftest import make_agreement
 from tests.projects import dashboard_data
-from tests.projects.helpers_spreadsheets import PROJECT_HEADERS, project_row, xlsx
+from tests.spreadsheets.helpers import PROJECT_HEADERS, project_row, xlsx
 
 pytestmark = pytest.mark.django_db(
     transaction=True, serialized_rollback=True, databases=["default", replica.REPLICA]

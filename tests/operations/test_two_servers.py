@@ -8,11 +8,12 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 
 from agreements import services
-from agreements.models import Agreement, ImportRecord, Province, RecipientUnit
+from agreements.models import Agreement, Province, RecipientUnit
 from projects.models import Project
+from spreadsheets.models import ImportRecord
 from tests.conftest import PASSWORD, make_agreement
 from tests.operations.servers import Client, Server, location_path, server_environment
-from tests.projects.helpers_spreadsheets import PROJECT_HEADERS, project_row, xlsx
+from tests.spreadsheets.helpers import PROJECT_HEADERS, project_row, xlsx
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
