@@ -60,9 +60,8 @@ def due_q(*, year: int, quarter: int, prefix: str = "") -> Q:
 
 def with_reporting_status(queryset: QuerySet, *, year: int, quarter: int) -> QuerySet:
     """Annotate projects with `reporting_status` for the quarter: their report's status, or "missing"."""
-    status = ProgressReport.objects.filter(project=OuterRef("pk"), year=year, quarter=quarter).values(
-        "status"
-    )[:1]
+    reports = ProgressReport.objects.filter(project=OuterRef("pk"), year=year, quarter=quarter)
+    status = reports.order_by().values("status")[:1]
     return queryset.annotate(
         reporting_status=Coalesce(Subquery(status), Value(MISSING), output_field=CharField())
     )
