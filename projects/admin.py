@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import NestedObjects
+from django.db import router
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +12,10 @@ from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminM
 from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
 from agreements.forms import WanAmountField, wan_display
 from agreements.models import Agreement
+from projects import (
+    admin_reports,  # noqa: F401  (registers the reporting cycle's admins)
+    services,
+)
 from projects.admin_filters import (
     CategoryFilter,
     DashboardParametersMixin,
@@ -35,18 +41,63 @@ class FacilityTypeAdmin(admin.ModelAdmin):
 
 
 class DisbursementForm(forms.ModelForm):
+    """A disbursement; `user` is set by the admin, for the closed-quarter guard (old and new date)."""
+
     amount = WanAmountField(label=_("amount (10,000 yuan)"))
+    user = None
 
     class Meta:
         model = Disbursement
         fields = "__all__"
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None or self.has_changed():
+            services.check_disbursement_write(
+                user=self.user, disbursement=self.instance, new_date=cleaned.get("date")
+            )
+        return cleaned
+
+
+class DisbursementFormSet(forms.BaseInlineFormSet):
+    """Deleting a disbursement row of a closed quarter is refused like changing it."""
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            if form.instance.pk:
+                services.check_disbursement_write(user=form.user, disbursement=form.instance)
+
+
+def form_for_user(form_class, user):
+    """The form class with the requesting user set, for checks that depend on who saves."""
+    return type(form_class.__name__, (form_class,), {"user": user})
+
+
+class ClosedQuarterDeletionMixin:
+    """Delete pages (and the bulk delete) refuse what would remove a disbursement or a report of a closed
+    quarter, also by cascade (deleting a project deletes its disbursements and reports)."""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        collector = NestedObjects(using=router.db_for_write(self.model))
+        collector.collect(list(objs))
+        cascaded = [obj for instances in collector.data.values() for obj in instances]
+        refusals = services.deletion_refusals(user=request.user, objects=cascaded)
+        return deleted, counts, perms_needed, [*protected, *refusals]
+
 
 class DisbursementInline(admin.TabularInline):
     model = Disbursement
     form = DisbursementForm
+    formset = DisbursementFormSet
     extra = 0
     fields = ["date", "amount", "reference"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = form_for_user(formset.form, request.user)
+        return formset
 
 
 class FacilityOutputInline(admin.TabularInline):
@@ -75,7 +126,13 @@ def _disbursed_per_project():
 
 
 @admin.register(Project)
-class ProjectAdmin(DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ProjectAdmin(
+    ClosedQuarterDeletionMixin,
+    DashboardParametersMixin,
+    SpreadsheetAdminMixin,
+    ScopedAdminMixin,
+    SimpleHistoryAdmin,
+):
     form = ProjectForm
     list_display = [
         "code",
@@ -155,11 +212,14 @@ class ScopedChildAdmin(DashboardParametersMixin, ScopedAdminMixin, SimpleHistory
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
+class DisbursementAdmin(ClosedQuarterDeletionMixin, SpreadsheetAdminMixin, ScopedChildAdmin):
     form = DisbursementForm
     list_display = ["project", "province", "date", "amount_wan", "reference"]
     search_fields = ["project__code", "project__name", "reference"]
     date_hierarchy = "date"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return form_for_user(super().get_form(request, obj, change, **kwargs), request.user)
 
     @admin.display(description=_("amount (10,000 yuan)"), ordering="amount")
     def amount_wan(self, obj):
@@ -179,5 +239,5 @@ admin.site.unregister(Agreement)
 
 
 @admin.register(Agreement)
-class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
+class AgreementAdmin(ClosedQuarterDeletionMixin, DashboardParametersMixin, BaseAgreementAdmin):
     project_only_parameters = ("category", "status", "start_year", "live")

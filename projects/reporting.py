@@ -83,3 +83,50 @@ def is_closed(*, year: int, quarter: int) -> bool:
 def closed_quarters() -> set[tuple[int, int]]:
     """Every quarter closed now, as (year, quarter) pairs."""
     return set(ClosedPeriod.objects.filter(reopened_at__isnull=True).values_list("year", "quarter"))
+
+
+TASK_LIMIT = 50
+
+
+def tasks_for(user, *, as_of: datetime.date | None = None) -> dict:
+    """What waits for `user` on the admin index.
+
+    An author sees the returned reports and the reports missing or still in draft for the reporting quarter
+    on the projects they are responsible for (their province's, or their unit subtree's; the national office,
+    responsible for none in particular, sees the reports it wrote). A reviewer sees how many reports wait
+    for review. Lists are cut at TASK_LIMIT rows; the counts are whole.
+    """
+    from agreements.access import scope_queryset, sees_everything
+
+    year, quarter = reporting_quarter(as_of=as_of)
+    tasks = {"year": year, "quarter": quarter, "author": False, "reviewer": False}
+    if user.is_active and user.has_perm("projects.add_progressreport"):
+        reports = scope_queryset(user, ProgressReport.objects.all())
+        projects = scope_queryset(user, Project.objects.all())
+        if sees_everything(user):
+            reports = reports.filter(author=user)
+            projects = projects.filter(reports__author=user, reports__year=year, reports__quarter=quarter)
+        returned = reports.filter(status=ProgressReport.Status.RETURNED).select_related("project")
+        due = projects_due(projects, year=year, quarter=quarter).filter(
+            reporting_status__in=[MISSING, ProgressReport.Status.DRAFT]
+        )
+        drafts = {
+            r.project_id: r.pk
+            for r in reports.filter(year=year, quarter=quarter, status=ProgressReport.Status.DRAFT)
+        }
+        due_rows = list(due.order_by("code")[:TASK_LIMIT])
+        for project in due_rows:
+            project.draft_report_id = drafts.get(project.pk)
+        tasks.update(
+            author=True,
+            returned=list(returned.order_by("-year", "-quarter", "project__code")[:TASK_LIMIT]),
+            returned_count=returned.count(),
+            due=due_rows,
+            due_count=due.count(),
+        )
+    if user.is_active and user.has_perm("projects.review_progressreport"):
+        submitted = scope_queryset(
+            user, ProgressReport.objects.filter(status=ProgressReport.Status.SUBMITTED)
+        )
+        tasks.update(reviewer=True, submitted_count=submitted.count())
+    return tasks
