@@ -5,6 +5,7 @@ forms and buttons those rules allow and turns their refusals into form errors an
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -46,7 +47,7 @@ class ReportPhotoForm(forms.ModelForm):
 
     def clean_image(self):
         upload = self.cleaned_data.get("image")
-        if upload and not getattr(upload, "_committed", True):
+        if isinstance(upload, UploadedFile):
             image, thumbnail = photos.process_photo(upload)
             self._thumbnail = thumbnail
             return image
