@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from agreements.models import Agreement, RecipientUnit
@@ -291,10 +292,10 @@ class ProgressReport(models.Model):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("draft")
-        SUBMITTED = "submitted", _("submitted")
-        RETURNED = "returned", _("returned")
-        APPROVED = "approved", _("approved")
+        DRAFT = "draft", pgettext_lazy("report status", "draft")
+        SUBMITTED = "submitted", pgettext_lazy("report status", "submitted")
+        RETURNED = "returned", pgettext_lazy("report status", "returned")
+        APPROVED = "approved", pgettext_lazy("report status", "approved")
 
     project = models.ForeignKey(
         Project, verbose_name=_("aid project"), on_delete=models.CASCADE, related_name="reports"
