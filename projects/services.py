@@ -101,6 +101,7 @@ def close_quarter(*, user, year: int, quarter: int) -> ClosedPeriod:
         )
     period = ClosedPeriod(year=year, quarter=quarter, closed_by=user, closed_at=timezone.now())
     period.full_clean(validate_constraints=False)
+    period._history_user = user
     period.save()
     return period
 
@@ -114,6 +115,7 @@ def reopen_quarter(*, user, period: ClosedPeriod) -> ClosedPeriod:
     if period.reopened_at is None:
         period.reopened_by = user
         period.reopened_at = timezone.now()
+        period._history_user = user
         period.save()
     return period
 
@@ -197,9 +199,10 @@ def _locked(report: ProgressReport, expected_version: int | None) -> ProgressRep
     return stored
 
 
-def _save(report: ProgressReport) -> ProgressReport:
+def _save(report: ProgressReport, user) -> ProgressReport:
     report.version = (report.version or 0) + 1 if report.pk else 1
     report.full_clean(validate_constraints=False)
+    report._history_user = user  # the history names who acted, also outside a request (imports, commands)
     report.save()
     return report
 
@@ -223,7 +226,7 @@ def save_report(*, user, report: ProgressReport, expected_version: int | None = 
     if not may_author(user, report.project if report.project_id else None):
         raise PermissionDenied
     check_open_quarters(user=user, periods=[(report.year, report.quarter)])
-    return _save(report)
+    return _save(report, user)
 
 
 @transaction.atomic
@@ -234,7 +237,7 @@ def submit_report(*, user, report: ProgressReport, expected_version: int | None 
         raise ValidationError(_("You cannot submit this report."), code="not_allowed")
     stored.status = Status.SUBMITTED
     stored.submitted_by = user
-    return _save(stored)
+    return _save(stored, user)
 
 
 def _decide(*, user, report, expected_version, status, note, allowed) -> ProgressReport:
@@ -249,7 +252,7 @@ def _decide(*, user, report, expected_version, status, note, allowed) -> Progres
     stored.review_note = note
     stored.reviewed_by = user
     stored.reviewed_at = timezone.now()
-    return _save(stored)
+    return _save(stored, user)
 
 
 @transaction.atomic
