@@ -66,6 +66,30 @@ def check_disbursement_write(*, user, disbursement: Disbursement | None = None, 
     check_open_quarters(user=user, dates=[old_date, new_date])
 
 
+def closed_disbursement_rows(*, user, rows) -> list[tuple[object, str]]:
+    """The spreadsheet import's check: [(row number, message)] for rows that would add a disbursement dated
+    in a closed quarter, or change one on its old or new date. `rows` is [(row number, stored Disbursement or
+    None, {attname: new value})]; a row identical to the stored record changes nothing and passes."""
+    if may_write_closed_quarters(user):
+        return []
+    closed = closed_quarters()
+    if not closed:
+        return []
+    errors = []
+    for number, stored, values in rows:
+        if stored is not None and all(
+            getattr(stored, name) == value for name, value in values.items() if hasattr(stored, name)
+        ):
+            continue
+        periods = [quarter_of(values["date"])] if values.get("date") else []
+        if stored is not None:
+            periods.append(quarter_of(stored.date))
+        message = closed_quarter_error(user=user, periods=periods, closed=closed)
+        if message:
+            errors.append((number, message))
+    return errors
+
+
 def deletion_refusals(*, user, objects: Iterable) -> list[str]:
     """What deleting `objects` (with everything the deletion cascades to) would remove from a closed quarter,
     as lines for the delete page; empty when the user may delete it all."""
