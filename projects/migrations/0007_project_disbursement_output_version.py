@@ -44,6 +44,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # The field enters the state first, so that the database step below finds it on the models.
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.AddField(
@@ -77,6 +78,6 @@ class Migration(migrations.Migration):
                     field=models.PositiveIntegerField(default=1),
                 ),
             ],
-            database_operations=[migrations.RunPython(add_versions, remove_versions)],
         ),
+        migrations.RunPython(add_versions, remove_versions),
     ]
