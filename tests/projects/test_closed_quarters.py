@@ -32,6 +32,7 @@ def disbursement_post(payment, **changes):
         "date": payment.date.isoformat(),
         "amount": "1",
         "reference": payment.reference,
+        "version": payment.version,
     }
     data.update(changes)
     return data
@@ -51,6 +52,7 @@ def project_post(project, disbursements):
         "end_date": "",
         "description": "",
         "contact": "",
+        "version": project.version,
         "disbursements-TOTAL_FORMS": str(len(disbursements)),
         "disbursements-INITIAL_FORMS": str(sum(1 for d in disbursements if d.get("id"))),
         "disbursements-MIN_NUM_FORMS": "0",
@@ -111,7 +113,7 @@ def test_project_inline_refuses_change_and_delete_of_closed_rows(staff_bj, bj_pr
     payment = make_payment(bj_project)
     client = logged_in(staff_bj)
     url = reverse("admin:projects_project_change", args=[bj_project.pk])
-    row = {"id": payment.pk, "date": CLOSED_DAY.isoformat(), "amount": "1", "reference": "PZ-1"}
+    row = {"id": payment.pk, "date": CLOSED_DAY.isoformat(), "amount": "1", "reference": "PZ-1", "version": 1}
     unchanged = client.post(url, project_post(bj_project, [row]))
     assert unchanged.status_code == 302  # an untouched closed row does not block the project's save
     client.post(url, project_post(bj_project, [{**row, "amount": "5"}]))
