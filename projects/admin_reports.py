@@ -15,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.widgets import ScopedFileInput
+from aidtracker.versioning_admin import VERSION_PREFIX, VersionedAdminMixin
 from projects import photos, services
 from projects.models import ClosedPeriod, ProgressReport, ReportPhoto
 
@@ -105,7 +106,6 @@ class ProgressReportForm(forms.ModelForm):
     """The report form; `user` is set by the admin. Checks the button pressed against the services' rules,
     so a refusal is a form error and nothing is written."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     user = None
 
     class Meta:
@@ -113,25 +113,13 @@ class ProgressReportForm(forms.ModelForm):
         fields = ["project", "year", "quarter", "percent_complete", "narrative", "review_note"]
         widgets = {"narrative": forms.Textarea(attrs={"rows": 8, "maxlength": 5000})}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["version"] = self.instance.version
-
     def clean(self):
         cleaned = super().clean()
         report, user = self.instance, self.user
         action = action_of(self.data)
-        if report.pk:
-            stored = ProgressReport.objects.select_related("project").get(pk=report.pk)
-            version = cleaned.get("version")
-            if version is not None and version != stored.version:
-                raise ValidationError(
-                    _("Someone else changed this report since you opened it; reload it and try again."),
-                    code="stale_version",
-                )
-        else:
-            stored = None
+        # A stale version is refused by the no-lost-edits check of the form (VersionedFormMixin), which
+        # shows what the other person changed; here, what the button pressed may do to the stored report.
+        stored = ProgressReport.objects.select_related("project").get(pk=report.pk) if report.pk else None
         if action in ("_approve", "_return"):
             self._check_decision(stored, action, cleaned)
         else:
@@ -201,7 +189,7 @@ class QuarterFilter(admin.SimpleListFilter):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ProgressReportAdmin(VersionedAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = ProgressReportForm
     inlines = [ReportPhotoInline]
     change_form_template = "admin/projects/progressreport/change_form.html"
@@ -365,7 +353,7 @@ class ProgressReportAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         reports = list(queryset.select_related("project__agreement__province", "author", "submitted_by"))
         note = (request.POST.get("review_note") or "").strip()
         error = None
-        if "apply" in request.POST:
+        if request.POST.get("post"):
             if action == "_return" and not note:
                 error = _("Say why the reports are returned: a note is required.")
             else:
@@ -381,6 +369,7 @@ class ProgressReportAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
             "note": note,
             "error": error,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "version_prefix": VERSION_PREFIX,
         }
         return TemplateResponse(request, "admin/projects/progressreport/review_action.html", context)
 
@@ -389,7 +378,7 @@ class ProgressReportAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         done, refused = 0, []
         for report in reports:
             try:
-                expected = int(request.POST.get(f"version_{report.pk}", ""))
+                expected = int(request.POST.get(f"{VERSION_PREFIX}{report.pk}", ""))
             except ValueError:
                 expected = -1
             try:

@@ -288,7 +288,7 @@ class DisbursementRollup(RollupKey):
 # the national office has closed.
 
 
-class ProgressReport(models.Model):
+class ProgressReport(VersionedModel):
     """A quarterly progress report on a project (进展报告), written by its author and reviewed.
 
     The state moves only through `projects.reporting` (submit, approve, return, reopen), which holds the

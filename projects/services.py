@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agreements.access import in_scope
+from aidtracker.versioning import StaleVersionError, check_versions
 from projects.models import ClosedPeriod, Disbursement, ProgressReport, Project, quarter_label
 from projects.reporting import closed_quarters, quarter_of
 
@@ -213,18 +214,18 @@ def may_reopen(*, user, report: ProgressReport) -> bool:
 
 
 def _locked(report: ProgressReport, expected_version: int | None) -> ProgressReport:
-    """The stored report, locked for this transaction; refused when it changed since `expected_version`."""
-    stored = ProgressReport.objects.select_for_update().select_related("project").get(pk=report.pk)
-    if expected_version is not None and stored.version != expected_version:
-        raise ValidationError(
-            _("Someone else changed this report since you opened it; reload it and try again."),
-            code="stale_version",
-        )
-    return stored
+    """The stored report, locked for this transaction; refused when it changed since `expected_version`
+    (the version the user's page showed), through the one check of no lost edits."""
+    if expected_version is not None:
+        try:
+            check_versions(ProgressReport, {report.pk: expected_version})
+        except StaleVersionError as error:
+            raise ValidationError(str(error), code="stale_version") from None
+    return ProgressReport.objects.select_for_update().select_related("project").get(pk=report.pk)
 
 
 def _save(report: ProgressReport, user) -> ProgressReport:
-    report.version = (report.version or 0) + 1 if report.pk else 1
+    """Validate and save; the version rises by one (VersionedModel checks it against the stored one)."""
     report.full_clean(validate_constraints=False)
     report._history_user = user  # the history names who acted, also outside a request (imports, commands)
     report.save()

@@ -229,3 +229,55 @@ def test_the_import_check_refuses_rows_touching_a_closed_quarter_and_names_it(
     assert [number for number, _message in errors] == [3, 4, 5]
     assert all("2022年第1季度" in message for _number, message in errors)
     assert services.closed_disbursement_rows(user=national_staff, rows=rows) == []
+
+
+DISBURSEMENT_HEADERS = ["项目编号", "拨付日期", "拨付金额（万元）", "凭证号"]
+
+
+def test_imports_refuse_rows_of_a_closed_quarter_naming_it(
+    staff_bj, national_staff, bj_project, closed, tmp_path
+):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import CommandError, call_command
+
+    from tests.spreadsheets.helpers import xlsx
+
+    make_payment(bj_project, CLOSED_DAY, "PZ-1")
+    unchanged = [bj_project.code, "2022-02-10", "1", "PZ-1"]
+    data = xlsx(
+        {
+            "资金拨付": [
+                DISBURSEMENT_HEADERS,
+                unchanged,
+                [bj_project.code, "2022-03-01", "2", "PZ-NEW"],
+                [bj_project.code, "2022-05-01", "3", "PZ-OPEN"],
+            ]
+        }
+    )
+    path = tmp_path / "payments.xlsx"
+    path.write_bytes(data)
+    # A command run as a province user: exit 1, the row named with its quarter, nothing written.
+    printed = io.StringIO()
+    with translation.override("zh-hans"), pytest.raises(CommandError):
+        call_command("import_workbook", str(path), "--user", "staff_bj", stdout=printed, stderr=printed)
+    assert "2022年第1季度" in printed.getvalue()
+    assert sorted(Disbursement.objects.values_list("reference", flat=True)) == ["PZ-1"]
+    # The admin import: the preview lists the error, naming the quarter.
+    client = logged_in(staff_bj)
+    response = client.post(
+        reverse("admin:projects_disbursement_import"), {"import_file": SimpleUploadedFile("p.xlsx", data)}
+    )
+    preview = client.get(response["Location"]).content.decode()
+    assert "2022年第1季度" in preview
+    # Only the unchanged and open rows: accepted.
+    path.write_bytes(
+        xlsx({"资金拨付": [DISBURSEMENT_HEADERS, unchanged, [bj_project.code, "2022-05-01", "3", "PZ-OPEN"]]})
+    )
+    call_command("import_workbook", str(path), "--user", "staff_bj", stdout=io.StringIO())
+    assert sorted(Disbursement.objects.values_list("reference", flat=True)) == ["PZ-1", "PZ-OPEN"]
+    # The national office may write in the closed quarter.
+    path.write_bytes(data)
+    call_command("import_workbook", str(path), "--user", "national_staff", stdout=io.StringIO())
+    assert Disbursement.objects.filter(reference="PZ-NEW").exists()
