@@ -323,6 +323,26 @@ def check_report_delete(*, user, report: ProgressReport) -> None:
         raise ValidationError(_("This report can no longer be deleted."), code="read_only")
 
 
+def report_row_error(
+    *, user, stored: ProgressReport | None, year: int, quarter: int, percent_complete, narrative, closed=None
+) -> ValidationError | None:
+    """Why a spreadsheet row may not write this report (None when it may). A row identical to the stored
+    report changes nothing and passes whatever the report's state; otherwise a closed quarter, or a report
+    submitted or approved, refuses it. For the importer's row check and `import_report` alike."""
+    if stored is not None and stored.percent_complete == percent_complete and stored.narrative == narrative:
+        return None
+    message = closed_quarter_error(user=user, periods=[(year, quarter)], closed=closed)
+    if message:
+        return ValidationError(message, code="closed_quarter")
+    if stored is not None and stored.status not in EDITABLE_STATES:
+        return ValidationError(
+            _("This report is %(status)s: a spreadsheet cannot change it.")
+            % {"status": stored.get_status_display()},
+            code="read_only",
+        )
+    return None
+
+
 @transaction.atomic
 def import_report(
     *,
@@ -335,16 +355,24 @@ def import_report(
     closed: set | None = None,
 ) -> tuple[ProgressReport, bool]:
     """Import one spreadsheet row: a new draft, or an update of a draft or returned report (which stays
-    returned). A row identical to a submitted or approved report changes nothing; one that would change it
-    is refused. Returns (report, whether anything was written); raises ValidationError with the reason."""
-    message = closed_quarter_error(user=user, periods=[(year, quarter)], closed=closed)
-    if message:
-        raise ValidationError(message, code="closed_quarter")
+    returned). A row identical to a stored report changes nothing; one that would change a submitted or
+    approved report is refused. Returns (report, whether anything was written); raises ValidationError."""
     if not may_author(user, project):
         raise ValidationError(_("Unknown project code."), code="unknown_project")
     report = (
         ProgressReport.objects.select_for_update().filter(project=project, year=year, quarter=quarter).first()
     )
+    error = report_row_error(
+        user=user,
+        stored=report,
+        year=year,
+        quarter=quarter,
+        percent_complete=percent_complete,
+        narrative=narrative,
+        closed=closed,
+    )
+    if error is not None:
+        raise error
     if report is None:
         report = ProgressReport(
             project=project,
@@ -356,12 +384,6 @@ def import_report(
         return save_report(user=user, report=report), True
     if report.percent_complete == percent_complete and report.narrative == narrative:
         return report, False
-    if report.status not in EDITABLE_STATES:
-        raise ValidationError(
-            _("This report is %(status)s: a spreadsheet cannot change it.")
-            % {"status": report.get_status_display()},
-            code="read_only",
-        )
     report.percent_complete = percent_complete
     report.narrative = narrative
     return save_report(user=user, report=report), True
