@@ -44,7 +44,9 @@ class ReportPhotoForm(forms.ModelForm):
     class Meta:
         model = ReportPhoto
         fields = ["image", "caption"]
-        widgets = {"image": ScopedFileInput(field_name="image")}
+        widgets = {
+            "image": ScopedFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}, field_name="image")
+        }
 
     def clean_image(self):
         upload = self.cleaned_data.get("image")
