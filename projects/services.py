@@ -125,7 +125,7 @@ def close_quarter(*, user, year: int, quarter: int) -> ClosedPeriod:
             _("%(quarter)s is already closed.") % {"quarter": quarter_label(year, quarter)}, code="closed"
         )
     period = ClosedPeriod(year=year, quarter=quarter, closed_by=user, closed_at=timezone.now())
-    period.full_clean(validate_constraints=False)
+    period.full_clean()
     period._history_user = user
     period.save()
     return period
@@ -226,7 +226,7 @@ def _locked(report: ProgressReport, expected_version: int | None) -> ProgressRep
 
 def _save(report: ProgressReport, user) -> ProgressReport:
     """Validate and save; the version rises by one (VersionedModel checks it against the stored one)."""
-    report.full_clean(validate_constraints=False)
+    report.full_clean()
     report._history_user = user  # the history names who acted, also outside a request (imports, commands)
     report.save()
     return report
