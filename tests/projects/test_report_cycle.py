@@ -228,3 +228,27 @@ def test_a_reviewer_returns_a_report_that_has_photos(
     assert response.status_code == 302
     report.refresh_from_db()
     assert report.status == "returned" and report.photos.count() == 1
+
+
+def test_one_report_per_project_and_quarter_told_beside_the_field(staff_bj, bj_project):
+    make_report(bj_project, staff_bj, year=2026, quarter=3)
+    response = logged_in(staff_bj).post(
+        reverse(ADD_URL), report_post(project=bj_project, year=2026, quarter=3)
+    )
+    assert response.status_code == 200
+    assert "quarter" in response.context["adminform"].form.errors
+    assert ProgressReport.objects.count() == 1
+
+
+def test_drafts_are_deleted_by_their_authors_submitted_reports_are_not(staff_bj, bj_project):
+    draft = make_report(bj_project, staff_bj, quarter=2)
+    submitted = make_report(bj_project, staff_bj, status="submitted", quarter=3)
+    client = logged_in(staff_bj)
+    assert client.get(reverse("admin:projects_progressreport_delete", args=[submitted.pk])).status_code == 403
+    client.post(
+        reverse(CHANGELIST_URL),
+        {"action": "delete_selected", "_selected_action": [draft.pk, submitted.pk], "post": "yes"},
+    )
+    assert set(ProgressReport.objects.values_list("pk", flat=True)) == {draft.pk, submitted.pk}
+    client.post(reverse("admin:projects_progressreport_delete", args=[draft.pk]), {"post": "yes"})
+    assert list(ProgressReport.objects.values_list("pk", flat=True)) == [submitted.pk]
