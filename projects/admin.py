@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import NestedObjects
+from django.db import router
 from django.db.models import Subquery
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
@@ -15,6 +17,10 @@ from agreements.forms import WanAmountField
 from agreements.models import Agreement
 from aidtracker import money
 from aidtracker.versioning_admin import VersionedAdminMixin, status_action
+from projects import (
+    admin_reports,  # noqa: F401  (registers the reporting cycle's admins)
+    services,
+)
 from projects.admin_filters import (
     CategoryFilter,
     DashboardParametersMixin,
@@ -42,11 +48,40 @@ class FacilityTypeAdmin(admin.ModelAdmin):
 
 
 class DisbursementForm(forms.ModelForm):
+    """A disbursement; `user` is set by the admin, for the closed-quarter guard (old and new date)."""
+
     amount = WanAmountField(label=_("amount (10,000 yuan)"))
+    user = None
 
     class Meta:
         model = Disbursement
         fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None or self.has_changed():
+            services.check_disbursement_write(
+                user=self.user, disbursement=self.instance, new_date=cleaned.get("date")
+            )
+        return cleaned
+
+
+def form_for_user(form_class, user):
+    """The form class with the requesting user set, for checks that depend on who saves."""
+    return type(form_class.__name__, (form_class,), {"user": user})
+
+
+class ClosedQuarterDeletionMixin:
+    """Delete pages (and the bulk delete) refuse what would remove a disbursement or a report of a closed
+    quarter, also by cascade (deleting a project deletes its disbursements and reports)."""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        collector = NestedObjects(using=router.db_for_write(self.model))
+        collector.collect(list(objs))
+        cascaded = [obj for instances in collector.data.values() for obj in instances]
+        refusals = services.deletion_refusals(user=request.user, objects=cascaded)
+        return deleted, counts, perms_needed, [*protected, *refusals]
 
 
 class LatestDisbursementsFormSet(BaseInlineFormSet):
@@ -62,13 +97,28 @@ class LatestDisbursementsFormSet(BaseInlineFormSet):
         return self._latest
 
 
+class DisbursementFormSet(LatestDisbursementsFormSet):
+    """Deleting a disbursement row of a closed quarter is refused like changing it."""
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            if form.instance.pk:
+                services.check_disbursement_write(user=form.user, disbursement=form.instance)
+
+
 class DisbursementInline(admin.TabularInline):
     model = Disbursement
     form = DisbursementForm
-    formset = LatestDisbursementsFormSet
+    formset = DisbursementFormSet
     extra = 0
     fields = ["date", "amount", "reference"]
     shown = 20
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = form_for_user(formset.form, request.user)
+        return formset
 
 
 class FacilityOutputInline(admin.TabularInline):
@@ -87,7 +137,12 @@ class ProjectForm(forms.ModelForm):
 
 @admin.register(Project)
 class ProjectAdmin(
-    VersionedAdminMixin, DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
+    VersionedAdminMixin,
+    ClosedQuarterDeletionMixin,
+    DashboardParametersMixin,
+    SpreadsheetAdminMixin,
+    ScopedAdminMixin,
+    SimpleHistoryAdmin,
 ):
     form = ProjectForm
     actions = [status_action(description=_("Change the status of the selected projects"))]
@@ -187,11 +242,14 @@ class ScopedChildAdmin(VersionedAdminMixin, DashboardParametersMixin, ScopedAdmi
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
+class DisbursementAdmin(ClosedQuarterDeletionMixin, SpreadsheetAdminMixin, ScopedChildAdmin):
     form = DisbursementForm
     list_display = ["project", "province", "date", "amount_wan", "reference"]
     search_fields = ["project__code", "project__name", "reference"]
     date_hierarchy = "date"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return form_for_user(super().get_form(request, obj, change, **kwargs), request.user)
 
     @admin.display(description=_("amount (10,000 yuan)"), ordering="amount")
     def amount_wan(self, obj):
@@ -205,7 +263,7 @@ class FacilityOutputAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
     list_filter = [*ScopedChildAdmin.list_filter, "facility_type"]
 
 
-class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
+class AgreementAdmin(ClosedQuarterDeletionMixin, DashboardParametersMixin, BaseAgreementAdmin):
     """The agreement admin with its projects' figures — live projects, their budget and what was disbursed
     on them — from the rollups the dashboard reads, so the list and the dashboard agree. Registered here,
     once: the agreements app defines the admin but knows nothing of projects."""
