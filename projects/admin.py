@@ -20,6 +20,8 @@ from projects.admin_filters import (
     CategoryFilter,
     DashboardParametersMixin,
     LiveFilter,
+    ReportingDueFilter,
+    ReportingStateFilter,
     StartYearFilter,
     StatusFilter,
 )
@@ -147,7 +149,16 @@ class ProjectAdmin(
         "beneficiaries",
         "start_date",
     ]
-    list_filter = [ProvinceFilter, CategoryFilter, StatusFilter, LiveFilter, RecipientFilter, StartYearFilter]
+    list_filter = [
+        ProvinceFilter,
+        CategoryFilter,
+        StatusFilter,
+        LiveFilter,
+        RecipientFilter,
+        StartYearFilter,
+        ReportingDueFilter,
+        ReportingStateFilter,
+    ]
     list_select_related = ["agreement__province", "category", "recipient"]
     search_fields = ["code", "name", "agreement__code"]
     autocomplete_fields = ["agreement", "recipient", "category"]

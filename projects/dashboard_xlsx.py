@@ -21,6 +21,14 @@ PROJECT_COLUMNS = [
 ]
 AGREEMENT_COLUMNS = [("agreements", "协议数"), ("pledged", "援助意向金额（万元）")]
 AMOUNTS = {"pledged", "budget", "disbursed", "amount"}
+REPORTING_COLUMNS = [
+    ("due", "应报项目数"),
+    ("approved", "已审核"),
+    ("submitted", "已提交"),
+    ("returned", "已退回"),
+    ("draft", "草稿"),
+    ("missing", "未报"),
+]
 
 
 def _sheet(workbook, title, header, columns, rows, total_label="合计", keys=("code", "name")):
@@ -50,6 +58,15 @@ def _values(row, columns):
     return [row[key] / WAN if key in AMOUNTS else row[key] for key, _ in columns]
 
 
+def _quarter_name(block):
+    return f"{block['year']}年第{block['quarter']}季度"
+
+
+def _reporting_sheet(workbook, block):
+    """Report coverage per province for the reporting quarter (named on the 筛选条件 sheet)."""
+    _sheet(workbook, "季度报告", ["省市代码", "援助省市"], REPORTING_COLUMNS, block["provinces"])
+
+
 def summary_workbook(result, page=None) -> bytes:
     """Sheets 筛选条件, 按省市, 按类别, 建设成果, with a 合计 row on each table; for a province or a
     category page (`page`), also the tables only that page shows."""
@@ -68,6 +85,8 @@ def summary_workbook(result, page=None) -> bytes:
         filters.append([labels[key], "" if value is None else str(value)])
     if result["filters"].as_of:
         filters.append(["截至日期", result["filters"].as_of.isoformat()])
+    if "reporting" in result:
+        filters.append(["报告季度", _quarter_name(result["reporting"])])
     for cell in filters[1]:
         cell.font = Font(bold=True)
     _sheet(
@@ -79,6 +98,8 @@ def summary_workbook(result, page=None) -> bytes:
     )
     _sheet(workbook, "按类别", ["类别代码", "项目类别"], PROJECT_COLUMNS, result["by_category"])
     _sheet(workbook, "建设成果", ["设施代码", "设施类型"], [("quantity", "数量")], result["facilities"])
+    if "reporting" in result:
+        _reporting_sheet(workbook, result["reporting"])
     if page == "province":
         _sheet(
             workbook,

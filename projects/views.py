@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from agreements.models import Province
-from projects import selectors
+from projects import report_coverage, selectors
 from projects.dashboard_xlsx import summary_workbook
 from projects.filters import SummaryFilterSet
 from projects.models import Category, Project
@@ -93,6 +93,7 @@ def overview(request):
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
     data = selectors.overview(filterset.summary_filters())
+    data["reporting"] = report_coverage.reporting(data["filters"])
     years = [{**row, "name": row["year"] or _("no start date")} for row in data["by_year"]]
     charts = [
         _bar_chart("chart-province", _("By donor province"), data["by_province"]),
@@ -119,6 +120,10 @@ def province(request, code):
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
     data = selectors.province_dashboard(filterset.summary_filters(), request.user)
+    data["reporting"] = report_coverage.reporting(data["filters"])
+    data["province_reporting"] = report_coverage.province_reporting(
+        data["filters"], request.user, data["reporting"]
+    )
     if request.GET.get("format") == "xlsx":
         return _xlsx(summary_workbook(data, page="province"), f"aidtracker-{province.code}.xlsx")
     quarters = data["by_quarter"]
@@ -165,7 +170,9 @@ def summary_json(request):
             {"errors": _errors(filterset)}, status=400, json_dumps_params={"ensure_ascii": False}
         )
     result = selectors.summary(filterset.summary_filters())
-    return JsonResponse(selectors.summary_as_json(result), json_dumps_params={"ensure_ascii": False})
+    body = selectors.summary_as_json(result)
+    body["reporting"] = report_coverage.reporting_json(report_coverage.reporting(result["filters"]))
+    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
 @login_required
@@ -177,4 +184,5 @@ def summary_xlsx(request):
             {"errors": _errors(filterset)}, status=400, json_dumps_params={"ensure_ascii": False}
         )
     result = selectors.summary(filterset.summary_filters())
+    result["reporting"] = report_coverage.reporting(result["filters"])
     return _xlsx(summary_workbook(result), "aidtracker-summary.xlsx")
