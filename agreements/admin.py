@@ -12,9 +12,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
-from agreements.forms import WanAmountField, wan_display
+from agreements.forms import WanAmountField
 from agreements.models import Agreement, Pairing, Province, RecipientUnit, SecurityEvent, StaffProfile
 from agreements.services import mark_must_change_password
+from aidtracker import money
 
 
 @admin.register(Province)
@@ -188,7 +189,7 @@ class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
 
     @admin.display(description=_("pledged (10,000 yuan)"), ordering="pledged")
     def pledged_wan(self, obj):
-        return wan_display(obj.pledged)
+        return money.wan(obj.pledged)
 
     @admin.display(description=_("live projects"), ordering="_projects")
     def project_count(self, obj):
@@ -197,11 +198,11 @@ class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
 
     @admin.display(description=_("budget (10,000 yuan)"), ordering="_budget")
     def budget_wan(self, obj):
-        return wan_display(obj._budget)
+        return money.wan(obj._budget)
 
     @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
     def disbursed_wan(self, obj):
-        return wan_display(obj._disbursed)
+        return money.wan(obj._disbursed)
 
     @admin.display(description=_("projects"))
     def projects_link(self, obj):
@@ -213,7 +214,7 @@ class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
             url,
             obj.pk,
             _("%(count)s live projects, budget %(budget)s (10,000 yuan): open the list")
-            % {"count": obj._projects, "budget": wan_display(obj._budget)},
+            % {"count": obj._projects, "budget": money.wan(obj._budget)},
         )
 
 

@@ -5,12 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-TEN_THOUSAND = Decimal(10000)
-CENT = Decimal("0.01")
-
-
-def yuan_to_wan(value):
-    return (Decimal(value) / TEN_THOUSAND).normalize() if value is not None else None
+from aidtracker import money
 
 
 class WanAmountField(forms.DecimalField):
@@ -18,7 +13,7 @@ class WanAmountField(forms.DecimalField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", 16)
-        kwargs.setdefault("decimal_places", 6)
+        kwargs.setdefault("decimal_places", money.WAN_DECIMAL_PLACES)
         kwargs.setdefault("min_value", Decimal(0))
         kwargs.setdefault("help_text", _("In 10,000 yuan (万元)."))
         super().__init__(**kwargs)
@@ -26,26 +21,22 @@ class WanAmountField(forms.DecimalField):
     def prepare_value(self, value):
         # Initial values come from the model in yuan; re-displayed input is already in 万元.
         if isinstance(value, Decimal | int):
-            value = yuan_to_wan(value)
-            return f"{value:f}"
+            return money.wan_exact(value)
         return value
 
+    def _to_yuan(self, wan):
+        try:
+            return money.wan_to_yuan(wan)
+        except money.AmountError as exc:
+            raise forms.ValidationError(_("The amount is too large."), code="max_value") from exc
+
     def clean(self, value):
-        wan = super().clean(value)
-        return None if wan is None else (wan * TEN_THOUSAND).quantize(CENT)
+        return self._to_yuan(super().clean(value))
 
     def has_changed(self, initial, data):
         try:
-            new = super().clean(data)
+            new = self._to_yuan(super().clean(data))
         except forms.ValidationError:
             return True
-        new_yuan = None if new is None else (new * TEN_THOUSAND).quantize(CENT)
-        old = None if initial in (None, "") else Decimal(initial).quantize(CENT)
-        return old != new_yuan
-
-
-def wan_display(value):
-    """Format a yuan amount as 万元 with up to four decimals, for changelists."""
-    if value is None:
-        return "-"
-    return f"{(Decimal(value) / TEN_THOUSAND).quantize(Decimal('0.0001')):,}"
+        old = None if initial in (None, "") else Decimal(initial).quantize(money.FEN)
+        return old != new

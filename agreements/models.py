@@ -157,6 +157,7 @@ class Agreement(models.Model):
         _("signed document"), upload_to="agreements/%Y/", blank=True, validators=[validate_document]
     )
     notes = models.TextField(_("notes"), blank=True)
+    version = models.PositiveIntegerField(default=1)  # see aidtracker.versioning
 
     history = HistoricalRecords(excluded_fields=["document"])
 

@@ -10,8 +10,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from agreements.admin import AgreementAdmin as BaseAgreementAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
-from agreements.forms import WanAmountField, wan_display
+from agreements.forms import WanAmountField
 from agreements.models import Agreement
+from aidtracker import money
 from projects import (
     admin_reports,  # noqa: F401  (registers the reporting cycle's admins)
     services,
@@ -195,11 +196,11 @@ class ProjectAdmin(
 
     @admin.display(description=_("aid amount (10,000 yuan)"), ordering="budget")
     def budget_wan(self, obj):
-        return wan_display(obj.budget)
+        return money.wan(obj.budget)
 
     @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
     def disbursed_wan(self, obj):
-        return wan_display(obj._disbursed)
+        return money.wan(obj._disbursed)
 
     @admin.display(description=_("execution rate"))
     def execution_rate(self, obj):
@@ -215,6 +216,7 @@ class ScopedChildAdmin(DashboardParametersMixin, ScopedAdminMixin, SimpleHistory
     list_select_related = ["project__agreement__province"]
     search_fields = ["project__code", "project__name"]
     autocomplete_fields = ["project"]
+    exclude = ["version"]
     show_full_result_count = False
 
     @admin.display(description=_("donor province"), ordering="project__agreement__province__order")
@@ -234,7 +236,7 @@ class DisbursementAdmin(ClosedQuarterDeletionMixin, SpreadsheetAdminMixin, Scope
 
     @admin.display(description=_("amount (10,000 yuan)"), ordering="amount")
     def amount_wan(self, obj):
-        return wan_display(obj.amount)
+        return money.wan(obj.amount)
 
 
 @admin.register(FacilityOutput)

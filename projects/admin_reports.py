@@ -69,7 +69,8 @@ class ReportPhotoInline(admin.TabularInline):
     max_num = photos.MAX_PHOTOS
 
     def get_formset(self, request, obj=None, **kwargs):
-        kwargs["validate_max"] = True
+        # At most nine photos, checked on the server; a read-only inline (max_num 0) is not validated.
+        kwargs["validate_max"] = self._editable(request, obj)
         return super().get_formset(request, obj, **kwargs)
 
     def _editable(self, request, obj):

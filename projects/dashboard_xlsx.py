@@ -9,7 +9,8 @@ from io import BytesIO
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-WAN = 10000
+from aidtracker import money
+
 AMOUNT_FORMAT = "#,##0.00####"
 
 PROJECT_COLUMNS = [
@@ -54,8 +55,7 @@ def _sheet(workbook, title, header, columns, rows, total_label="合计", keys=("
 
 
 def _values(row, columns):
-    # Decimal / 10000 keeps every yuan amount exact (at most six decimals in 万元).
-    return [row[key] / WAN if key in AMOUNTS else row[key] for key, _ in columns]
+    return [money.yuan_to_wan(row[key]) if key in AMOUNTS else row[key] for key, _ in columns]
 
 
 def _quarter_name(block):

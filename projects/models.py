@@ -90,6 +90,7 @@ class Project(models.Model):
     end_date = models.DateField(_("end date"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
     contact = models.CharField(_("contact"), max_length=100, blank=True)
+    version = models.PositiveIntegerField(default=1)  # see aidtracker.versioning
 
     history = HistoricalRecords()
 
@@ -137,6 +138,7 @@ class Disbursement(models.Model):
     date = models.DateField(_("disbursement date"))
     amount = models.DecimalField(_("amount (yuan)"), max_digits=14, decimal_places=2)
     reference = models.CharField(_("voucher number"), max_length=50)
+    version = models.PositiveIntegerField(default=1)  # see aidtracker.versioning
 
     history = HistoricalRecords()
 
@@ -173,6 +175,7 @@ class FacilityOutput(models.Model):
         FacilityType, verbose_name=_("facility type"), on_delete=models.PROTECT, related_name="outputs"
     )
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    version = models.PositiveIntegerField(default=1)  # see aidtracker.versioning
 
     history = HistoricalRecords()
 

@@ -66,6 +66,30 @@ def check_disbursement_write(*, user, disbursement: Disbursement | None = None, 
     check_open_quarters(user=user, dates=[old_date, new_date])
 
 
+def closed_disbursement_rows(*, user, rows) -> list[tuple[object, str]]:
+    """The spreadsheet import's check: [(row number, message)] for rows that would add a disbursement dated
+    in a closed quarter, or change one on its old or new date. `rows` is [(row number, stored Disbursement or
+    None, {attname: new value})]; a row identical to the stored record changes nothing and passes."""
+    if may_write_closed_quarters(user):
+        return []
+    closed = closed_quarters()
+    if not closed:
+        return []
+    errors = []
+    for number, stored, values in rows:
+        if stored is not None and all(
+            getattr(stored, name) == value for name, value in values.items() if hasattr(stored, name)
+        ):
+            continue
+        periods = [quarter_of(values["date"])] if values.get("date") else []
+        if stored is not None:
+            periods.append(quarter_of(stored.date))
+        message = closed_quarter_error(user=user, periods=periods, closed=closed)
+        if message:
+            errors.append((number, message))
+    return errors
+
+
 def deletion_refusals(*, user, objects: Iterable) -> list[str]:
     """What deleting `objects` (with everything the deletion cascades to) would remove from a closed quarter,
     as lines for the delete page; empty when the user may delete it all."""
@@ -101,6 +125,7 @@ def close_quarter(*, user, year: int, quarter: int) -> ClosedPeriod:
         )
     period = ClosedPeriod(year=year, quarter=quarter, closed_by=user, closed_at=timezone.now())
     period.full_clean(validate_constraints=False)
+    period._history_user = user
     period.save()
     return period
 
@@ -114,6 +139,7 @@ def reopen_quarter(*, user, period: ClosedPeriod) -> ClosedPeriod:
     if period.reopened_at is None:
         period.reopened_by = user
         period.reopened_at = timezone.now()
+        period._history_user = user
         period.save()
     return period
 
@@ -197,9 +223,10 @@ def _locked(report: ProgressReport, expected_version: int | None) -> ProgressRep
     return stored
 
 
-def _save(report: ProgressReport) -> ProgressReport:
+def _save(report: ProgressReport, user) -> ProgressReport:
     report.version = (report.version or 0) + 1 if report.pk else 1
     report.full_clean(validate_constraints=False)
+    report._history_user = user  # the history names who acted, also outside a request (imports, commands)
     report.save()
     return report
 
@@ -223,7 +250,7 @@ def save_report(*, user, report: ProgressReport, expected_version: int | None = 
     if not may_author(user, report.project if report.project_id else None):
         raise PermissionDenied
     check_open_quarters(user=user, periods=[(report.year, report.quarter)])
-    return _save(report)
+    return _save(report, user)
 
 
 @transaction.atomic
@@ -234,7 +261,7 @@ def submit_report(*, user, report: ProgressReport, expected_version: int | None 
         raise ValidationError(_("You cannot submit this report."), code="not_allowed")
     stored.status = Status.SUBMITTED
     stored.submitted_by = user
-    return _save(stored)
+    return _save(stored, user)
 
 
 def _decide(*, user, report, expected_version, status, note, allowed) -> ProgressReport:
@@ -249,7 +276,7 @@ def _decide(*, user, report, expected_version, status, note, allowed) -> Progres
     stored.review_note = note
     stored.reviewed_by = user
     stored.reviewed_at = timezone.now()
-    return _save(stored)
+    return _save(stored, user)
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from agreements.models import Province
+from aidtracker import money
 from projects import report_coverage, selectors
 from projects.dashboard_xlsx import summary_workbook
 from projects.filters import SummaryFilterSet
@@ -35,11 +36,6 @@ def _bad_filters_page(request, filterset):
     )
 
 
-def _wan(amount):
-    """Yuan to 万元 for the charts (strings keep the Decimal exact through JSON)."""
-    return f"{amount / 10000:.2f}"
-
-
 def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
     """Chart data for static/js/dashboard.js: budget vs disbursed per row, in 万元."""
     return {
@@ -50,16 +46,16 @@ def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
         "unit": _("10,000 yuan"),
         "labels": [str(row[label]) for row in rows],
         "series": [
-            {"name": _("disbursed"), "data": [_wan(row["disbursed"]) for row in rows]},
+            {"name": _("disbursed"), "data": [money.wan_number(row["disbursed"]) for row in rows]},
             {
                 "name": _("not yet disbursed"),
-                "data": [_wan(row["budget"] - row["disbursed"]) for row in rows],
+                "data": [money.wan_number(max(row["budget"] - row["disbursed"], 0)) for row in rows],
             },
         ]
         if stacked  # the bar's full height is the aid amount
         else [
-            {"name": _("aid amount"), "data": [_wan(row["budget"]) for row in rows]},
-            {"name": _("disbursed"), "data": [_wan(row["disbursed"]) for row in rows]},
+            {"name": _("aid amount"), "data": [money.wan_number(row["budget"]) for row in rows]},
+            {"name": _("disbursed"), "data": [money.wan_number(row["disbursed"]) for row in rows]},
         ],
     }
 
@@ -138,7 +134,9 @@ def province(request, code):
             "stacked": False,
             "unit": _("10,000 yuan"),
             "labels": [row["label"] for row in quarters],
-            "series": [{"name": _("disbursed"), "data": [_wan(row["amount"]) for row in quarters]}],
+            "series": [
+                {"name": _("disbursed"), "data": [money.wan_number(row["amount"]) for row in quarters]}
+            ],
         },
     ]
     return _page(request, "dashboard/province.html", filterset, data, charts, province=province)

@@ -1,6 +1,5 @@
 """Formatting and drill-down links for the dashboard templates (display only; figures come from selectors)."""
 
-from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 from django import template
@@ -9,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from agreements.access import profile_of, sees_everything
+from aidtracker import money
 from projects.models import Category
 
 register = template.Library()
@@ -21,20 +21,9 @@ CHANGELISTS = {
 }
 
 
-@register.filter
-def wan(amount):
-    """Yuan as 万元 with two decimals and thousands separators."""
-    if amount is None:
-        return ""
-    return f"{Decimal(amount) / 10000:,.2f}"
-
-
-@register.filter
-def yi(amount):
-    """Yuan as 亿元 with two decimals."""
-    if amount is None:
-        return ""
-    return f"{Decimal(amount) / 100000000:,.2f}"
+# Amounts are shown the way the money module shows them: 万元 and 亿元, rounded half up.
+register.filter("wan", money.wan)
+register.filter("yi", money.yi)
 
 
 @register.filter

@@ -196,3 +196,34 @@ def test_only_the_national_office_closes_quarters(staff_bj, manager, national_st
     )
     period.refresh_from_db()
     assert period.reopened_by == national_staff
+
+
+def test_the_import_check_refuses_rows_touching_a_closed_quarter_and_names_it(
+    staff_bj, national_staff, bj_project, closed
+):
+    from decimal import Decimal
+
+    stored = make_payment(bj_project, CLOSED_DAY, "PZ-1")
+    moved_in = make_payment(bj_project, OPEN_DAY, "PZ-2")
+
+    def values(payment, **changes):
+        row = {
+            "project_id": bj_project.pk,
+            "date": payment.date,
+            "amount": payment.amount,
+            "reference": payment.reference,
+        }
+        return {**row, **changes}
+
+    rows = [
+        (2, stored, values(stored)),  # identical: passes
+        (3, stored, values(stored, amount=Decimal("1.00"))),
+        (4, moved_in, values(moved_in, date=CLOSED_DAY)),
+        (5, None, {"project_id": bj_project.pk, "date": CLOSED_DAY, "amount": Decimal(1), "reference": "N"}),
+        (6, None, {"project_id": bj_project.pk, "date": OPEN_DAY, "amount": Decimal(1), "reference": "M"}),
+    ]
+    with translation.override("zh-hans"):
+        errors = services.closed_disbursement_rows(user=staff_bj, rows=rows)
+    assert [number for number, _message in errors] == [3, 4, 5]
+    assert all("2022年第1季度" in message for _number, message in errors)
+    assert services.closed_disbursement_rows(user=national_staff, rows=rows) == []

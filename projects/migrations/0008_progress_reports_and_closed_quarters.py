@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0006_statement_rollup_triggers'),
+        ('projects', '0007_project_disbursement_output_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,82 @@
+"""A `version` on projects, disbursements and facility outputs: raised by 1 on every save, so a save
+based on an older one can be refused.
+
+On SQLite the column is added in place (ALTER TABLE … ADD COLUMN with a default) instead of Django's table
+rebuild, which would drop and recreate these tables under the rollup triggers that name them.
+"""
+
+from django.db import migrations, models
+
+TABLES = [
+    "project",
+    "disbursement",
+    "facilityoutput",
+    "historicalproject",
+    "historicaldisbursement",
+    "historicalfacilityoutput",
+]
+SQLITE_COLUMN = '"version" integer unsigned NOT NULL DEFAULT 1 CHECK ("version" >= 0)'
+
+
+def add_versions(apps, schema_editor):
+    for name in TABLES:
+        model = apps.get_model("projects", name)
+        if schema_editor.connection.vendor == "sqlite":
+            table = schema_editor.quote_name(model._meta.db_table)
+            schema_editor.execute(f"ALTER TABLE {table} ADD COLUMN {SQLITE_COLUMN}")
+        else:
+            schema_editor.add_field(model, model._meta.get_field("version"))
+
+
+def remove_versions(apps, schema_editor):
+    for name in TABLES:
+        model = apps.get_model("projects", name)
+        if schema_editor.connection.vendor == "sqlite":
+            table = schema_editor.quote_name(model._meta.db_table)
+            schema_editor.execute(f'ALTER TABLE {table} DROP COLUMN "version"')
+        else:
+            schema_editor.remove_field(model, model._meta.get_field("version"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("projects", "0006_statement_rollup_triggers"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddField(
+                    model_name="project",
+                    name="version",
+                    field=models.PositiveIntegerField(default=1),
+                ),
+                migrations.AddField(
+                    model_name="disbursement",
+                    name="version",
+                    field=models.PositiveIntegerField(default=1),
+                ),
+                migrations.AddField(
+                    model_name="facilityoutput",
+                    name="version",
+                    field=models.PositiveIntegerField(default=1),
+                ),
+                migrations.AddField(
+                    model_name="historicalproject",
+                    name="version",
+                    field=models.PositiveIntegerField(default=1),
+                ),
+                migrations.AddField(
+                    model_name="historicaldisbursement",
+                    name="version",
+                    field=models.PositiveIntegerField(default=1),
+                ),
+                migrations.AddField(
+                    model_name="historicalfacilityoutput",
+                    name="version",
+                    field=models.PositiveIntegerField(default=1),
+                ),
+            ],
+            database_operations=[migrations.RunPython(add_versions, remove_versions)],
+        ),
+    ]
