@@ -26,7 +26,14 @@ from projects.admin_filters import (
     StartYearFilter,
     StatusFilter,
 )
-from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
+from projects.models import (
+    Category,
+    Disbursement,
+    FacilityOutput,
+    FacilityType,
+    Project,
+    ReportReminder,
+)
 
 
 @admin.register(Category)
@@ -254,3 +261,20 @@ admin.site.unregister(Agreement)
 @admin.register(Agreement)
 class AgreementAdmin(ClosedQuarterDeletionMixin, DashboardParametersMixin, BaseAgreementAdmin):
     project_only_parameters = ("category", "status", "start_year", "live")
+
+
+@admin.register(ReportReminder)
+class ReportReminderAdmin(admin.ModelAdmin):
+    """The log of reminder mails (written by `remind_reports`), read-only."""
+
+    list_display = ["day", "user", "email", "year", "quarter", "missing", "returned", "sent_at"]
+    list_filter = ["day", "year", "quarter"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "email"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
