@@ -18,6 +18,13 @@ TABLES = [
 SQLITE_COLUMN = '"version" integer unsigned NOT NULL DEFAULT 1 CHECK ("version" >= 0)'
 
 
+def _version_field():
+    # The database operation runs against the state before the field exists: it brings its own field.
+    field = models.PositiveIntegerField(default=1)
+    field.set_attributes_from_name("version")
+    return field
+
+
 def add_versions(apps, schema_editor):
     for name in TABLES:
         model = apps.get_model("projects", name)
@@ -25,7 +32,7 @@ def add_versions(apps, schema_editor):
             table = schema_editor.quote_name(model._meta.db_table)
             schema_editor.execute(f"ALTER TABLE {table} ADD COLUMN {SQLITE_COLUMN}")
         else:
-            schema_editor.add_field(model, model._meta.get_field("version"))
+            schema_editor.add_field(model, _version_field())
 
 
 def remove_versions(apps, schema_editor):
@@ -35,7 +42,7 @@ def remove_versions(apps, schema_editor):
             table = schema_editor.quote_name(model._meta.db_table)
             schema_editor.execute(f'ALTER TABLE {table} DROP COLUMN "version"')
         else:
-            schema_editor.remove_field(model, model._meta.get_field("version"))
+            schema_editor.remove_field(model, _version_field())
 
 
 class Migration(migrations.Migration):
