@@ -246,15 +246,17 @@ class ProgressReportAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         return type(form.__name__, (form,), {"user": request.user})
 
     def get_fields(self, request, obj=None):
-        fields = ["project", "year", "quarter", "percent_complete", "narrative", "review_note", "version"]
+        fields = ["project", "year", "quarter", "percent_complete", "narrative"]
         if obj is not None:
-            fields += self.review_fields
+            fields += ["review_note", *self.review_fields]
+            if self.has_change_permission(request, obj):
+                fields.append("version")  # hidden: the version this page was opened with
         return fields
 
     def get_readonly_fields(self, request, obj=None):
         content = ["project", "year", "quarter", "percent_complete", "narrative"]
         if obj is None:
-            return ["review_note"]
+            return []
         review = [*self.review_fields]
         if services.content_editable(user=request.user, report=obj):
             return ["review_note", *review]

@@ -10,6 +10,7 @@ from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from agreements.access import scope_queryset, sees_everything
 from projects.models import ClosedPeriod, ProgressReport, Project
 
 PROGRAMME_TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -96,8 +97,6 @@ def tasks_for(user, *, as_of: datetime.date | None = None) -> dict:
     responsible for none in particular, sees the reports it wrote). A reviewer sees how many reports wait
     for review. Lists are cut at TASK_LIMIT rows; the counts are whole.
     """
-    from agreements.access import scope_queryset, sees_everything
-
     year, quarter = reporting_quarter(as_of=as_of)
     tasks = {"year": year, "quarter": quarter, "author": False, "reviewer": False}
     if user.is_active and user.has_perm("projects.add_progressreport"):

@@ -190,3 +190,36 @@ def test_province_staff_cannot_review(staff_bj, bj_project, staff_hb):
     report.refresh_from_db()
     assert report.status == "submitted"
     assert response.status_code in (200, 302)
+
+
+def test_review_queue_filters_by_province_and_period(
+    national_staff, staff_bj, staff_hb, bj_project, hb_project
+):
+    make_report(bj_project, staff_bj, status="submitted", year=2026, quarter=3)
+    make_report(bj_project, staff_bj, status="submitted", year=2026, quarter=2)
+    make_report(hb_project, staff_hb, status="submitted", year=2026, quarter=3)
+    client = logged_in(national_staff)
+    queue = client.get(
+        reverse(CHANGELIST_URL), {"status": "submitted", "province": "110000", "year": "2026", "quarter": "3"}
+    )
+    rows = list(queue.context["cl"].result_list)
+    assert [(r.project.code, r.quarter) for r in rows] == [("BJ-2021-01-001", 3)]
+    page = client.get(reverse(CHANGELIST_URL), {"status": "submitted"}).content.decode()
+    assert "已提交" in page
+
+
+def test_a_reviewer_returns_a_report_that_has_photos(
+    staff_bj, national_staff, bj_project, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    author = logged_in(staff_bj)
+    author.post(reverse(ADD_URL), report_post(project=bj_project, photos=[png()], action="_submit"))
+    report = ProgressReport.objects.get()
+    photo = report.photos.get()
+    data = report_post(report, action="_return", review_note="照片不清楚")
+    data.update({"photos-TOTAL_FORMS": "1", "photos-INITIAL_FORMS": "1", "photos-0-id": photo.pk})
+    data["photos-0-report"] = report.pk
+    response = logged_in(national_staff).post(change_url(report), data)
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == "returned" and report.photos.count() == 1
