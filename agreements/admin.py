@@ -1,21 +1,18 @@
 from django import forms
-from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
-from django.db.models import Count, DecimalField, Exists, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
-from django.urls import reverse
-from django.utils.html import format_html
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
-from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
 from agreements.forms import WanAmountField
 from agreements.models import Agreement, Pairing, Province, RecipientUnit, SecurityEvent, StaffProfile
 from agreements.services import mark_must_change_password
 from aidtracker import money
+from aidtracker.versioning_admin import VersionedAdminMixin, status_action
+from spreadsheets.admin import SpreadsheetAdminMixin
 
 
 @admin.register(Province)
@@ -101,8 +98,9 @@ class CountedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class AgreementAdmin(VersionedAdminMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = AgreementForm
+    actions = [status_action(description=_("Change the status of the selected agreements"))]
     list_display = [
         "code",
         "title",
@@ -111,9 +109,6 @@ class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
         "status",
         "signed_on",
         "pledged_wan",
-        "project_count",
-        "budget_wan",
-        "disbursed_wan",
         "paired",
     ]
     list_filter = [
@@ -127,50 +122,16 @@ class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
     list_select_related = ["province", "recipient"]
     search_fields = ["code", "title", "donor_unit"]
     autocomplete_fields = ["recipient"]
-    readonly_fields = ["projects_link"]
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["code", "title", "province", "donor_unit", "recipient", "status"]}),
         (_("Dates"), {"fields": ["signed_on", "starts_on", "ends_on"]}),
         (_("Money"), {"fields": ["pledged"]}),
         (_("Documents"), {"fields": ["document", "notes"]}),
-        (_("Projects"), {"fields": ["projects_link"]}),
     ]
 
     def get_queryset(self, request):
-        # Totals over projects come from correlated subqueries so the joins never inflate them,
-        # and the changelist needs no query per row.
-        # The projects app builds on this one, so its models are looked up rather than imported.
-        Project = apps.get_model("projects", "Project")
-        Disbursement = apps.get_model("projects", "Disbursement")
-        projects = Project.objects.filter(agreement=OuterRef("pk")).exclude(status=Project.Status.CANCELLED)
-        money = DecimalField(max_digits=16, decimal_places=2)
-        paid = Disbursement.objects.filter(project__agreement=OuterRef("pk")).exclude(
-            project__status=Project.Status.CANCELLED
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                _projects=Coalesce(
-                    Subquery(projects.order_by().values("agreement").annotate(n=Count("pk")).values("n")),
-                    Value(0),
-                ),
-                _budget=Coalesce(
-                    Subquery(projects.order_by().values("agreement").annotate(s=Sum("budget")).values("s")),
-                    Value(0),
-                    output_field=money,
-                ),
-                _disbursed=Coalesce(
-                    Subquery(
-                        paid.order_by().values("project__agreement").annotate(s=Sum("amount")).values("s")
-                    ),
-                    Value(0),
-                    output_field=money,
-                ),
-                _paired=paired_annotation(),
-            )
-        )
+        return super().get_queryset(request).annotate(_paired=paired_annotation())
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -190,32 +151,6 @@ class AgreementAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
     @admin.display(description=_("pledged (10,000 yuan)"), ordering="pledged")
     def pledged_wan(self, obj):
         return money.wan(obj.pledged)
-
-    @admin.display(description=_("live projects"), ordering="_projects")
-    def project_count(self, obj):
-        url = reverse("admin:projects_project_changelist")
-        return format_html('<a href="{}?agreement__id__exact={}&live=1">{}</a>', url, obj.pk, obj._projects)
-
-    @admin.display(description=_("budget (10,000 yuan)"), ordering="_budget")
-    def budget_wan(self, obj):
-        return money.wan(obj._budget)
-
-    @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
-    def disbursed_wan(self, obj):
-        return money.wan(obj._disbursed)
-
-    @admin.display(description=_("projects"))
-    def projects_link(self, obj):
-        if not obj.pk:
-            return "-"
-        url = reverse("admin:projects_project_changelist")
-        return format_html(
-            '<a href="{}?agreement__id__exact={}">{}</a>',
-            url,
-            obj.pk,
-            _("%(count)s live projects, budget %(budget)s (10,000 yuan): open the list")
-            % {"count": obj._projects, "budget": money.wan(obj._budget)},
-        )
 
 
 class StaffProfileInline(admin.StackedInline):

@@ -56,7 +56,8 @@ INSTALLED_APPS = [
     "csp",
     "agreements",
     "projects",
-    # After our apps, so that agreements' `import` command (CSV in any encoding) replaces the library's.
+    # Before import_export, so that the engine's `import` and `export` commands replace the library's.
+    "spreadsheets",
     "import_export",
 ]
 
@@ -205,17 +206,6 @@ AIDTRACKER_IMPORT_MAX_ROWS = env_int("AIDTRACKER_IMPORT_MAX_ROWS", 200_000)
 AIDTRACKER_UPLOAD_MAX_BYTES = env_int("AIDTRACKER_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 # No request body may exceed the largest upload any form accepts (plus room for the other fields).
 AIDTRACKER_REQUEST_MAX_BYTES = max(AIDTRACKER_IMPORT_MAX_BYTES, AIDTRACKER_UPLOAD_MAX_BYTES) + 1024 * 1024
-
-# django-import-export: permissions of their own; only csv and xlsx.
-IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
-IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
-IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_SKIP_ADMIN_LOG = True
-
-from import_export.formats.base_formats import CSV, XLSX  # noqa: E402
-
-IMPORT_FORMATS = [XLSX, CSV]
-EXPORT_FORMATS = [XLSX, CSV]
 
 SIMPLE_HISTORY_REVERT_DISABLED = False
 

@@ -52,7 +52,7 @@ def make_xlsx(rows, prefix, english_headers=False):
 
     from openpyxl import Workbook
 
-    from projects.resources import ProjectImporter
+    from projects.importers import ProjectImporter
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("项目")
@@ -118,9 +118,9 @@ def case_ours(rows, prefix):
     setup_django()
     from django.contrib.auth import get_user_model
 
-    from agreements.spreadsheets import confirm_import, preview_import
+    from projects.importers import ProjectImporter
     from projects.models import Project
-    from projects.resources import ProjectImporter
+    from spreadsheets.services import confirm_import, preview_import
 
     user = get_user_model().objects.get(username="bench")
     data = make_xlsx(rows, prefix)
@@ -235,9 +235,10 @@ def case_copy(rows, prefix):
 
 def case_export(rows, prefix):
     setup_django()
-    from agreements.spreadsheets import ImportContext, write_xlsx
+    from projects.importers import ProjectImporter
     from projects.models import Project
-    from projects.resources import ProjectImporter
+    from spreadsheets.importer import ImportContext
+    from spreadsheets.writing import write_xlsx
 
     queryset = Project.objects.filter(pk__in=Project.objects.order_by("pk").values("pk")[:rows])
     importer = ProjectImporter(ImportContext(None))

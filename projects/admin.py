@@ -2,17 +2,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import NestedObjects
 from django.db import router
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin import AgreementAdmin as BaseAgreementAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
-from agreements.admin_spreadsheets import SpreadsheetAdminMixin  # spreadsheet import/export (issue 4)
 from agreements.forms import WanAmountField
 from agreements.models import Agreement
 from aidtracker import money
+from aidtracker.versioning_admin import VersionedAdminMixin, status_action
 from projects import (
     admin_reports,  # noqa: F401  (registers the reporting cycle's admins)
     services,
@@ -34,6 +36,7 @@ from projects.models import (
     Project,
     ReportReminder,
 )
+from spreadsheets.admin import SpreadsheetAdminMixin
 
 
 @admin.register(Category)
@@ -138,12 +141,14 @@ def _disbursed_per_project():
 @admin.register(Project)
 class ProjectAdmin(
     ClosedQuarterDeletionMixin,
+    VersionedAdminMixin,
     DashboardParametersMixin,
     SpreadsheetAdminMixin,
     ScopedAdminMixin,
     SimpleHistoryAdmin,
 ):
     form = ProjectForm
+    actions = [status_action(description=_("Change the status of the selected projects"))]
     list_display = [
         "code",
         "name",
@@ -216,14 +221,13 @@ class ProjectAdmin(
         return f"{obj._disbursed / obj.budget:.1%}"
 
 
-class ScopedChildAdmin(DashboardParametersMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ScopedChildAdmin(VersionedAdminMixin, DashboardParametersMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """Disbursements and outputs: filtered like their projects."""
 
     list_filter = [ProvinceFilter, CategoryFilter, StatusFilter, LiveFilter, RecipientFilter, StartYearFilter]
     list_select_related = ["project__agreement__province"]
     search_fields = ["project__code", "project__name"]
     autocomplete_fields = ["project"]
-    exclude = ["version"]
     show_full_result_count = False
 
     @admin.display(description=_("donor province"), ordering="project__agreement__province__order")
@@ -260,7 +264,75 @@ admin.site.unregister(Agreement)
 
 @admin.register(Agreement)
 class AgreementAdmin(ClosedQuarterDeletionMixin, DashboardParametersMixin, BaseAgreementAdmin):
+    """The agreements, with their live projects' count, budget and disbursements."""
+
     project_only_parameters = ("category", "status", "start_year", "live")
+    list_display = [
+        *BaseAgreementAdmin.list_display[:-1],
+        "project_count",
+        "budget_wan",
+        "disbursed_wan",
+        "paired",
+    ]
+    readonly_fields = ["projects_link"]
+    fieldsets = [*BaseAgreementAdmin.fieldsets, (_("Projects"), {"fields": ["projects_link"]})]
+
+    def get_queryset(self, request):
+        # Totals over projects come from correlated subqueries so the joins never inflate them,
+        # and the changelist needs no query per row.
+        projects = Project.objects.filter(agreement=OuterRef("pk")).exclude(status=Project.Status.CANCELLED)
+        money = DecimalField(max_digits=16, decimal_places=2)
+        paid = Disbursement.objects.filter(project__agreement=OuterRef("pk")).exclude(
+            project__status=Project.Status.CANCELLED
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _projects=Coalesce(
+                    Subquery(projects.order_by().values("agreement").annotate(n=Count("pk")).values("n")),
+                    Value(0),
+                ),
+                _budget=Coalesce(
+                    Subquery(projects.order_by().values("agreement").annotate(s=Sum("budget")).values("s")),
+                    Value(0),
+                    output_field=money,
+                ),
+                _disbursed=Coalesce(
+                    Subquery(
+                        paid.order_by().values("project__agreement").annotate(s=Sum("amount")).values("s")
+                    ),
+                    Value(0),
+                    output_field=money,
+                ),
+            )
+        )
+
+    @admin.display(description=_("live projects"), ordering="_projects")
+    def project_count(self, obj):
+        url = reverse("admin:projects_project_changelist")
+        return format_html('<a href="{}?agreement__id__exact={}&live=1">{}</a>', url, obj.pk, obj._projects)
+
+    @admin.display(description=_("budget (10,000 yuan)"), ordering="_budget")
+    def budget_wan(self, obj):
+        return money.wan(obj._budget)
+
+    @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
+    def disbursed_wan(self, obj):
+        return money.wan(obj._disbursed)
+
+    @admin.display(description=_("projects"))
+    def projects_link(self, obj):
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:projects_project_changelist")
+        return format_html(
+            '<a href="{}?agreement__id__exact={}">{}</a>',
+            url,
+            obj.pk,
+            _("%(count)s live projects, budget %(budget)s (10,000 yuan): open the list")
+            % {"count": obj._projects, "budget": money.wan(obj._budget)},
+        )
 
 
 @admin.register(ReportReminder)

@@ -17,6 +17,7 @@ from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminM
 from agreements.widgets import ScopedFileInput
 from projects import photos, services
 from projects.models import ClosedPeriod, ProgressReport, ReportPhoto
+from spreadsheets.admin import SpreadsheetAdminMixin
 
 Status = ProgressReport.Status
 ACTIONS = ("_submit", "_approve", "_return")
@@ -201,7 +202,7 @@ class QuarterFilter(admin.SimpleListFilter):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ProgressReportAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = ProgressReportForm
     inlines = [ReportPhotoInline]
     change_form_template = "admin/projects/progressreport/change_form.html"

@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from agreements.models import Agreement, RecipientUnit
+from aidtracker.versioning import VersionedModel
 
 
 class Category(models.Model):
@@ -59,7 +60,7 @@ class FacilityType(models.Model):
         return f"{self.code} {self.name}"
 
 
-class Project(models.Model):
+class Project(VersionedModel):
     """An aid project (援助项目) under an agreement; its province is the agreement's province."""
 
     class Status(models.TextChoices):
@@ -129,7 +130,7 @@ class Project(models.Model):
         return self.recipient.path.startswith(self.agreement.recipient.path)
 
 
-class Disbursement(models.Model):
+class Disbursement(VersionedModel):
     """A payment of aid money to a project (资金拨付); the reference is unique within the project."""
 
     project = models.ForeignKey(
@@ -165,7 +166,7 @@ class Disbursement(models.Model):
         return f"{self.project.code} {self.reference}"
 
 
-class FacilityOutput(models.Model):
+class FacilityOutput(VersionedModel):
     """How many facilities of one type a project built (建设成果)."""
 
     project = models.ForeignKey(

@@ -1,265 +1,9 @@
-"""Spreadsheet resources for projects, disbursements and facility outputs (DESIGN section 5).
+"""The resources of the sheets 项目, 资金拨付, 建设成果 and 进展报告 at DESIGN's paths: thin adapters onto the engine."""
 
-Sheets 项目, 资金拨付 and 建设成果. A row may name a project or agreement that an earlier sheet of the same
-workbook adds; only records in the user's scope can be named — any other is answered exactly as a code that
-does not exist.
-"""
-
-from datetime import date
-from decimal import Decimal
-
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from import_export import fields
-
-from agreements.models import Agreement, RecipientUnit
-from agreements.resources import SpreadsheetResource, dates_in_order, reference_id
-from agreements.spreadsheets import (
-    Column,
-    Pending,
-    SheetImporter,
-    chunked,
-    code_or_name_map,
-    yuan_to_wan,
-)
-from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
-
-# Messages used inside per-row loops: translated when an error is reported, not once per row.
-UNKNOWN_CATEGORY = gettext_lazy("Unknown category; use a second-level category such as A01.")
-UNKNOWN_RECIPIENT_UNIT = gettext_lazy("Unknown recipient unit.")
-UNKNOWN_FACILITY_TYPE = gettext_lazy("Unknown facility type.")
-
-
-def _date(value):
-    return date.fromisoformat(value) if value else None
-
-
-class ScopedReferences:
-    """Resolve codes of agreements or projects the user may see, or that an earlier sheet adds."""
-
-    def scoped_ids(self, model, codes):
-        ids = {}
-        for chunk in chunked(set(codes)):
-            ids.update(self.context.scoped(model.objects.filter(code__in=chunk)).values_list("code", "pk"))
-        pending = self.context.pending.get(model, set())
-        for code in codes:
-            if code not in ids and code in pending:
-                ids[code] = Pending(model, code)
-        return ids
-
-
-class ProjectImporter(ScopedReferences, SheetImporter):
-    model = Project
-    sheet_names = ("项目", "Projects", "Project")
-    columns = [
-        Column("code", "项目编号", required=True, max_length=50, example="BJ-2021-01-001"),
-        Column("name", "项目名称", required=True, max_length=200, example="和田市职工书屋"),
-        Column("agreement", "协议编号", kind="code", required=True, example="BJ-2021-01"),
-        Column("category", "项目类别", kind="code", required=True, example="A02"),
-        Column("recipient", "受援单位", kind="code", required=True, example="653201"),
-        Column("status", "项目状态", kind="status", required=True, example="实施中"),
-        Column("budget_wan", "援助金额（万元）", kind="amount", example=50),
-        Column("beneficiaries", "受益人次", kind="int", example=1200),
-        Column("start_date", "开始日期", kind="date", example="2022-03-01"),
-        Column("end_date", "结束日期", kind="date", example="2022-12-31"),
-    ]
-    choices = {
-        "planned": ("计划中", "planned"),
-        "in_progress": ("实施中", "in progress"),
-        "completed": ("已完成", "completed"),
-        "cancelled": ("已取消", "cancelled"),
-    }
-
-    @classmethod
-    def template_lists(cls):
-        categories = Category.objects.filter(parent__isnull=False).order_by("code")
-        return {"category": list(categories.values_list("code", "name"))}
-
-    def resolve(self, rows):
-        agreements = self.scoped_ids(Agreement, [row["agreement"] for _n, row in rows])
-        categories = code_or_name_map(Category.objects.filter(parent__isnull=False))
-        recipients = code_or_name_map(RecipientUnit.objects.all())
-        resolved = []
-        for number, row in rows:
-            agreement_id = agreements.get(row["agreement"])
-            if agreement_id is None and row["agreement"] is not None:
-                self.error(number, "agreement", row["agreement"], _("Unknown agreement code."))
-            category_id = reference_id(
-                self,
-                number,
-                "category",
-                row["category"],
-                categories,
-                unknown=UNKNOWN_CATEGORY,
-            )
-            recipient_id = reference_id(
-                self, number, "recipient", row["recipient"], recipients, unknown=UNKNOWN_RECIPIENT_UNIT
-            )
-            dates_in_order(self, number, "start_date", "end_date", row, "start_date", "end_date")
-            values = {
-                "code": row["code"],
-                "name": row["name"],
-                "agreement_id": agreement_id,
-                "category_id": category_id,
-                "recipient_id": recipient_id,
-                "status": row["status"],
-                "budget": Decimal(row["budget_wan"] or "0.00"),
-                "beneficiaries": row["beneficiaries"] or 0,
-                "start_date": _date(row["start_date"]),
-                "end_date": _date(row["end_date"]),
-            }
-            resolved.append((number, row["code"], values))
-        return resolved
-
-    def existing(self, numbers):
-        found = {}
-        for chunk in chunked(numbers):
-            for project in Project.objects.filter(code__in=chunk).select_related(None):
-                if project.code in found:
-                    continue
-                found[project.code] = project
-        if not self.context.national and found:
-            in_scope = set()
-            for chunk in chunked(found):
-                in_scope.update(
-                    self.context.scoped(Project.objects.filter(code__in=chunk)).values_list("code", flat=True)
-                )
-            for code in list(found):
-                if code not in in_scope:
-                    # Never say whose it is: the same answer whatever province holds it.
-                    self.error(numbers[code], "code", code, _("This code is already in use."))
-                    del found[code]
-        return found
-
-    def register_pending(self, resolved):
-        self.context.pending[Project] = {key for _n, key, _v in resolved}
-
-    def export_rows(self, queryset):
-        labels = {value: labels[0] for value, labels in self.choices.items()}
-        rows = queryset.order_by("code").values_list(
-            "code",
-            "name",
-            "agreement__code",
-            "category__code",
-            "recipient__code",
-            "status",
-            "budget",
-            "beneficiaries",
-            "start_date",
-            "end_date",
-        )
-        for code, name, agreement, category, recipient, status, budget, people, start, end in rows.iterator(
-            chunk_size=5000
-        ):
-            yield [
-                code,
-                name,
-                agreement,
-                category,
-                recipient,
-                labels[status],
-                yuan_to_wan(budget),
-                people,
-                start,
-                end,
-            ]
-
-
-class DisbursementImporter(ScopedReferences, SheetImporter):
-    model = Disbursement
-    sheet_names = ("资金拨付", "Disbursements", "Disbursement")
-    key_column = "reference"
-    columns = [
-        Column("project", "项目编号", kind="code", required=True, example="BJ-2021-01-001"),
-        Column("date", "拨付日期", kind="date", required=True, example="2022-04-15"),
-        Column("amount_wan", "拨付金额（万元）", kind="amount", required=True, example=20),
-        Column("reference", "凭证号", required=True, max_length=50, example="PZ2022-0001"),
-    ]
-
-    def resolve(self, rows):
-        projects = self.scoped_ids(Project, [row["project"] for _n, row in rows])
-        resolved = []
-        for number, row in rows:
-            project_id = projects.get(row["project"])
-            if project_id is None and row["project"] is not None:
-                self.error(number, "project", row["project"], _("Unknown project code."))
-            values = {
-                "project_id": project_id,
-                "date": _date(row["date"]),
-                "amount": Decimal(row["amount_wan"] or "0.00"),
-                "reference": row["reference"],
-            }
-            resolved.append((number, (project_id, row["reference"]), values))
-        return resolved
-
-    def existing(self, numbers):
-        project_ids = {project_id for project_id, _ref in numbers if not isinstance(project_id, Pending)}
-        found = {}
-        for chunk in chunked(project_ids):
-            for payment in Disbursement.objects.filter(project_id__in=chunk):
-                key = (payment.project_id, payment.reference)
-                if key in numbers:
-                    found[key] = payment
-        return found
-
-    def export_rows(self, queryset):
-        rows = queryset.order_by("project__code", "date", "reference").values_list(
-            "project__code", "date", "amount", "reference"
-        )
-        for project, day, amount, reference in rows.iterator(chunk_size=5000):
-            yield [project, day, yuan_to_wan(amount), reference]
-
-
-class FacilityOutputImporter(ScopedReferences, SheetImporter):
-    model = FacilityOutput
-    sheet_names = ("建设成果", "Facility outputs", "Outputs", "FacilityOutputs")
-    key_column = "facility_type"
-    columns = [
-        Column("project", "项目编号", kind="code", required=True, example="BJ-2021-01-001"),
-        Column("facility_type", "设施类型", kind="code", required=True, example="F03"),
-        Column("quantity", "数量", kind="int", required=True, example=1),
-    ]
-
-    @classmethod
-    def template_lists(cls):
-        return {"facility_type": list(FacilityType.objects.order_by("code").values_list("code", "name"))}
-
-    def resolve(self, rows):
-        projects = self.scoped_ids(Project, [row["project"] for _n, row in rows])
-        kinds = code_or_name_map(FacilityType.objects.all())
-        resolved = []
-        for number, row in rows:
-            project_id = projects.get(row["project"])
-            if project_id is None and row["project"] is not None:
-                self.error(number, "project", row["project"], _("Unknown project code."))
-            kind_id = reference_id(
-                self,
-                number,
-                "facility_type",
-                row["facility_type"],
-                kinds,
-                unknown=UNKNOWN_FACILITY_TYPE,
-            )
-            values = {"project_id": project_id, "facility_type_id": kind_id, "quantity": row["quantity"]}
-            resolved.append((number, (project_id, kind_id), values))
-        return resolved
-
-    def existing(self, numbers):
-        project_ids = {project_id for project_id, _kind in numbers if not isinstance(project_id, Pending)}
-        found = {}
-        for chunk in chunked(project_ids):
-            for output in FacilityOutput.objects.filter(project_id__in=chunk):
-                key = (output.project_id, output.facility_type_id)
-                if key in numbers:
-                    found[key] = output
-        return found
-
-    def export_rows(self, queryset):
-        rows = queryset.order_by("project__code", "facility_type__code").values_list(
-            "project__code", "facility_type__code", "quantity"
-        )
-        for project, kind, quantity in rows.iterator(chunk_size=5000):
-            yield [project, kind, quantity]
+from projects.importers import DisbursementImporter, FacilityOutputImporter, ProjectImporter
+from projects.models import Disbursement, FacilityOutput, ProgressReport, Project
+from projects.report_importer import ProgressReportImporter
+from spreadsheets.resources import SpreadsheetResource
 
 
 class ProjectResource(SpreadsheetResource):
@@ -267,32 +11,10 @@ class ProjectResource(SpreadsheetResource):
 
     importer = ProjectImporter
 
-    code = fields.Field(attribute="code", column_name="项目编号")
-    name = fields.Field(attribute="name", column_name="项目名称")
-    agreement = fields.Field(attribute="agreement__code", column_name="协议编号")
-    category = fields.Field(attribute="category__code", column_name="项目类别")
-    recipient = fields.Field(attribute="recipient__code", column_name="受援单位")
-    status = fields.Field(attribute="status", column_name="项目状态")
-    budget_wan = fields.Field(attribute="budget", column_name="援助金额（万元）")
-    beneficiaries = fields.Field(attribute="beneficiaries", column_name="受益人次")
-    start_date = fields.Field(attribute="start_date", column_name="开始日期")
-    end_date = fields.Field(attribute="end_date", column_name="结束日期")
-
     class Meta:
         model = Project
         import_id_fields = ("code",)
-        fields = (
-            "code",
-            "name",
-            "agreement",
-            "category",
-            "recipient",
-            "status",
-            "budget_wan",
-            "beneficiaries",
-            "start_date",
-            "end_date",
-        )
+        fields = ("code",)
 
 
 class DisbursementResource(SpreadsheetResource):
@@ -300,15 +22,10 @@ class DisbursementResource(SpreadsheetResource):
 
     importer = DisbursementImporter
 
-    project = fields.Field(attribute="project__code", column_name="项目编号")
-    date = fields.Field(attribute="date", column_name="拨付日期")
-    amount_wan = fields.Field(attribute="amount", column_name="拨付金额（万元）")
-    reference = fields.Field(attribute="reference", column_name="凭证号")
-
     class Meta:
         model = Disbursement
         import_id_fields = ("project", "reference")
-        fields = ("project", "date", "amount_wan", "reference")
+        fields = ("project", "reference")
 
 
 class FacilityOutputResource(SpreadsheetResource):
@@ -316,11 +33,18 @@ class FacilityOutputResource(SpreadsheetResource):
 
     importer = FacilityOutputImporter
 
-    project = fields.Field(attribute="project__code", column_name="项目编号")
-    facility_type = fields.Field(attribute="facility_type__code", column_name="设施类型")
-    quantity = fields.Field(attribute="quantity", column_name="数量")
-
     class Meta:
         model = FacilityOutput
         import_id_fields = ("project", "facility_type")
-        fields = ("project", "facility_type", "quantity")
+        fields = ("project", "facility_type")
+
+
+class ProgressReportResource(SpreadsheetResource):
+    """进展报告 — key 项目编号 + 年度 + 季度."""
+
+    importer = ProgressReportImporter
+
+    class Meta:
+        model = ProgressReport
+        import_id_fields = ("project", "year", "quarter")
+        fields = ("project", "year", "quarter")

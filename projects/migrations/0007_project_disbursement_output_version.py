@@ -18,13 +18,6 @@ TABLES = [
 SQLITE_COLUMN = '"version" integer unsigned NOT NULL DEFAULT 1 CHECK ("version" >= 0)'
 
 
-def _version_field():
-    # The database operation runs against the state before the field exists: it brings its own field.
-    field = models.PositiveIntegerField(default=1)
-    field.set_attributes_from_name("version")
-    return field
-
-
 def add_versions(apps, schema_editor):
     for name in TABLES:
         model = apps.get_model("projects", name)
@@ -32,7 +25,7 @@ def add_versions(apps, schema_editor):
             table = schema_editor.quote_name(model._meta.db_table)
             schema_editor.execute(f"ALTER TABLE {table} ADD COLUMN {SQLITE_COLUMN}")
         else:
-            schema_editor.add_field(model, _version_field())
+            schema_editor.add_field(model, model._meta.get_field("version"))
 
 
 def remove_versions(apps, schema_editor):
@@ -42,7 +35,7 @@ def remove_versions(apps, schema_editor):
             table = schema_editor.quote_name(model._meta.db_table)
             schema_editor.execute(f'ALTER TABLE {table} DROP COLUMN "version"')
         else:
-            schema_editor.remove_field(model, _version_field())
+            schema_editor.remove_field(model, model._meta.get_field("version"))
 
 
 class Migration(migrations.Migration):
@@ -51,6 +44,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # The field enters the state first, so that the database step below finds it on the models.
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.AddField(
@@ -84,6 +78,6 @@ class Migration(migrations.Migration):
                     field=models.PositiveIntegerField(default=1),
                 ),
             ],
-            database_operations=[migrations.RunPython(add_versions, remove_versions)],
         ),
+        migrations.RunPython(add_versions, remove_versions),
     ]

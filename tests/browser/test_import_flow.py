@@ -6,7 +6,7 @@ import pytest
 
 from projects.models import Project
 from tests.conftest import PASSWORD, make_agreement
-from tests.projects.helpers_spreadsheets import PROJECT_HEADERS, project_row, read_xlsx, xlsx
+from tests.spreadsheets.helpers import PROJECT_HEADERS, project_row, read_xlsx, xlsx
 
 pytestmark = pytest.mark.browser
 

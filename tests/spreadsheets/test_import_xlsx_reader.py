@@ -1,4 +1,4 @@
-"""The streaming xlsx reader (agreements.spreadsheets.read_xlsx) on workbooks written by hand, as other tools
+"""The streaming xlsx reader (spreadsheets.reading.read_xlsx) on workbooks written by hand, as other tools
 write them: shared strings with rich text and phonetic runs, inline strings, numbers that are codes, date
 styles (built-in and custom, 1900 and 1904 epochs), rows and cells without references, prefixed namespaces,
 blank trailing rows — and the same cells as openpyxl reads from a workbook it wrote."""
@@ -10,48 +10,9 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from agreements.spreadsheets import SpreadsheetError, read_file, read_xlsx
-
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
-
-
-def workbook(sheets, shared=None, styles=None, date1904=False, prefix=""):
-    """A minimal xlsx: sheets = [(name, sheet data XML)]; shared = <sst> body; styles = <styleSheet> body."""
-    out = io.BytesIO()
-    p = f"{prefix}:" if prefix else ""
-    xmlns = f'xmlns:{prefix}="{MAIN}"' if prefix else f'xmlns="{MAIN}"'
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        entries = "".join(
-            f'<{p}sheet name="{name}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
-            for i, (name, _x) in enumerate(sheets)
-        )
-        pr = f'<{p}workbookPr date1904="1"/>' if date1904 else ""
-        z.writestr(
-            "xl/workbook.xml",
-            f'<?xml version="1.0"?><{p}workbook {xmlns} xmlns:r="{REL}">{pr}<{p}sheets>{entries}</{p}sheets>'
-            f"</{p}workbook>",
-        )
-        rels = "".join(
-            f'<Relationship Id="rId{i + 1}" Type="{REL}/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
-            for i in range(len(sheets))
-        )
-        rels += f'<Relationship Id="rS" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/>'
-        rels += f'<Relationship Id="rT" Type="{REL}/styles" Target="/xl/styles.xml"/>'
-        z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{PKG}">{rels}</Relationships>')
-        for i, (_name, xml) in enumerate(sheets):
-            z.writestr(
-                f"xl/worksheets/sheet{i + 1}.xml",
-                f"<{p}worksheet {xmlns}><{p}sheetData>{xml}</{p}sheetData></{p}worksheet>",
-            )
-        if shared is not None:
-            z.writestr("xl/sharedStrings.xml", f"<{p}sst {xmlns}>{shared}</{p}sst>")
-        if styles is not None:
-            z.writestr("xl/styles.xml", f"<{p}styleSheet {xmlns}>{styles}</{p}styleSheet>")
-    return out.getvalue()
-
+from spreadsheets.cells import FORMULA_WITHOUT_VALUE, SpreadsheetError
+from spreadsheets.reading import read_file, read_xlsx
+from tests.spreadsheets.helpers import MAIN, workbook
 
 STYLES = (
     '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy/m/d;@"/></numFmts>'
@@ -81,11 +42,13 @@ def test_shared_inline_numbers_dates_and_blank_rows():
     )
     [raw] = read_xlsx(workbook([("项目", sheet)], shared=shared, styles=STYLES))
     assert raw.title == "项目"
-    assert raw.header == [None, "项目编号", "受援单位", "日期", "金额"]
+    # The header holds its cells in order; each row is as wide as the header, and a cell under no header
+    # (F4) is never read.
+    assert raw.header == ["项目编号", "受援单位", "日期", "金额"]
     assert raw.rows == [
-        (3, [None, "和田", 653100, datetime(2022, 9, 1), 0.30000000000000004]),
-        (4, [None, "653100", None, datetime(2022, 9, 2, 12), True, "#N/A"]),
-        (5, [None, "A&B", None, 12]),
+        (3, ["和田", 653100, datetime(2022, 9, 1), 0.30000000000000004]),
+        (4, ["653100", None, datetime(2022, 9, 2, 12), True]),
+        (5, ["A&B", None, 12, None]),
     ]
 
 
@@ -99,7 +62,7 @@ def test_rows_and_cells_without_references_prefixed_namespace_and_1904_dates():
     styles = '<x:cellXfs><x:xf numFmtId="0"/><x:xf numFmtId="14"/></x:cellXfs>'
     [raw] = read_xlsx(workbook([("S", sheet)], styles=styles, date1904=True, prefix="x"))
     assert raw.header == ["a", "b"]
-    assert raw.rows == [(2, [1, datetime(1904, 1, 2)]), (7, [None, None, 2500.0])]
+    assert raw.rows == [(2, [1, datetime(1904, 1, 2)])]  # row 7's only cell is under no header
 
 
 def test_every_sheet_in_workbook_order_and_sheets_without_data_left_out():
@@ -168,13 +131,13 @@ def test_the_cells_openpyxl_reads_from_a_workbook_it_wrote():
         for number, values in enumerate(expected.iter_rows(values_only=True), start=1)
     ]
     cells = [(n, v) for n, v in cells if any(x is not None for x in v)]
-    assert [raw.header] + [v for _n, v in raw.rows] == [
-        v[: max(i + 1 for i, x in enumerate(v) if x is not None)] for _n, v in cells
+    width = len(cells[0][1])
+    expected_rows = [
+        (n, list(v[:width]) + [None] * (width - len(v)))
+        for n, v in cells[1:]
+        if any(x is not None for x in v[:width])
     ]
-    assert [n for n, _v in raw.rows] == [n for n, _v in cells[1:]]
-    assert raw.rows[0][1] == [
-        "P-1",
-        12.5,
-        datetime(2022, 8, 19),
-        653100,
-    ]  # a formula without a cached value is blank
+    assert raw.header == cells[0][1]
+    # openpyxl reads a formula it wrote (with no result in the file) as blank; we say it has none.
+    assert [(n, [None if x is FORMULA_WITHOUT_VALUE else x for x in v]) for n, v in raw.rows] == expected_rows
+    assert raw.rows[0][1] == ["P-1", 12.5, datetime(2022, 8, 19), 653100, FORMULA_WITHOUT_VALUE]

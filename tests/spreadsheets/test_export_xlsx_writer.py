@@ -1,4 +1,4 @@
-"""The streaming xlsx writer (agreements.spreadsheets.write_xlsx): what openpyxl and our reader see in it."""
+"""The streaming xlsx writer (spreadsheets.writing.write_xlsx): what openpyxl and our reader see in it."""
 
 import io
 from datetime import date, datetime
@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from agreements.spreadsheets import read_xlsx, write_xlsx
+from spreadsheets.reading import read_xlsx
+from spreadsheets.writing import write_xlsx
 
 ROWS = [
     ["=1+1", "A&B <c>", " 前后有空格 ", Decimal("12.345678"), 653100, 0.5, date(2022, 8, 19), True],
@@ -46,5 +47,5 @@ def test_our_reader_reads_what_we_write():
     [raw, empty] = read_xlsx(
         write_xlsx([("项目", ["a", "b"], [["653100", 653100], ["x", None]]), ("空", ["h"], [])])
     )
-    assert (raw.header, raw.rows) == (["a", "b"], [(2, ["653100", 653100]), (3, ["x"])])
+    assert (raw.header, raw.rows) == (["a", "b"], [(2, ["653100", 653100]), (3, ["x", None])])
     assert (empty.title, empty.header, empty.rows) == ("空", ["h"], [])

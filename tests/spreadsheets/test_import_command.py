@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 
 from agreements.models import Agreement
 from projects.models import Project
+from spreadsheets.models import ImportRecord
 from tests.conftest import SAMPLES
 
 pytestmark = pytest.mark.django_db
@@ -55,8 +56,6 @@ def test_an_unreadable_csv_is_a_clear_error(tmp_path):
 
 def test_the_library_command_records_the_import_and_names_the_bad_row(samples):
     import hashlib
-
-    from agreements.models import ImportRecord
 
     _import("agreements.resources.AgreementResource", samples / "agreements.xlsx")
     record = ImportRecord.objects.get()

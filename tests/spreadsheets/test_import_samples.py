@@ -12,9 +12,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from agreements.models import Agreement, ImportRecord, Province, RecipientUnit
-from agreements.spreadsheets import import_recorded
+from agreements.models import Agreement, Province, RecipientUnit
 from projects.models import Category, Disbursement, FacilityOutput, Project
+from spreadsheets.models import ImportRecord
+from spreadsheets.services import import_recorded
 from tests.conftest import SAMPLES
 
 

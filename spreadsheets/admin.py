@@ -3,7 +3,7 @@
 `SpreadsheetAdminMixin` goes first in the bases of the Agreement, Project, Disbursement and FacilityOutput
 admins. It adds to the changelist:
 
-- import: the upload is read, parsed and validated once (`agreements.spreadsheets.preview_import`); the
+- import: the upload is read, parsed and validated once (`spreadsheets.services.preview_import`); the
   preview shows the counts, every error and the first 100 rows, and keeps the normalised rows in the
   ImportRecord, so the confirm (on any app server) writes without parsing the file again;
 - the error report: the uploaded sheet with an error column;
@@ -16,10 +16,8 @@ admin's scoped queryset. ImportRecordAdmin lists the imports (each user sees the
 all of them).
 """
 
-import io
 from urllib.parse import quote
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -30,18 +28,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agreements.access import scope_queryset, sees_everything
-from agreements.models import ImportRecord, Province, RecipientUnit
-from agreements.spreadsheets import (
-    ImportContext,
-    confirm_import,
-    error_report,
-    importer_for_model,
-    max_bytes,
-    preview_import,
-    write_csv,
-    write_xlsx,
-)
+from spreadsheets import registry
+from spreadsheets.importer import ImportContext
+from spreadsheets.models import ImportRecord
+from spreadsheets.reading import max_bytes, max_rows, size_limit_text
+from spreadsheets.services import cancel_import, confirm_import, error_report, preview_import
+from spreadsheets.writing import template_workbook, write_csv, write_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -59,7 +51,7 @@ class SpreadsheetAdminMixin:
 
     @property
     def importer(self):
-        return importer_for_model(self.model)
+        return registry.importer_for_model(self.model)
 
     # -- permissions --------------------------------------------------------------------------------
 
@@ -132,9 +124,7 @@ class SpreadsheetAdminMixin:
             if upload is None:
                 error = _("Choose a file to import.")
             elif upload.size > max_bytes():
-                error = _("The file is larger than the limit of %(limit)s MB.") % {
-                    "limit": max_bytes() // (1024 * 1024)
-                }
+                error = _("The file is larger than the limit of %(limit)s.") % {"limit": size_limit_text()}
             else:
                 record = preview_import(
                     upload.read(),
@@ -151,15 +141,15 @@ class SpreadsheetAdminMixin:
             request,
             _("Import %(name)s") % {"name": self.model._meta.verbose_name_plural},
             error=error,
-            max_mb=max_bytes() // (1024 * 1024),
-            max_rows=getattr(settings, "AIDTRACKER_IMPORT_MAX_ROWS", 200_000),
+            max_size=size_limit_text(),
+            max_rows=max_rows(),
         )
         return TemplateResponse(request, "admin/spreadsheets/import.html", context)
 
     def _record(self, request, pk):
         """An import of this model the user ran (the national office sees every one); else 404."""
         records = ImportRecord.objects.filter(target=self.importer.label())
-        if not sees_everything(request.user):
+        if not registry.access("sees_everything")(request.user):
             records = records.filter(user=request.user)
         return get_object_or_404(records, pk=pk)
 
@@ -168,18 +158,14 @@ class SpreadsheetAdminMixin:
             raise PermissionDenied
         record = self._record(request, pk)
         if request.method == "POST":
-            if "cancel" in request.POST and record.outcome == ImportRecord.Outcome.PREVIEWED:
-                record.outcome = ImportRecord.Outcome.CANCELLED
-                record.staged = None
-                record.finished_at = timezone.now()
-                record.save(update_fields=["outcome", "staged", "finished_at"])
+            if "cancel" in request.POST and cancel_import(record):
                 messages.info(request, _("The import was cancelled; nothing was written."))
                 return HttpResponseRedirect(self._context(request, "")["changelist_url"])
             if record.outcome != ImportRecord.Outcome.PREVIEWED or not record.staged:
                 messages.error(request, _("This import cannot be confirmed."))
                 return HttpResponseRedirect(request.path)
             record, outcome = confirm_import(record, request.user)
-            if outcome.written:
+            if outcome is not None and outcome.written:
                 totals = record.totals()
                 messages.success(
                     request,
@@ -241,84 +227,20 @@ class SpreadsheetAdminMixin:
         return attachment(content, f"{self.importer.sheet_title()}-模板.xlsx", XLSX_TYPE)
 
 
-CODES_SHEET = "代码"
-
-
 def reference_lists(importer, user):
     """The valid values per column of the template: [(code, name)] lists."""
     lists = {}
-    names = {column.name for column in importer.columns}
-    if "province" in names:
-        provinces = Province.objects.order_by("order", "code")
-        if not sees_everything(user):
-            profile_province = getattr(getattr(user, "staff_profile", None), "province_id", None)
-            provinces = provinces.filter(pk=profile_province)
-        lists["province"] = list(provinces.values_list("code", "name"))
-    if "recipient" in names:
-        lists["recipient"] = list(RecipientUnit.objects.order_by("path").values_list("code", "name"))
-    if "agreement" in names:
-        from agreements.models import Agreement
-
-        lists["agreement"] = list(
-            scope_queryset(user, Agreement.objects.order_by("code")).values_list("code", "title")[:5000]
-        )
     extra = getattr(importer, "template_lists", None)
     if extra:
-        lists.update(extra())
+        lists.update(extra(user))
     if importer.choices:
         lists["status"] = [(labels[0], value) for value, labels in importer.choices.items()]
     return lists
 
 
 def build_template(importer, user) -> bytes:
-    """An xlsx template: headers, one example row, drop-downs on code and status columns, a codes sheet."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = importer.sheet_title()
-    sheet.append(importer.headers())
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.append(importer.example_row())
-    codes = book.create_sheet(CODES_SHEET)
-    lists = reference_lists(importer, user)
-    column_index = 1
-    for position, column in enumerate(importer.columns, start=1):
-        sheet.column_dimensions[get_column_letter(position)].width = max(12, len(column.header) * 2 + 2)
-        values = lists.get(column.name)
-        if not values:
-            continue
-        letter = get_column_letter(column_index)
-        name_letter = get_column_letter(column_index + 1)
-        codes.cell(row=1, column=column_index, value=column.header).font = Font(bold=True)
-        codes.cell(row=1, column=column_index + 1, value=_("name")).font = Font(bold=True)
-        for row, (code, name) in enumerate(values, start=2):
-            codes.cell(row=row, column=column_index, value=str(code)).number_format = "@"
-            codes.cell(row=row, column=column_index + 1, value=str(name))
-        codes.column_dimensions[letter].width = 16
-        codes.column_dimensions[name_letter].width = 30
-        validation = DataValidation(
-            type="list",
-            formula1=f"'{CODES_SHEET}'!${letter}$2:${letter}${len(values) + 1}",
-            allow_blank=not column.required,
-            showErrorMessage=False,  # an exact name is accepted too, so only suggest
-        )
-        sheet.add_data_validation(validation)
-        target = get_column_letter(position)
-        validation.add(f"{target}2:{target}5000")
-        column_index += 3
-    # Code columns are text so Excel keeps 650400 as typed; amounts stay numbers.
-    for position, column in enumerate(importer.columns, start=1):
-        if column.kind in ("code", "text"):
-            sheet.cell(row=2, column=position).number_format = "@"
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The import template of a sheet (see `spreadsheets.writing.template_workbook`)."""
+    return template_workbook(importer, reference_lists(importer, user))
 
 
 @admin.register(ImportRecord)
@@ -359,7 +281,7 @@ class ImportRecordAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # The heavy columns (the file, the staged rows) are never needed by these pages.
         queryset = super().get_queryset(request).defer("file", "staged", "preview")
-        if sees_everything(request.user):
+        if registry.access("sees_everything")(request.user):
             return queryset
         return queryset.filter(user=request.user)
 
@@ -369,7 +291,7 @@ class ImportRecordAdmin(admin.ModelAdmin):
             user.is_active
             and user.is_staff
             and (
-                sees_everything(user)
+                registry.access("sees_everything")(user)
                 or any(perm.split(".", 1)[1].startswith("import_") for perm in user.get_all_permissions())
             )
         )

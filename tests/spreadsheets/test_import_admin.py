@@ -8,10 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from agreements.models import ImportRecord
 from projects.models import Project
+from spreadsheets.models import ImportRecord
 from tests.conftest import make_agreement, make_project
-from tests.projects.helpers_spreadsheets import PROJECT_HEADERS, project_row, read_xlsx, xlsx
+from tests.spreadsheets.helpers import PROJECT_HEADERS, project_row, read_xlsx, xlsx
 
 
 def login(client, user):
@@ -146,7 +146,8 @@ def test_the_template_has_headers_an_example_drop_downs_and_a_codes_sheet(client
     book = load_workbook(io.BytesIO(response.content))
     sheet = book["项目"]
     assert [c.value for c in sheet[1]] == PROJECT_HEADERS
-    assert sheet["A2"].value
+    assert sheet.max_row == 1, "the data sheet holds no example"
+    assert [c.value for c in book["说明"][1]] == PROJECT_HEADERS and book["说明"]["A2"].value
     ranges = {str(v.sqref).split(":")[0][0] for v in sheet.data_validations.dataValidation}
     assert {"C", "D", "E", "F"} <= ranges  # agreement, category, recipient, status
     codes = [c.value for c in book["代码"]["A"]] + [c.value for c in book["代码"]["D"]]
@@ -157,5 +158,5 @@ def test_the_template_has_headers_an_example_drop_downs_and_a_codes_sheet(client
 def test_the_import_records_are_listed_in_the_admin(client, staff_bj, national, bj_agreement):
     login(client, staff_bj)
     upload(client, xlsx({"项目": [PROJECT_HEADERS, project_row("P-1")]}), name="我的项目.xlsx")
-    page = client.get(reverse("admin:agreements_importrecord_changelist")).content.decode()
+    page = client.get(reverse("admin:spreadsheets_importrecord_changelist")).content.decode()
     assert "我的项目.xlsx" in page

@@ -8,12 +8,14 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from agreements.models import Agreement, ImportRecord
-from agreements.spreadsheets import SpreadsheetError, import_file, import_recorded
+from agreements.models import Agreement
+from projects.importers import ProjectImporter
 from projects.models import Disbursement, FacilityOutput, Project
-from projects.resources import ProjectImporter
+from spreadsheets.cells import SpreadsheetError
+from spreadsheets.models import ImportRecord
+from spreadsheets.services import import_file, import_recorded
 from tests.conftest import make_agreement, make_project
-from tests.projects.helpers_spreadsheets import (
+from tests.spreadsheets.helpers import (
     AGREEMENT_HEADERS,
     PROJECT_HEADERS,
     csv_bytes,

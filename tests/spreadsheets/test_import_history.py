@@ -7,11 +7,12 @@ import pytest
 from django.db import connection
 from django.utils.translation import gettext
 
-from agreements.spreadsheets import import_file, insert_with_history
+from projects.importers import ProjectImporter
 from projects.models import Project
-from projects.resources import ProjectImporter
+from spreadsheets.pg_copy import insert_with_history
+from spreadsheets.services import import_file
 from tests.conftest import make_agreement
-from tests.projects.helpers_spreadsheets import PROJECT_HEADERS, project_row, xlsx
+from tests.spreadsheets.helpers import PROJECT_HEADERS, project_row, xlsx
 
 TRACKED = ["id", "code", "name", "agreement_id", "category_id", "recipient_id", "status", "budget"]
 TRACKED += ["beneficiaries", "start_date", "end_date", "description", "contact"]

@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from agreements.spreadsheets import import_file
+from projects.importers import ProjectImporter
 from projects.models import Project
-from projects.resources import ProjectImporter
+from spreadsheets.services import import_file
 from tests.conftest import make_agreement, make_project
 
 # Every prefix a spreadsheet would act on, a leading tab and CR included: all come back unchanged.

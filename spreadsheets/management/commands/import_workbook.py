@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from agreements.spreadsheets import import_recorded
+from spreadsheets.services import import_recorded
 
 
 class Command(BaseCommand):

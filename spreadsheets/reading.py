@@ -1,0 +1,260 @@
+"""Reading files: the zip guard, CSV decoding and the streaming xlsx reader.
+
+One function turns an uploaded file (xlsx or csv, any of the encodings Chinese offices produce) into plain
+sheets of cell values, refusing bad files with a clear message before anything is parsed — an old .xls, an
+encrypted or corrupt workbook, a zip bomb, a file over the size or row limit. An xlsx is streamed straight
+from the zip: the sheet XML goes through expat with defusedxml's guards (no DTD, no entity declarations, no
+external references) and only rows, cells, values, inline and shared strings and the date styles are looked
+at — several times faster than openpyxl, which builds an object per cell.
+"""
+
+import csv
+import hashlib
+import io
+import zipfile
+
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from spreadsheets.cells import (
+    SPACES,
+    RawSheet,
+    SpreadsheetError,
+    clean_cell,
+    unescape_csv,
+)
+from spreadsheets.xlsx import (
+    MAX_HEADER_CELLS,
+    capped,
+    date_styles,
+    shared_strings,
+    sheet_rows,
+    workbook_sheets,
+)
+
+# Zip-bomb limits: an xlsx is a zip of XML; real workbooks unpack to 5-15 times their size.
+ZIP_MAX_ENTRIES = 10_000
+ZIP_MAX_RATIO = 200
+ZIP_MIN_SUSPICIOUS_BYTES = 20 * 1024 * 1024
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Sheet XML allowed per data row (a full row of our widest sheet is well under 1 kB) and in all.
+SHEET_XML_PER_ROW = 2048
+SHEET_XML_BASE = 1024 * 1024
+MIN_CELL_TEXT = 1000
+CELL_TEXT_MARGIN = 100
+
+# --------------------------------------------------------------------------------------------------
+# Reading files
+
+
+def max_bytes():
+    return getattr(settings, "AIDTRACKER_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+
+
+def max_rows():
+    return getattr(settings, "AIDTRACKER_IMPORT_MAX_ROWS", 200_000)
+
+
+def size_limit_text() -> str:
+    """The import size limit as the pages and messages state it (one place, in the unit that fits)."""
+    return filesizeformat(max_bytes())
+
+
+def sheet_xml_limit() -> int:
+    """The most uncompressed sheet XML a workbook may hold: what the row limit can need, and room to spare."""
+    return SHEET_XML_BASE + SHEET_XML_PER_ROW * max_rows()
+
+
+def cell_text_limit() -> int:
+    """The longest text a cell is read with: the longest value any column accepts, plus a margin."""
+    from spreadsheets import registry
+
+    longest = max(
+        (column.max_length or 0 for cls in registry.importer_classes() for column in cls.columns), default=0
+    )
+    return max(longest, MIN_CELL_TEXT) + CELL_TEXT_MARGIN
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_file(data: bytes, filename: str = "") -> list[RawSheet]:
+    """Every sheet of an xlsx or csv file, or a SpreadsheetError saying why the file cannot be read."""
+    limit = max_bytes()
+    if len(data) > limit:
+        raise SpreadsheetError(
+            _("The file is larger than the limit of %(limit)s.") % {"limit": size_limit_text()}
+        )
+    if not data.strip(SPACES.encode()):
+        raise SpreadsheetError(_("The file is empty."))
+    name = (filename or "").lower()
+    if data.startswith(OLE_MAGIC):
+        # Both an old .xls and an encrypted .xlsx are OLE compound files.
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise SpreadsheetError(
+                _(
+                    "The workbook is password-protected. Remove the password in Excel or WPS and save it again."
+                )
+            )
+        raise SpreadsheetError(
+            _(
+                "Old Excel files (.xls) cannot be imported. Open the file in Excel or WPS and save it "
+                "as an Excel workbook (.xlsx)."
+            )
+        )
+    if name.endswith(".xls"):
+        raise SpreadsheetError(
+            _(
+                "Old Excel files (.xls) cannot be imported. Open the file in Excel or WPS and save it "
+                "as an Excel workbook (.xlsx)."
+            )
+        )
+    if data.startswith(b"PK"):
+        return read_xlsx(data)
+    if name.endswith(".xlsx") or name.endswith(".xlsm"):
+        raise SpreadsheetError(
+            _("The file is not a valid .xlsx workbook; it may be damaged or another kind of file renamed.")
+        )
+    if name.endswith(".csv") or name.endswith(".txt") or not name:
+        return [read_csv(data, title=_strip_suffix(filename))]
+    raise SpreadsheetError(_("Only .xlsx and .csv files can be imported."))
+
+
+def _strip_suffix(filename):
+    base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[0] if "." in base else base
+
+
+def check_zip(data: bytes):
+    """Refuse an xlsx whose unpacked size or number of entries is out of proportion (a zip bomb)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise SpreadsheetError(
+            _("The file is not a valid .xlsx workbook; it may be damaged or another kind of file renamed.")
+        ) from exc
+    if len(infos) > ZIP_MAX_ENTRIES:
+        raise SpreadsheetError(_("The workbook unpacks to an implausible size; it was not opened."))
+    unpacked = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos) or 1
+    if unpacked > 20 * max_bytes() or (
+        unpacked > ZIP_MIN_SUSPICIOUS_BYTES and unpacked / packed > ZIP_MAX_RATIO
+    ):
+        raise SpreadsheetError(_("The workbook unpacks to an implausible size; it was not opened."))
+    # The sheets' XML (and their shared strings) can need no more than so much per row the limit allows;
+    # a zip padded past that (with a ratio kept under the check above) would cost seconds of CPU to parse.
+    xml = sum(
+        info.file_size
+        for info in infos
+        if info.filename.startswith("xl/worksheets/") or info.filename.endswith("sharedStrings.xml")
+    )
+    if xml > sheet_xml_limit():
+        raise SpreadsheetError(
+            _("The workbook's sheets are larger than %(limit)s rows can need; it was not opened.")
+            % {"limit": max_rows()}
+        )
+    if "xl/workbook.xml" not in {info.filename for info in infos}:
+        raise SpreadsheetError(
+            _("The file is not a valid .xlsx workbook; it may be damaged or another kind of file renamed.")
+        )
+
+
+def read_xlsx(data: bytes) -> list[RawSheet]:
+    """Every worksheet of an xlsx, streamed straight from the zip (see `sheet_rows`)."""
+    check_zip(data)
+    limit = max_rows()
+    sheets = []
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        parts, epoch, shared_path, styles_path = workbook_sheets(archive)
+        cap = cell_text_limit()
+        shared = shared_strings(archive, shared_path, cap)
+        dates, durations = date_styles(archive, styles_path)
+        for title, path in parts:
+            header = None
+            rows = []
+            for number, values in sheet_rows(archive, path, shared, dates, durations, epoch, cap):
+                if header is None:
+                    header = values
+                    continue
+                rows.append((number, values))
+                if len(rows) > limit:
+                    raise SpreadsheetError(_("The file has more than %(limit)s rows.") % {"limit": limit})
+            if header is not None:
+                sheets.append(RawSheet(title, _trim_header(header), rows))
+    except SpreadsheetError:
+        raise
+    except Exception as exc:  # damaged zip members, malformed or forbidden XML, missing parts
+        raise SpreadsheetError(
+            _("The file is not a valid .xlsx workbook; it may be damaged or another kind of file renamed.")
+        ) from exc
+    if not sheets:
+        raise SpreadsheetError(_("The file is empty."))
+    return sheets
+
+
+def decode_text(data: bytes) -> str:
+    """CSV text in UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030/GBK — without being told."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        # GB18030 is a superset of GBK and GB2312, which is what Excel on Chinese Windows writes.
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise SpreadsheetError(
+            _("The CSV file's text encoding could not be recognised; save it as CSV UTF-8.")
+        ) from exc
+
+
+def read_csv(data: bytes, title: str = "") -> RawSheet:
+    try:
+        text = decode_text(data)
+    except UnicodeDecodeError as exc:
+        raise SpreadsheetError(
+            _("The CSV file's text encoding could not be recognised; save it as CSV UTF-8.")
+        ) from exc
+    if "\x00" in text:
+        raise SpreadsheetError(_("Only .xlsx and .csv files can be imported."))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = None
+    rows = []
+    limit = max_rows()
+    cap = cell_text_limit()
+    width = None
+    try:
+        for number, values in enumerate(reader, start=1):
+            values = [clean_cell(capped(unescape_csv(v), cap)) for v in values[:width]]
+            if header is None:
+                if any(v is not None for v in values):
+                    header = _trim_header(values)
+                    if len(header) > MAX_HEADER_CELLS:
+                        raise SpreadsheetError(
+                            _("The header row has more than %(count)s columns.") % {"count": MAX_HEADER_CELLS}
+                        )
+                    width = len(header)
+                continue
+            if any(v is not None for v in values):
+                rows.append((number, values))
+                if len(rows) > limit:
+                    raise SpreadsheetError(_("The file has more than %(limit)s rows.") % {"limit": limit})
+    except csv.Error as exc:
+        raise SpreadsheetError(_("The CSV file could not be read: %(error)s") % {"error": exc}) from exc
+    if header is None:
+        raise SpreadsheetError(_("The file is empty."))
+    return RawSheet(title, _trim_header(header), rows)
+
+
+def _trim_header(header):
+    header = list(header)
+    while header and header[-1] is None:
+        header.pop()
+    return header

@@ -1,0 +1,407 @@
+"""Running imports: preview, confirm, cancel and one-go runs, each recorded as an ImportRecord.
+
+Every entry point (the admin, `import_workbook`, the library's `import` command from a file or standard
+input, a resource's `import_data`) calls these functions, so every import is read, checked, written and
+recorded the same way — written, refused, failed or cancelled.
+"""
+
+import json
+import zlib
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from spreadsheets import registry
+from spreadsheets.cells import ERROR_HEADER, SpreadsheetError, display
+from spreadsheets.importer import ImportContext
+from spreadsheets.reading import read_file, sha256
+from spreadsheets.writing import write_xlsx
+
+PREVIEW_ROWS = 100
+
+
+class ImportConflict(Exception):
+    """A concurrent import or edit wrote some of the same records first (a unique key, a deadlock)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Running an import: parse once, validate (again on confirm), write all in one transaction
+
+
+@dataclass
+class ImportOutcome:
+    """What an import found: per-sheet counts, every error, and the normalised rows for a confirm."""
+
+    sheets: list = field(default_factory=list)  # [(importer class, parsed rows)]
+    counts: dict = field(default_factory=dict)  # sheet title -> counts
+    errors: list = field(default_factory=list)  # [RowError]
+    actions: dict = field(default_factory=dict)  # sheet title -> {row: action}
+    importers: list = field(default_factory=list)  # the validated SheetImporters
+    stale: list = field(default_factory=list)  # [(sheet, key)] changed since the preview
+    written: bool = False
+
+    @property
+    def ok(self):
+        return not self.errors
+
+    def totals(self):
+        total = {"new": 0, "updated": 0, "unchanged": 0, "errors": 0}
+        for counts in self.counts.values():
+            for key in total:
+                total[key] += counts[key]
+        return total
+
+    def staged(self) -> bytes:
+        """The normalised rows and the versions of the records they touch, compressed, for a confirm on any
+        app server."""
+        versions = {importer.label(): importer.versions for importer in self.importers if importer.versions}
+        payload = {"sheets": [[cls.label(), rows] for cls, rows in self.sheets], "versions": versions}
+        return zlib.compress(json.dumps(payload, ensure_ascii=False).encode(), 3)
+
+
+def select_sheets(raw_sheets, importers=None):
+    """Pair the file's sheets with importers.
+
+    With one importer (an admin page or a resource), a file of one sheet is that sheet whatever its name;
+    otherwise sheets are matched by name (Chinese or English) and unknown sheets are an error.
+    """
+    importers = importers or registry.importer_classes()
+    if len(importers) == 1:
+        cls = importers[0]
+        named = [raw for raw in raw_sheets if cls.matches_sheet(raw.title)]
+        if named:
+            return [(cls, named[0])]
+        if len(raw_sheets) == 1:
+            return [(cls, raw_sheets[0])]
+        raise SpreadsheetError(
+            _("No sheet named %(names)s was found.") % {"names": " / ".join(cls.sheet_names)}
+        )
+    pairs = []
+    for cls in importers:
+        for raw in raw_sheets:
+            if cls.matches_sheet(raw.title):
+                pairs.append((cls, raw))
+                break
+    if not pairs and len(raw_sheets) == 1:
+        # A csv (or a sheet named otherwise): recognise it by its header.
+        for cls in importers:
+            positions, problems = cls(ImportContext()).map_columns(raw_sheets[0].header)
+            if not problems:
+                pairs.append((cls, raw_sheets[0]))
+                break
+    if not pairs:
+        names = "、".join(cls.sheet_title() for cls in importers)
+        raise SpreadsheetError(_("No sheet named %(names)s was found.") % {"names": names})
+    return pairs
+
+
+def parse_sheets(pairs, context=None):
+    """Parse every selected sheet; cell errors are collected, not raised."""
+    outcome = ImportOutcome()
+    for cls, raw in pairs:
+        importer = cls(context or ImportContext())
+        rows = importer.parse(raw)
+        outcome.sheets.append((cls, rows))
+        outcome.errors.extend(importer.errors)
+    if not any(rows for _cls, rows in outcome.sheets):
+        raise SpreadsheetError(_("The file holds no data rows."))
+    return outcome
+
+
+def run(sheets, user=None, *, dry_run=False, parse_errors=(), expected_versions=None, progress=None):
+    """Validate parsed sheets in dependency order and, unless dry_run or any error, write them all.
+
+    `sheets` is [(importer class, parsed rows)]; nothing is written when any sheet has an error. A confirm
+    passes the versions its preview saw (`expected_versions`, {label: {row: version}}): a record changed
+    since then makes the whole file an error. Validation and writing share one transaction, the rows read
+    locked, so nothing changes between the check and the write. A concurrent writer that gets there first
+    raises ImportConflict.
+    """
+    context = ImportContext(user)
+    context.lock = not dry_run
+    order = {cls: index for index, cls in enumerate(registry.importer_classes())}
+    sheets = sorted(sheets, key=lambda pair: order.get(pair[0], 0))
+    outcome = ImportOutcome(sheets=sheets)
+    parse_error_rows = {}
+    for error in parse_errors:
+        parse_error_rows.setdefault(error.sheet, set()).add(error.row)
+    try:
+        with transaction.atomic():
+            for cls, rows in sheets:
+                if progress:
+                    progress(cls.sheet_title(), len(rows))
+                importer = cls(context)
+                importer.error_rows |= parse_error_rows.get(cls.sheet_title(), set())
+                if expected_versions is not None:
+                    importer.expected_versions = expected_versions.get(cls.label(), {})
+                importer.validate(rows)
+                outcome.importers.append(importer)
+                outcome.counts[cls.sheet_title()] = importer.counts()
+                outcome.actions[cls.sheet_title()] = importer.actions
+                outcome.stale += [(cls.sheet_title(), importer.key_text(n)) for n in importer.stale]
+            outcome.errors = list(parse_errors) + [e for i in outcome.importers for e in i.errors]
+            for importer in outcome.importers:
+                rows_with_errors = {e.row for e in outcome.errors if e.sheet == importer.sheet_title()}
+                outcome.counts[importer.sheet_title()]["errors"] = len(rows_with_errors)
+            if outcome.errors or dry_run:
+                return outcome
+            for importer in outcome.importers:
+                importer.write()
+    except (IntegrityError, OperationalError) as exc:
+        raise ImportConflict(str(exc)) from exc
+    outcome.written = True
+    return outcome
+
+
+def import_file(data: bytes, filename: str, user=None, *, dry_run=False, importers=None):
+    """Read, parse, validate and (unless dry_run or any error) write a file, unrecorded (tests, benchmarks).
+    Raises SpreadsheetError."""
+    pairs = select_sheets(read_file(data, filename), importers)
+    parsed = parse_sheets(pairs)
+    return run(parsed.sheets, user, dry_run=dry_run, parse_errors=parsed.errors)
+
+
+def load_staged(blob: bytes):
+    """The staged sheets [(importer class, rows)] and the versions the preview saw."""
+    by_label = {cls.label(): cls for cls in registry.importer_classes()}
+    payload = json.loads(zlib.decompress(blob).decode())
+    if isinstance(payload, list):  # staged before versions were kept
+        payload = {"sheets": payload, "versions": {}}
+    sheets = [(by_label[label], [(number, row) for number, row in rows]) for label, rows in payload["sheets"]]
+    return sheets, payload["versions"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Recorded imports: what every entry point calls
+
+
+def _new_record(data, filename, user, source, target):
+    from spreadsheets.models import ImportRecord
+
+    return ImportRecord(
+        user=user if getattr(user, "pk", None) else None,
+        file_name=(filename or "")[-255:],
+        file_size=len(data),
+        sha256=sha256(data),
+        source=source,
+        target=target,
+    )
+
+
+def _counts(outcome):
+    counts = {title: dict(c) for title, c in outcome.counts.items()}
+    for importer in outcome.importers:
+        columns = importer.changed_column_counts()
+        if columns:
+            counts[importer.sheet_title()]["columns"] = columns
+    return counts
+
+
+def _fill(record, outcome, pairs):
+    """Counts (with how many rows change each column), errors, and the first rows with what they change."""
+    record.counts = _counts(outcome)
+    record.errors = [error.as_dict() for error in outcome.errors]
+    importers = {importer.sheet_title(): importer for importer in outcome.importers}
+    preview = []
+    for cls, raw in pairs:
+        importer = importers.get(cls.sheet_title())
+        actions = outcome.actions.get(cls.sheet_title(), {})
+        positions, _problems = cls(ImportContext()).map_columns(raw.header)
+        order = [positions.get(column.name) for column in cls.columns]
+        shown = []
+        for number, values in raw.rows:
+            if len(preview) >= PREVIEW_ROWS:
+                break
+            preview.append(
+                {
+                    "sheet": cls.sheet_title(),
+                    "row": number,
+                    "action": actions.get(number, "error"),
+                    "values": [
+                        display(values[i]) if i is not None and i < len(values) else "" for i in order
+                    ],
+                }
+            )
+            shown.append(number)
+        if importer is not None:
+            changes = importer.describe_changes([n for n in shown if actions.get(n) == "updated"])
+            for entry in preview:
+                if entry["sheet"] == cls.sheet_title() and entry["row"] in changes:
+                    entry["changes"] = changes[entry["row"]]
+    record.preview = preview
+
+
+def _stale_message(stale):
+    names = "、".join(f"{sheet} {key}" for sheet, key in stale[:20])
+    return ngettext(
+        "Nothing was imported: %(count)s record was changed by someone else after the preview (%(rows)s). "
+        "Preview the file again.",
+        "Nothing was imported: %(count)s records were changed by someone else after the preview (%(rows)s). "
+        "Preview the file again.",
+        len(stale),
+    ) % {"count": len(stale), "rows": names}
+
+
+def _conflict_message():
+    return _(
+        "Nothing was imported: another import or edit wrote some of the same records at the same moment. "
+        "Preview the file again."
+    )
+
+
+def _rejected_message(outcome):
+    return _("Nothing was imported: %(count)s rows have errors.") % {
+        "count": sum(c["errors"] for c in outcome.counts.values())
+    }
+
+
+def preview_import(data, filename, user, *, importers=None, source="admin", target=""):
+    """Read, parse and validate a file without writing; a clean preview keeps the rows for confirm."""
+    from spreadsheets.models import ImportRecord
+
+    record = _new_record(data, filename, user, source, target)
+    record.file = data
+    try:
+        pairs = select_sheets(read_file(data, filename), importers)
+        parsed = parse_sheets(pairs)
+        outcome = run(parsed.sheets, user, dry_run=True, parse_errors=parsed.errors)
+    except SpreadsheetError as exc:
+        record.outcome = ImportRecord.Outcome.REJECTED
+        record.message = exc.message
+        record.finished_at = timezone.now()
+        record.save()
+        return record
+    _fill(record, outcome, pairs)
+    if outcome.ok:
+        record.outcome = ImportRecord.Outcome.PREVIEWED
+        record.staged = outcome.staged()
+    else:
+        record.outcome = ImportRecord.Outcome.REJECTED
+        record.message = _rejected_message(outcome)
+        record.finished_at = timezone.now()
+    record.save()
+    return record
+
+
+def confirm_import(record, user):
+    """Write a previewed import, validating again against the data as it is now; all or nothing.
+
+    Returns (record, outcome); outcome is None when the import could not run at all (already confirmed or
+    cancelled, or beaten by a concurrent write) — the record's message says why."""
+    from spreadsheets.models import ImportRecord
+
+    with transaction.atomic():
+        # Two confirms of one preview: the second waits here, then finds it done.
+        record = ImportRecord.objects.select_for_update().get(pk=record.pk)
+        if record.outcome != ImportRecord.Outcome.PREVIEWED or not record.staged:
+            record.message = record.message or _("This import cannot be confirmed.")
+            return record, None
+        sheets, versions = load_staged(bytes(record.staged))
+        outcome = None
+        try:
+            outcome = run(sheets, user, expected_versions=versions)
+        except ImportConflict:
+            record.outcome = ImportRecord.Outcome.FAILED
+            record.message = _conflict_message()
+        else:
+            record.counts = _counts(outcome)
+            record.errors = [error.as_dict() for error in outcome.errors]
+            if outcome.written:
+                record.outcome = ImportRecord.Outcome.IMPORTED
+            else:
+                record.outcome = ImportRecord.Outcome.FAILED
+                record.message = (
+                    _stale_message(outcome.stale)
+                    if outcome.stale
+                    else _("The data changed since the preview; nothing was imported.")
+                )
+        record.finished_at = timezone.now()
+        record.staged = None
+        record.save()
+    return record, outcome
+
+
+def cancel_import(record):
+    """Cancel a previewed import: nothing is written and the staged rows go."""
+    from spreadsheets.models import ImportRecord
+
+    updated = ImportRecord.objects.filter(pk=record.pk, outcome=ImportRecord.Outcome.PREVIEWED).update(
+        outcome=ImportRecord.Outcome.CANCELLED, staged=None, finished_at=timezone.now()
+    )
+    return bool(updated)
+
+
+def import_recorded(
+    data,
+    filename,
+    user,
+    *,
+    dry_run=False,
+    importers=None,
+    source="command",
+    target="",
+    sheets=None,
+    read_as=None,
+    progress=None,
+):
+    """Read, validate and write in one go (the command line, a resource); recorded like an admin import.
+
+    `sheets` gives the raw sheets when they were read elsewhere (a resource's dataset); `data` is then what
+    the checksum is taken of. `read_as` is the name the format is told from when the file's own name says
+    nothing (standard input). Returns (record, outcome); outcome is None when the file could not be read or
+    a concurrent write got there first (the record's message says why)."""
+    from spreadsheets.models import ImportRecord
+
+    record = _new_record(data, filename, user, source, target)
+    outcome = None
+    try:
+        raw = sheets if sheets is not None else read_file(data, filename if read_as is None else read_as)
+        pairs = select_sheets(raw, importers)
+        parsed = parse_sheets(pairs)
+        outcome = run(parsed.sheets, user, dry_run=dry_run, parse_errors=parsed.errors, progress=progress)
+    except SpreadsheetError as exc:
+        record.outcome = ImportRecord.Outcome.REJECTED
+        record.message = exc.message
+    except ImportConflict:
+        outcome = None
+        record.outcome = ImportRecord.Outcome.FAILED
+        record.message = _conflict_message()
+    else:
+        record.counts = _counts(outcome)
+        record.errors = [error.as_dict() for error in outcome.errors]
+        if outcome.errors:
+            record.outcome = ImportRecord.Outcome.REJECTED
+            record.message = _rejected_message(outcome)
+            record.file = data
+        elif dry_run:
+            record.outcome = ImportRecord.Outcome.DRY_RUN
+        else:
+            record.outcome = ImportRecord.Outcome.IMPORTED
+    record.finished_at = timezone.now()
+    record.save()
+    return record, outcome
+
+
+def error_report(record) -> bytes:
+    """The uploaded sheets as xlsx with an error column holding every problem of each row."""
+    sheets = select_sheets(
+        read_file(bytes(record.file), record.file_name), registry.importers_for(record.target)
+    )
+    by_row = {}
+    for error in record.errors:
+        text = f"{error['column']}: {error['message']}" if error["column"] else error["message"]
+        by_row.setdefault((error["sheet"], error["row"]), []).append(text)
+    out = []
+    for cls, raw in sheets:
+        title = cls.sheet_title()
+        rows = (
+            list(values[: len(raw.header)])
+            + [None] * (len(raw.header) - len(values))
+            + ["；".join(by_row.get((title, number), []))]
+            for number, values in raw.rows
+        )
+        out.append((title, list(raw.header) + [ERROR_HEADER], rows))
+    return write_xlsx(out)
