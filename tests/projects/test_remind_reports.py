@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from agreements import services as account_services
+from agreements.models import Province
 from projects.models import ProgressReport, ReportReminder
 from tests.conftest import PASSWORD, make_agreement, make_project
 
@@ -88,7 +89,10 @@ def test_inactive_users_readers_and_users_with_nothing_waiting_get_no_mail(proje
     manager.email = "manager@example.org"
     manager.save()
     done = account_services.create_staff_user(
-        username="staff_tj", password=PASSWORD, role=account_services.ROLE_PROVINCE, province="120000"
+        username="staff_tj",
+        password=PASSWORD,
+        role=account_services.ROLE_PROVINCE,
+        province=Province.objects.get(code="120000"),
     )
     done.email = "tj@example.org"
     done.save()
