@@ -108,23 +108,32 @@ def test_dry_run_sends_and_logs_nothing(projects):
     assert "bj@example.org" in output
 
 
-def test_the_console_backend_is_the_default_and_smtp_comes_from_the_environment(monkeypatch):
-    import importlib
+def _mail_settings(**env):
+    """The e-mail settings a fresh process reads from `env` (the settings module is not reloaded here)."""
+    import json
+    import os
+    import subprocess
+    import sys
 
-    from aidtracker import settings as module
+    from django.conf import settings
 
-    monkeypatch.delenv("EMAIL_HOST", raising=False)
-    monkeypatch.delenv("EMAIL_BACKEND", raising=False)
-    assert importlib.reload(module).EMAIL_BACKEND.endswith("console.EmailBackend")
-    monkeypatch.setenv("EMAIL_HOST", "smtp.example.org")
-    monkeypatch.setenv("EMAIL_PORT", "587")
-    monkeypatch.setenv("EMAIL_USE_TLS", "1")
-    reloaded = importlib.reload(module)
-    assert reloaded.EMAIL_BACKEND.endswith("smtp.EmailBackend")
-    assert (reloaded.EMAIL_HOST, reloaded.EMAIL_PORT, reloaded.EMAIL_USE_TLS) == (
-        "smtp.example.org",
-        587,
-        True,
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("EMAIL_")}
+    environment.update(env)
+    code = (
+        "import json, aidtracker.settings as s; print(json.dumps([s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT,"
+        " s.EMAIL_USE_TLS]))"
     )
-    monkeypatch.delenv("EMAIL_HOST")
-    importlib.reload(module)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=environment, cwd=settings.BASE_DIR, capture_output=True, text=True
+    )
+    return json.loads(out.stdout)
+
+
+def test_the_console_backend_is_the_default_and_smtp_comes_from_the_environment():
+    backend, host, _port, _tls = _mail_settings()
+    assert backend.endswith("console.EmailBackend") and host == ""
+    backend, host, port, tls = _mail_settings(
+        EMAIL_HOST="smtp.example.org", EMAIL_PORT="587", EMAIL_USE_TLS="1"
+    )
+    assert backend.endswith("smtp.EmailBackend")
+    assert (host, port, tls) == ("smtp.example.org", 587, True)
