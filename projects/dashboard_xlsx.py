@@ -54,6 +54,36 @@ def _reporting_sheet(sheets, block):
     _sheet(sheets, "季度报告", ["省市代码", "援助省市"], REPORTING_COLUMNS, block["provinces"])
 
 
+REPORTING_STATES = {
+    "missing": "未填报",
+    "draft": "草稿",
+    "submitted": "已提交",
+    "returned": "已退回",
+    "approved": "已审核",
+}
+
+
+def _report_projects_sheet(sheets, projects):
+    """The province page's list of projects due a report, those needing attention first."""
+    rows = [
+        {
+            "code": p.code,
+            "name": p.name,
+            "state": REPORTING_STATES.get(p.reporting_status, p.reporting_status),
+            "percent": p.percent_complete,
+        }
+        for p in projects
+    ]
+    _sheet(
+        sheets,
+        "应报项目",
+        ["项目编号", "项目名称"],
+        [("state", "报告状态"), ("percent", "完成进度（%）")],
+        rows,
+        None,
+    )
+
+
 def summary_workbook(result, page=None) -> bytes:
     """Sheets 筛选条件, 按省市, 按类别, 建设成果, with a 合计 row on each table; for a province or a
     category page (`page`), also the tables only that page shows."""
@@ -85,6 +115,8 @@ def summary_workbook(result, page=None) -> bytes:
     _sheet(sheets, "建设成果", ["设施代码", "设施类型"], [("quantity", "数量")], result["facilities"])
     if "reporting" in result:
         _reporting_sheet(sheets, result["reporting"])
+    if page == "province" and result.get("province_reporting", {}).get("listed"):
+        _report_projects_sheet(sheets, result["province_reporting"]["projects"])
     if page == "province":
         _sheet(
             sheets,

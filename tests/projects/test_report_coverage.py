@@ -209,3 +209,18 @@ def test_coverage_costs_the_same_queries_at_two_data_sizes(
     _grow(40, "x")
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_the_province_download_has_the_coverage_and_the_list(client, staff_bj, staff_hb, data):
+    client.force_login(staff_bj)
+    response = client.get(f"/dashboard/provinces/110000/?as_of={AS_OF}&format=xlsx")
+    workbook = load_workbook(BytesIO(response.content))
+    assert list(workbook["季度报告"].iter_rows(min_row=2, max_row=2, values_only=True))[0][2] == 6
+    listed = list(workbook["应报项目"].iter_rows(min_row=2, values_only=True))
+    assert listed[0] == ("R-MIS", "项目 R-MIS", "未填报", 30)
+    assert len(listed) == 6
+    client.force_login(staff_hb)
+    workbook = load_workbook(
+        BytesIO(client.get(f"/dashboard/provinces/110000/?as_of={AS_OF}&format=xlsx").content)
+    )
+    assert "应报项目" not in workbook.sheetnames
