@@ -1,10 +1,12 @@
 # The two commands of the README: `make run` (the demo) and `make test` (the whole suite).
+# Operating it (docs/deploy.md): `make serve`, `make backup`, `make restore FILE=…` run from $(VENV)/bin and
+# never install anything; VENV=/path/to/env names an existing environment.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint install
+.PHONY: run test lint install serve backup restore need-venv
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +37,19 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+
+# Production-style serving in the foreground. Two servers started at once on one checkout take turns
+# through migrate and collectstatic (flock); migrate itself also holds a PostgreSQL advisory lock.
+serve: need-venv
+	flock $(CURDIR)/.serve.lock sh -c '$(PY) manage.py migrate --noinput && $(PY) manage.py collectstatic --noinput --verbosity 0'
+	exec $(VENV)/bin/gunicorn --config $(CURDIR)/gunicorn.conf.py --chdir $(CURDIR) --bind $(HOST)
+
+backup: need-venv
+	$(PY) manage.py backup
+
+restore: need-venv
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/aidtracker-YYYYMMDD-HHMMSS.dump"; exit 2; }
+	$(PY) manage.py restore "$(FILE)"
+
+need-venv:
+	@test -x $(PY) || { echo "No environment at $(VENV): run 'make install' or pass VENV=/path/to/env."; exit 2; }

@@ -4,8 +4,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from agreements.admin_chinese import PasswordChangeForm, PermissionLabelsMixin
+from agreements.admin_history import HistoryAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.forms import WanAmountField
 from agreements.models import Agreement, Pairing, Province, RecipientUnit, SecurityEvent, StaffProfile
@@ -98,7 +99,7 @@ class CountedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(VersionedAdminMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class AgreementAdmin(VersionedAdminMixin, SpreadsheetAdminMixin, ScopedAdminMixin, HistoryAdmin):
     form = AgreementForm
     actions = [status_action(description=_("Change the status of the selected agreements"))]
     list_display = [
@@ -164,7 +165,8 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PermissionLabelsMixin, DjangoUserAdmin):
+    change_password_form = PasswordChangeForm
     inlines = [StaffProfileInline]
     list_display = ["username", "first_name", "is_active", "role", "scope"]
     list_select_related = ["staff_profile__province", "staff_profile__recipient"]
@@ -195,7 +197,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description=_("role"))
     def role(self, obj):
-        return "、".join(g.name for g in obj.groups.all()) or ("superuser" if obj.is_superuser else "-")
+        return "、".join(g.name for g in obj.groups.all()) or (_("superuser") if obj.is_superuser else "—")
 
     @admin.display(description=_("province or recipient unit"))
     def scope(self, obj):

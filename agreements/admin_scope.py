@@ -142,6 +142,7 @@ class ProvinceFilter(admin.SimpleListFilter):
 
     title = _("donor province")
     parameter_name = "province"
+    template = "admin/filter_dropdown.html"  # a long list: one drop-down line
 
     def lookups(self, request, model_admin):
         provinces = Province.objects.all()
@@ -161,6 +162,7 @@ class RecipientFilter(admin.SimpleListFilter):
 
     title = _("recipient unit")
     parameter_name = "recipient"
+    template = "admin/filter_dropdown.html"  # a long list: one drop-down line
 
     def lookups(self, request, model_admin):
         return [(u.code, f"{'　' * (u.path.count('/') - 2)}{u.name}") for u in RecipientUnit.objects.all()]

@@ -4,6 +4,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.exceptions import BadRequest
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -108,3 +109,28 @@ class SecurityLogMiddleware:
         if response.status_code == 403:
             security.record(SecurityEvent.Kind.FORBIDDEN, request)
         return response
+
+
+class NulByteMiddleware:
+    """Refuse (400) a request with a NUL byte in its path or its parameters.
+
+    PostgreSQL cannot hold a NUL in text, so such a value reaching a query (a code in the path, a search term,
+    a filter) would be a ValueError and a 500. Form fields already refuse NULs; this answers every other
+    entry point the same way before any view runs. Multipart bodies are left to the forms (their files are
+    not read here).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or _holds_nul(request.GET):
+            raise BadRequest("NUL byte in the request")
+        if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+            if _holds_nul(request.POST):
+                raise BadRequest("NUL byte in the request")
+        return self.get_response(request)
+
+
+def _holds_nul(query) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in query.lists())

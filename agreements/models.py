@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agreements.uploads import validate_document
+from aidtracker.constraints import FieldCheckConstraint, FieldUniqueConstraint
 from aidtracker.versioning import VersionedModel
 
 
@@ -101,14 +102,19 @@ class Pairing(models.Model):
         verbose_name = _("pairing")
         verbose_name_plural = _("pairings")
         constraints = [
-            models.UniqueConstraint(
-                fields=["province", "recipient"], name="pairing_unique_province_recipient"
+            FieldUniqueConstraint(
+                fields=["province", "recipient"],
+                name="pairing_unique_province_recipient",
+                field="recipient",
+                violation_error_message=_("This donor province is already paired with this recipient unit."),
             ),
-            models.CheckConstraint(
+            FieldCheckConstraint(
                 condition=Q(valid_to__isnull=True)
                 | Q(valid_from__isnull=True)
                 | Q(valid_to__gte=F("valid_from")),
                 name="pairing_valid_to_after_from",
+                field="valid_to",
+                violation_error_message=_("“Valid to” cannot be before “valid from”."),
             ),
         ]
 
@@ -175,12 +181,19 @@ class Agreement(VersionedModel):
             ("export_agreement", _("Can export aid agreements")),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(pledged__gte=0), name="agreement_pledged_not_negative"),
-            models.CheckConstraint(
+            FieldCheckConstraint(
+                condition=Q(pledged__gte=0),
+                name="agreement_pledged_not_negative",
+                field="pledged",
+                violation_error_message=_("The pledged amount cannot be negative."),
+            ),
+            FieldCheckConstraint(
                 condition=Q(ends_on__isnull=True)
                 | Q(starts_on__isnull=True)
                 | Q(ends_on__gte=F("starts_on")),
                 name="agreement_ends_after_start",
+                field="ends_on",
+                violation_error_message=_("The end date cannot be before the start date."),
             ),
         ]
         indexes = [models.Index(fields=["province", "status"], name="agreement_province_status")]

@@ -5,6 +5,7 @@ six months: `manage.py prune_security_events` never deletes younger rows) and to
 `aidtracker.security` logger, so they also reach whatever collects the servers' logs.
 """
 
+import ipaddress
 import logging
 from datetime import timedelta
 
@@ -26,12 +27,28 @@ MIN_RETENTION_DAYS = 183
 
 
 def client_ip(request):
-    """The client's address as the login throttling sees it (django-axes' own resolution)."""
+    """The client's address, for the login throttling (django-axes calls this) and the security log.
+
+    With no trusted proxy (TRUSTED_PROXY_COUNT=0, the default) it is REMOTE_ADDR and X-Forwarded-For is
+    ignored: anyone can write that header. Behind N trusted proxies, each appending the address it received
+    the request from, the client is the N-th address from the end of X-Forwarded-For; anything before it was
+    written by the client and is not believed.
+    """
     if request is None:
         return None
-    from axes.helpers import get_client_ip_address
-
-    return get_client_ip_address(request) or None
+    remote = request.META.get("REMOTE_ADDR") or None
+    count = settings.TRUSTED_PROXY_COUNT
+    if count <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < count:
+        return remote  # a proxy in the chain did not add its hop: trust nothing the header says
+    candidate = forwarded[-count]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
 
 
 def describe(obj=None, *, model=None, object_id=None) -> str:

@@ -1,13 +1,14 @@
 """Scoped downloads of uploaded files, and the password change a new user must make at first login."""
 
 import os
+from urllib.parse import quote
 
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import models
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -16,6 +17,8 @@ from agreements import security
 from agreements.access import scope_queryset
 from agreements.models import StaffProfile
 from agreements.uploads import served_content_type
+
+PRESIGNED_SECONDS = 60
 
 
 def scoped_file_model(app_label, model_name, field_name):
@@ -35,13 +38,30 @@ def scoped_file_model(app_label, model_name, field_name):
     return model, field
 
 
+def presigned_url(storage, name):
+    """A link valid PRESIGNED_SECONDS to the file in an object store that signs its URLs, or None.
+
+    Only a storage that signs (django-storages' S3 with `querystring_auth`, the default) is redirected to;
+    any other storage is streamed by the view, because its `url()` would be a public address.
+    """
+    if not getattr(storage, "querystring_auth", False):
+        return None
+    filename = quote(os.path.basename(name))
+    return storage.url(
+        name,
+        expire=PRESIGNED_SECONDS,
+        parameters={"ResponseContentDisposition": f"attachment; filename*=UTF-8''{filename}"},
+    )
+
+
 @require_safe
 @login_required
 def scoped_file(request, app_label, model_name, pk, field):
     """Serve an uploaded file of a record the user may see; anything else is a 404, as for a missing id.
 
     Files are never reachable from a public media URL: the storage is read here, after the scope check, and
-    the content type comes from the file's content, not its name.
+    the content type comes from the file's content, not its name. An object store that signs URLs gets a
+    redirect to a link valid one minute instead (the file does not pass through the app server).
     """
     model, file_field = scoped_file_model(app_label, model_name, field)
     if model is None or not request.user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}"):
@@ -54,6 +74,11 @@ def scoped_file(request, app_label, model_name, pk, field):
     stored = getattr(obj, file_field.attname)
     if not stored:
         raise Http404
+    signed = presigned_url(stored.storage, stored.name)
+    if signed:
+        response = HttpResponseRedirect(signed)
+        response["Cache-Control"] = "private, no-store"
+        return response
     try:
         handle = stored.open("rb")
     except FileNotFoundError:

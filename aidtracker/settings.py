@@ -4,6 +4,7 @@ Defaults give a local demo on SQLite with nothing else installed; production set
 ALLOWED_HOSTS and DATABASE_URL (see README).
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -62,8 +63,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a load balancer's probe is answered before the SSL redirect and the host check.
+    "aidtracker.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "agreements.middleware.RequestSizeLimitMiddleware",
+    "agreements.middleware.NulByteMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -73,6 +77,7 @@ MIDDLEWARE = [
     "agreements.middleware.IdleSessionTimeoutMiddleware",
     "agreements.middleware.PasswordChangeRequiredMiddleware",
     "agreements.middleware.SecurityLogMiddleware",
+    "aidtracker.replica.RecentWriteMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -109,6 +114,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A read replica for the dashboards (aidtracker/replica.py): used while its lag is under
+# DATABASE_REPLICA_MAX_LAG seconds. In tests it mirrors the primary's test database.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", 5))
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["aidtracker.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -137,16 +152,23 @@ LANGUAGES = [
     ("en", _("English")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The dashboard's filter drop-downs offer "all" by name, not as a row of dashes.
+FILTERS_EMPTY_CHOICE_LABEL = _("All")
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    # Uploads live in the database-backed or shared storage of the deployment; locally a folder.
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads: any Django storage, chosen by the deployment (docs/deploy.md). By default the folder MEDIA_ROOT
+    # (a shared mount when there are several app servers); e.g. STORAGE_BACKEND=storages.backends.s3.S3Storage
+    # with STORAGE_OPTIONS='{"bucket_name": "…", "endpoint_url": "…"}'. Served only through the scoped view.
+    "default": {
+        "BACKEND": os.environ.get("STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(os.environ.get("STORAGE_OPTIONS") or "{}"),
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -169,6 +191,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# The client address behind reverse proxies: 0 = no proxy, REMOTE_ADDR is the client; N = that many trusted
+# proxies append to X-Forwarded-For (docs/deploy.md). Used by the lockout and the security log alike.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "agreements.security.client_ip"
 
 # Security headers. HTTPS-only settings are on whenever DEBUG is off.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -203,6 +229,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 AIDTRACKER_IMPORT_MAX_BYTES = env_int("AIDTRACKER_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 AIDTRACKER_IMPORT_MAX_ROWS = env_int("AIDTRACKER_IMPORT_MAX_ROWS", 200_000)
+# `prune_imports` drops the uploaded file of imports older than this (the record stays).
+AIDTRACKER_IMPORT_FILE_DAYS = env_int("AIDTRACKER_IMPORT_FILE_DAYS", 90)
 AIDTRACKER_UPLOAD_MAX_BYTES = env_int("AIDTRACKER_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 # No request body may exceed the largest upload any form accepts (plus room for the other fields).
 AIDTRACKER_REQUEST_MAX_BYTES = max(AIDTRACKER_IMPORT_MAX_BYTES, AIDTRACKER_UPLOAD_MAX_BYTES) + 1024 * 1024

@@ -4,12 +4,13 @@ from django.contrib.admin.utils import NestedObjects
 from django.db import router
 from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin import AgreementAdmin as BaseAgreementAdmin
+from agreements.admin_history import HistoryAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.forms import WanAmountField
 from agreements.models import Agreement
@@ -72,16 +73,6 @@ class DisbursementForm(forms.ModelForm):
         return cleaned
 
 
-class DisbursementFormSet(forms.BaseInlineFormSet):
-    """Deleting a disbursement row of a closed quarter is refused like changing it."""
-
-    def clean(self):
-        super().clean()
-        for form in self.deleted_forms:
-            if form.instance.pk:
-                services.check_disbursement_write(user=form.user, disbursement=form.instance)
-
-
 def form_for_user(form_class, user):
     """The form class with the requesting user set, for checks that depend on who saves."""
     return type(form_class.__name__, (form_class,), {"user": user})
@@ -100,12 +91,36 @@ class ClosedQuarterDeletionMixin:
         return deleted, counts, perms_needed, [*protected, *refusals]
 
 
+class LatestDisbursementsFormSet(BaseInlineFormSet):
+    """Only the project's latest disbursements: a project paid in hundreds of instalments would post more
+    fields than DATA_UPLOAD_MAX_NUMBER_FIELDS allows. The rest are in the disbursement list (linked above).
+    A slice would break the formset's save, so the latest are selected by `pk__in` a sliced subquery."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_latest"):
+            mine = super().get_queryset()
+            latest = mine.order_by("-date", "-pk").values("pk")[: DisbursementInline.shown]
+            self._latest = mine.filter(pk__in=Subquery(latest)).order_by("-date", "-pk")
+        return self._latest
+
+
+class DisbursementFormSet(LatestDisbursementsFormSet):
+    """Deleting a disbursement row of a closed quarter is refused like changing it."""
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            if form.instance.pk:
+                services.check_disbursement_write(user=form.user, disbursement=form.instance)
+
+
 class DisbursementInline(admin.TabularInline):
     model = Disbursement
     form = DisbursementForm
     formset = DisbursementFormSet
     extra = 0
     fields = ["date", "amount", "reference"]
+    shown = 20
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -140,12 +155,12 @@ def _disbursed_per_project():
 
 @admin.register(Project)
 class ProjectAdmin(
-    ClosedQuarterDeletionMixin,
     VersionedAdminMixin,
+    ClosedQuarterDeletionMixin,
     DashboardParametersMixin,
     SpreadsheetAdminMixin,
     ScopedAdminMixin,
-    SimpleHistoryAdmin,
+    HistoryAdmin,
 ):
     form = ProjectForm
     actions = [status_action(description=_("Change the status of the selected projects"))]
@@ -178,9 +193,10 @@ class ProjectAdmin(
     inlines = [DisbursementInline, FacilityOutputInline]
     show_full_result_count = False
     list_per_page = 50
+    readonly_fields = ["disbursements_link"]
     fieldsets = [
         (None, {"fields": ["code", "name", "agreement", "category", "recipient", "status"]}),
-        (_("Money and results"), {"fields": ["budget", "beneficiaries"]}),
+        (_("Money and results"), {"fields": ["budget", "beneficiaries", "disbursements_link"]}),
         (_("Dates"), {"fields": ["start_date", "end_date"]}),
         (_("Details"), {"fields": ["description", "contact"]}),
     ]
@@ -206,6 +222,19 @@ class ProjectAdmin(
     def province(self, obj):
         return obj.agreement.province
 
+    @admin.display(description=_("disbursements"))
+    def disbursements_link(self, obj):
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:projects_disbursement_changelist")
+        return format_html(
+            '<a href="{}?project__id__exact={}">{}</a>',
+            url,
+            obj.pk,
+            _("%(count)s disbursements (the latest %(shown)s are below): open the list")
+            % {"count": obj.disbursements.count(), "shown": DisbursementInline.shown},
+        )
+
     @admin.display(description=_("aid amount (10,000 yuan)"), ordering="budget")
     def budget_wan(self, obj):
         return money.wan(obj.budget)
@@ -221,7 +250,7 @@ class ProjectAdmin(
         return f"{obj._disbursed / obj.budget:.1%}"
 
 
-class ScopedChildAdmin(VersionedAdminMixin, DashboardParametersMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ScopedChildAdmin(VersionedAdminMixin, DashboardParametersMixin, ScopedAdminMixin, HistoryAdmin):
     """Disbursements and outputs: filtered like their projects."""
 
     list_filter = [ProvinceFilter, CategoryFilter, StatusFilter, LiveFilter, RecipientFilter, StartYearFilter]

@@ -19,6 +19,7 @@ class CategoryFilter(admin.SimpleListFilter):
 
     title = _("category")
     parameter_name = "category"
+    template = "admin/filter_dropdown.html"  # a long list: one drop-down line
 
     def lookups(self, request, model_admin):
         return [
@@ -179,12 +180,14 @@ class DashboardParametersMixin:
     project_only_parameters = ()
 
     def changelist_view(self, request, extra_context=None):
+        from projects.filters import errors_by_label
+
         errors = dashboard_parameter_errors(request.GET)
         if errors:
             context = {
                 **self.admin_site.each_context(request),
                 "title": _("The filter is not valid"),
-                "errors": errors,
+                "errors": errors_by_label(errors),
                 "opts": self.model._meta,
             }
             return render(request, "admin/bad_filters.html", context, status=400)

@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.admin import SimpleHistoryAdmin
 
+from agreements.admin_history import HistoryAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.widgets import ScopedFileInput
+from aidtracker.versioning_admin import VERSION_PREFIX, VersionedAdminMixin
 from projects import photos, services
 from projects.models import ClosedPeriod, ProgressReport, ReportPhoto
 from spreadsheets.admin import SpreadsheetAdminMixin
@@ -44,7 +45,9 @@ class ReportPhotoForm(forms.ModelForm):
     class Meta:
         model = ReportPhoto
         fields = ["image", "caption"]
-        widgets = {"image": ScopedFileInput(field_name="image")}
+        widgets = {
+            "image": ScopedFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}, field_name="image")
+        }
 
     def clean_image(self):
         upload = self.cleaned_data.get("image")
@@ -106,7 +109,6 @@ class ProgressReportForm(forms.ModelForm):
     """The report form; `user` is set by the admin. Checks the button pressed against the services' rules,
     so a refusal is a form error and nothing is written."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     user = None
 
     class Meta:
@@ -114,25 +116,13 @@ class ProgressReportForm(forms.ModelForm):
         fields = ["project", "year", "quarter", "percent_complete", "narrative", "review_note"]
         widgets = {"narrative": forms.Textarea(attrs={"rows": 8, "maxlength": 5000})}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["version"] = self.instance.version
-
     def clean(self):
         cleaned = super().clean()
         report, user = self.instance, self.user
         action = action_of(self.data)
-        if report.pk:
-            stored = ProgressReport.objects.select_related("project").get(pk=report.pk)
-            version = cleaned.get("version")
-            if version is not None and version != stored.version:
-                raise ValidationError(
-                    _("Someone else changed this report since you opened it; reload it and try again."),
-                    code="stale_version",
-                )
-        else:
-            stored = None
+        # A stale version is refused by the no-lost-edits check of the form (VersionedFormMixin), which
+        # shows what the other person changed; here, what the button pressed may do to the stored report.
+        stored = ProgressReport.objects.select_related("project").get(pk=report.pk) if report.pk else None
         if action in ("_approve", "_return"):
             self._check_decision(stored, action, cleaned)
         else:
@@ -202,7 +192,7 @@ class QuarterFilter(admin.SimpleListFilter):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ProgressReportAdmin(VersionedAdminMixin, SpreadsheetAdminMixin, ScopedAdminMixin, HistoryAdmin):
     form = ProgressReportForm
     inlines = [ReportPhotoInline]
     change_form_template = "admin/projects/progressreport/change_form.html"
@@ -366,7 +356,7 @@ class ProgressReportAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistory
         reports = list(queryset.select_related("project__agreement__province", "author", "submitted_by"))
         note = (request.POST.get("review_note") or "").strip()
         error = None
-        if "apply" in request.POST:
+        if request.POST.get("post"):
             if action == "_return" and not note:
                 error = _("Say why the reports are returned: a note is required.")
             else:
@@ -382,6 +372,7 @@ class ProgressReportAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistory
             "note": note,
             "error": error,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "version_prefix": VERSION_PREFIX,
         }
         return TemplateResponse(request, "admin/projects/progressreport/review_action.html", context)
 
@@ -390,7 +381,7 @@ class ProgressReportAdmin(SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistory
         done, refused = 0, []
         for report in reports:
             try:
-                expected = int(request.POST.get(f"version_{report.pk}", ""))
+                expected = int(request.POST.get(f"{VERSION_PREFIX}{report.pk}", ""))
             except ValueError:
                 expected = -1
             try:
@@ -430,7 +421,7 @@ class ClosedPeriodForm(forms.ModelForm):
 
 
 @admin.register(ClosedPeriod)
-class ClosedPeriodAdmin(SimpleHistoryAdmin):
+class ClosedPeriodAdmin(HistoryAdmin):
     form = ClosedPeriodForm
     list_display = [
         "__str__",

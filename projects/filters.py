@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Province, RecipientUnit
@@ -69,3 +70,11 @@ class SummaryFilterSet(django_filters.FilterSet):
         from projects.selectors import filter_projects
 
         return filter_projects(queryset, self.summary_filters())
+
+
+def errors_by_label(errors: dict) -> dict:
+    """Filter errors keyed by the filters' labels (援助省市, 开始年份), for HTML pages; the JSON answer keeps
+    the URL parameters (`province`, `start_year`) as its keys."""
+    labels = {name: definition.label for name, definition in SummaryFilterSet.base_filters.items()}
+    labels["live"] = _("live")
+    return {capfirst(str(labels.get(name, name))): messages for name, messages in errors.items()}

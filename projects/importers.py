@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy
 
 from agreements.access import scope_queryset
 from agreements.models import Agreement, RecipientUnit
-from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
+from projects import services
+from projects.models import CODE_CONVENTION, Category, Disbursement, FacilityOutput, FacilityType, Project
 from spreadsheets.cells import Column, yuan_to_wan
 from spreadsheets.importer import (
     Pending,
@@ -50,6 +51,8 @@ class ScopedReferences:
 class ProjectImporter(ScopedReferences, SheetImporter):
     model = Project
     sheet_names = ("项目", "Projects", "Project")
+    # Shown on the import page and as a note on the template's header: help only, never checked.
+    column_help = {"code": CODE_CONVENTION}
     columns = [
         Column("code", "项目编号", required=True, max_length=50, example="BJ-2021-01-001"),
         Column("name", "项目名称", required=True, max_length=200, example="和田市职工书屋"),
@@ -197,6 +200,17 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
             }
             resolved.append((number, (project_id, row["reference"]), values))
         return resolved
+
+    def check_rows(self, staged):
+        """A row adding a disbursement dated in a closed quarter, or changing one on its old or new date, is an
+        error naming the quarter (unless the user may write closed quarters). Without a user (a command run
+        without --user) the import acts for the national office."""
+        if self.context.user is None:
+            return []
+        refused = services.closed_disbursement_rows(
+            user=self.context.user, rows=[(number, stored, values) for number, _key, values, stored in staged]
+        )
+        return [(number, "date", self.parsed[number].get("date"), message) for number, message in refused]
 
     def existing(self, numbers):
         project_ids = {project_id for project_id, _ref in numbers if not isinstance(project_id, Pending)}

@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from agreements.models import Agreement, RecipientUnit
+from aidtracker.constraints import FieldCheckConstraint, FieldUniqueConstraint
 from aidtracker.versioning import VersionedModel
 
 
@@ -60,6 +61,13 @@ class FacilityType(models.Model):
         return f"{self.code} {self.name}"
 
 
+# The programme's habit for project codes: shown as help wherever a code is typed, never enforced.
+CODE_CONVENTION = _(
+    "Usually the agreement code, a hyphen and three digits, e.g. BJ-2021-01-001. This is a convention, "
+    "not a rule: any code not used by another project is accepted."
+)
+
+
 class Project(VersionedModel):
     """An aid project (援助项目) under an agreement; its province is the agreement's province."""
 
@@ -69,7 +77,7 @@ class Project(VersionedModel):
         COMPLETED = "completed", _("completed")
         CANCELLED = "cancelled", _("cancelled")
 
-    code = models.CharField(_("project code"), max_length=50, unique=True)
+    code = models.CharField(_("project code"), max_length=50, unique=True, help_text=CODE_CONVENTION)
     name = models.CharField(_("project name"), max_length=200)
     agreement = models.ForeignKey(
         Agreement, verbose_name=_("aid agreement"), on_delete=models.PROTECT, related_name="projects"
@@ -107,12 +115,19 @@ class Project(VersionedModel):
             ("export_project", _("Can export aid projects")),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(budget__gte=0), name="project_budget_not_negative"),
-            models.CheckConstraint(
+            FieldCheckConstraint(
+                condition=Q(budget__gte=0),
+                name="project_budget_not_negative",
+                field="budget",
+                violation_error_message=_("The aid amount cannot be negative."),
+            ),
+            FieldCheckConstraint(
                 condition=Q(end_date__isnull=True)
                 | Q(start_date__isnull=True)
                 | Q(end_date__gte=F("start_date")),
                 name="project_ends_after_start",
+                field="end_date",
+                violation_error_message=_("The end date cannot be before the start date."),
             ),
         ]
         indexes = [
@@ -155,10 +170,20 @@ class Disbursement(VersionedModel):
             ("export_disbursement", _("Can export disbursements")),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["project", "reference"], name="disbursement_unique_reference_per_project"
+            FieldUniqueConstraint(
+                fields=["project", "reference"],
+                name="disbursement_unique_reference_per_project",
+                field="reference",
+                violation_error_message=_(
+                    "This project already has a disbursement with this voucher number."
+                ),
             ),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="disbursement_amount_not_negative"),
+            FieldCheckConstraint(
+                condition=Q(amount__gte=0),
+                name="disbursement_amount_not_negative",
+                field="amount",
+                violation_error_message=_("The amount cannot be negative."),
+            ),
         ]
         indexes = [models.Index(fields=["date"], name="disbursement_date")]
 
@@ -192,8 +217,13 @@ class FacilityOutput(VersionedModel):
             ("export_facilityoutput", _("Can export facility outputs")),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["project", "facility_type"], name="output_unique_type_per_project"
+            FieldUniqueConstraint(
+                fields=["project", "facility_type"],
+                name="output_unique_type_per_project",
+                field="facility_type",
+                violation_error_message=_(
+                    "This project already has an output of this facility type: change its quantity instead."
+                ),
             ),
         ]
 
@@ -235,6 +265,7 @@ class ProjectRollup(RollupKey):
     beneficiaries = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = verbose_name_plural = _("project figures (rollup)")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "category", "recipient", "status", "start_year"],
@@ -255,6 +286,7 @@ class FacilityRollup(RollupKey):
     quantity = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = verbose_name_plural = _("facility figures (rollup)")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "category", "recipient", "status", "start_year", "facility_type"],
@@ -273,6 +305,7 @@ class DisbursementRollup(RollupKey):
     amount_cents = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = verbose_name_plural = _("disbursement figures (rollup)")
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "category", "recipient", "status", "start_year", "quarter"],
@@ -288,7 +321,7 @@ class DisbursementRollup(RollupKey):
 # the national office has closed.
 
 
-class ProgressReport(models.Model):
+class ProgressReport(VersionedModel):
     """A quarterly progress report on a project (进展报告), written by its author and reviewed.
 
     The state moves only through `projects.reporting` (submit, approve, return, reopen), which holds the
@@ -360,14 +393,23 @@ class ProgressReport(models.Model):
             ("export_progressreport", _("Can export progress reports")),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["project", "year", "quarter"], name="progressreport_one_per_project_quarter"
+            FieldUniqueConstraint(
+                fields=["project", "year", "quarter"],
+                name="progressreport_one_per_project_quarter",
+                field="quarter",
+                violation_error_message=_("This project already has a report for this quarter."),
             ),
-            models.CheckConstraint(
-                condition=Q(quarter__gte=1) & Q(quarter__lte=4), name="progressreport_quarter_1_to_4"
+            FieldCheckConstraint(
+                condition=Q(quarter__gte=1) & Q(quarter__lte=4),
+                name="progressreport_quarter_1_to_4",
+                field="quarter",
+                violation_error_message=_("The quarter is 1, 2, 3 or 4."),
             ),
-            models.CheckConstraint(
-                condition=Q(percent_complete__lte=100), name="progressreport_percent_le_100"
+            FieldCheckConstraint(
+                condition=Q(percent_complete__lte=100),
+                name="progressreport_percent_le_100",
+                field="percent_complete",
+                violation_error_message=_("The percent complete is at most 100."),
             ),
         ]
         indexes = [
@@ -455,13 +497,18 @@ class ClosedPeriod(models.Model):
         verbose_name = _("closed quarter")
         verbose_name_plural = _("closed quarters")
         constraints = [
-            models.UniqueConstraint(
+            FieldUniqueConstraint(
                 fields=["year", "quarter"],
                 condition=Q(reopened_at__isnull=True),
                 name="closedperiod_one_open_row_per_quarter",
+                field="quarter",
+                violation_error_message=_("This quarter is already closed."),
             ),
-            models.CheckConstraint(
-                condition=Q(quarter__gte=1) & Q(quarter__lte=4), name="closedperiod_quarter_1_to_4"
+            FieldCheckConstraint(
+                condition=Q(quarter__gte=1) & Q(quarter__lte=4),
+                name="closedperiod_quarter_1_to_4",
+                field="quarter",
+                violation_error_message=_("The quarter is 1, 2, 3 or 4."),
             ),
         ]
 

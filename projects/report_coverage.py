@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 
 from agreements.access import profile_of, scope_queryset, sees_everything
 from agreements.models import Province
+from aidtracker.replica import reads
 from projects.models import ProgressReport, Project
 from projects.reporting import MISSING, due_q, reporting_quarter
 from projects.selectors import SummaryFilters, filter_projects
@@ -69,6 +70,7 @@ def filter_reporting(queryset, *, year: int, quarter: int, state: str | None):
     return queryset
 
 
+@reads
 def reporting(filters: SummaryFilters) -> dict:
     """The `reporting` block: the reporting quarter (by `as_of`, or today) and, for every province in code
     order, the projects within the filters due a report for it, by reporting status. One grouped query."""
@@ -135,6 +137,7 @@ def attention_projects(filters: SummaryFilters, user, *, year: int, quarter: int
     )
 
 
+@reads
 def province_reporting(filters: SummaryFilters, user, block: dict) -> dict:
     """What a province page shows of the reporting cycle: its coverage row and, to users allowed to see
     them, the projects needing attention."""

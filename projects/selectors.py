@@ -8,7 +8,7 @@ on or before it.
 
 Project figures come from the rollup tables (projects.models.ProjectRollup and friends, kept exact by
 database triggers), one grouped query per table, so a page costs the same at 1,000 projects as at 1,000,000.
-With `as_of` (disbursements up to a date), or `live=True`, the same figures are computed from the base tables
+With `as_of` (disbursements up to a date), or `from_base=True`, the same figures are computed from the base tables
 instead; tests hold the two paths equal.
 """
 
@@ -32,6 +32,7 @@ from django.db.models.functions import Cast, Coalesce, ExtractQuarter, ExtractYe
 
 from agreements.access import scope_queryset
 from agreements.models import Agreement, Province, RecipientUnit
+from aidtracker.replica import reads
 from projects.models import (
     Category,
     Disbursement,
@@ -128,14 +129,14 @@ def selected_projects(filters: SummaryFilters):
     return filter_projects(Project.objects.all(), filters)
 
 
-def uses_live(filters: SummaryFilters, live: bool) -> bool:
+def uses_base_tables(filters: SummaryFilters, from_base: bool) -> bool:
     """Whether figures must come from the base tables: `as_of` needs disbursement dates."""
-    return live or filters.as_of is not None
+    return from_base or filters.as_of is not None
 
 
 # --- grouped figures -------------------------------------------------------------------------------------
 
-# Group keys: (on the rollups, on live projects).
+# Group keys: (on the rollups, on the base tables).
 GROUPS = {
     "province": (F("agreement__province_id"), F("agreement__province_id")),
     "category": (
@@ -186,16 +187,16 @@ def _disbursed_subquery(filters: SummaryFilters):
     return Coalesce(Subquery(total), Value(ZERO), output_field=DecimalField(max_digits=16, decimal_places=2))
 
 
-def _cells(filters: SummaryFilters, names: tuple, *, live: bool = False) -> tuple[bool, list]:
+def _cells(filters: SummaryFilters, names: tuple, *, from_base: bool = False) -> tuple[bool, list]:
     """One grouped query: (in_cents, [(*keys, projects, budget, disbursed, completed, beneficiaries)]).
 
     From the rollups the amounts are integer cents (in_cents True); from the base tables, Decimal yuan.
     Plain tuples, because the summary folds a few thousand of them and dicts of Decimals cost real time.
     """
-    use_live = uses_live(filters, live)
-    group = {f"k{i}": GROUPS[name][1 if use_live else 0] for i, name in enumerate(names)}
+    use_base = uses_base_tables(filters, from_base)
+    group = {f"k{i}": GROUPS[name][1 if use_base else 0] for i, name in enumerate(names)}
     keys = list(group)
-    if use_live:
+    if use_base:
         rows = (
             selected_projects(filters)
             .order_by()
@@ -226,7 +227,7 @@ def _cells(filters: SummaryFilters, names: tuple, *, live: bool = False) -> tupl
             )
         )
     figures = ["n_projects", "n_budget", "n_disbursed", "n_completed", "n_beneficiaries"]
-    return (not use_live, [cell for cell in rows.values_list(*keys, *figures) if cell[len(keys)]])
+    return (not use_base, [cell for cell in rows.values_list(*keys, *figures) if cell[len(keys)]])
 
 
 def _figures(values, in_cents: bool) -> dict:
@@ -244,11 +245,11 @@ def _figures(values, in_cents: bool) -> dict:
     )
 
 
-def project_figures(filters: SummaryFilters, by, *, live: bool = False) -> dict:
+def project_figures(filters: SummaryFilters, by, *, from_base: bool = False) -> dict:
     """{group key: project figures} for the group `by` (a key of GROUPS), or for a tuple of such keys
     ({(key, key): figures}), in one grouped query."""
     names = by if isinstance(by, tuple) else (by,)
-    in_cents, cells = _cells(filters, names, live=live)
+    in_cents, cells = _cells(filters, names, from_base=from_base)
     width = len(names)
     return {
         (cell[:width] if isinstance(by, tuple) else cell[0]): _figures(cell[width:], in_cents)
@@ -269,18 +270,18 @@ def _fold(cells, group_of, width: int) -> dict:
     return folded
 
 
-def facility_quantities(filters: SummaryFilters, *, live: bool = False) -> dict:
+def facility_quantities(filters: SummaryFilters, *, from_base: bool = False) -> dict:
     """{facility type id: quantity built by the selected projects}."""
-    if live:
+    if from_base:
         queryset = FacilityOutput.objects.filter(project__in=selected_projects(filters).values("pk"))
     else:
         queryset = filter_rollups(FacilityRollup.objects.all(), filters)
     return dict(queryset.order_by().values_list("facility_type_id").annotate(quantity=Sum("quantity")))
 
 
-def disbursed_by_quarter(filters: SummaryFilters, *, live: bool = False) -> list[dict]:
+def disbursed_by_quarter(filters: SummaryFilters, *, from_base: bool = False) -> list[dict]:
     """Disbursements of the selected projects per calendar quarter, oldest first."""
-    if uses_live(filters, live):
+    if uses_base_tables(filters, from_base):
         queryset = _narrow(Disbursement.objects.all(), filters, prefix="project__")
         if filters.as_of:
             queryset = queryset.filter(date__lte=filters.as_of)
@@ -337,7 +338,8 @@ def _totals(rows) -> dict:
 # --- what the pages and downloads show -------------------------------------------------------------------
 
 
-def summary(filters: SummaryFilters | None = None, *, live: bool = False) -> dict:
+@reads
+def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -> dict:
     """Totals, per province, per top-level category and facilities built, for the given filters.
 
     Amounts are Decimals in yuan; callers format them. Every province, top-level category and facility
@@ -347,13 +349,13 @@ def summary(filters: SummaryFilters | None = None, *, live: bool = False) -> dic
     agreement_rows = _agreement_figures(filters)
     # One scan of the figures by (agreement, sub-category) — plain columns of the rollup, so no join and
     # at most agreements x sub-categories groups — feeds both tables, folded here through two small maps.
-    in_cents, cells = _cells(filters, ("agreement", "subcategory"), live=live)
+    in_cents, cells = _cells(filters, ("agreement", "subcategory"), from_base=from_base)
     province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
     categories = list(Category.objects.order_by("code"))
     top_of = {category.pk: category.parent_id or category.pk for category in categories}
     per_province = {k: _figures(v, in_cents) for k, v in _fold(cells, lambda c: province_of[c[0]], 2).items()}
     per_category = {k: _figures(v, in_cents) for k, v in _fold(cells, lambda c: top_of[c[1]], 2).items()}
-    quantities = facility_quantities(filters, live=live)
+    quantities = facility_quantities(filters, from_base=from_base)
 
     by_province = []
     for province in Province.objects.order_by("code"):
@@ -385,6 +387,10 @@ def summary(filters: SummaryFilters | None = None, *, live: bool = False) -> dic
     }
 
 
+def _iso(day):
+    return day.isoformat() if day else None
+
+
 def summary_as_json(result: dict) -> dict:
     """The summary in the JSON contract's shape: amounts as strings with two decimals, no extra keys."""
 
@@ -396,7 +402,7 @@ def summary_as_json(result: dict) -> dict:
         }
 
     return {
-        "filters": result["filters"].as_json(),
+        "filters": {**result["filters"].as_json(), "as_of": _iso(result["filters"].as_of)},
         "totals": encode(result["totals"], TOTAL_KEYS),
         "by_province": [encode(row, ("code", "name", *TOTAL_KEYS)) for row in result["by_province"]],
         "by_category": [encode(row, ("code", "name", *PROJECT_KEYS)) for row in result["by_category"]],
@@ -404,15 +410,16 @@ def summary_as_json(result: dict) -> dict:
     }
 
 
-def by_start_year(filters: SummaryFilters, *, live: bool = False) -> list[dict]:
+def by_start_year(filters: SummaryFilters, *, from_base: bool = False) -> list[dict]:
     """Project figures per start year (0: no start date), oldest first."""
-    figures = project_figures(filters, "start_year", live=live)
+    figures = project_figures(filters, "start_year", from_base=from_base)
     return [
         {"year": year, "code": year or None, **figures[year]}
         for year in sorted(figures, key=lambda y: (y == 0, y))
     ]
 
 
+@reads
 def overview(filters: SummaryFilters) -> dict:
     """Everything /dashboard/ shows."""
     return {**summary(filters), "by_year": by_start_year(filters)}
@@ -464,6 +471,7 @@ def province_agreements(filters: SummaryFilters, user) -> list[dict]:
     ]
 
 
+@reads
 def province_dashboard(filters: SummaryFilters, user) -> dict:
     """Everything /dashboard/provinces/<code>/ shows; `filters.province` is the province."""
     result = summary(filters)
@@ -476,6 +484,7 @@ def province_dashboard(filters: SummaryFilters, user) -> dict:
     }
 
 
+@reads
 def category_dashboard(filters: SummaryFilters) -> dict:
     """Everything /dashboard/categories/<code>/ shows; `filters.category` is the category."""
     top = filters.category if filters.category.parent_id is None else filters.category.parent

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agreements.access import in_scope
+from aidtracker.versioning import StaleVersionError, check_versions
 from projects.models import ClosedPeriod, Disbursement, ProgressReport, Project, quarter_label
 from projects.reporting import closed_quarters, quarter_of
 
@@ -124,7 +125,7 @@ def close_quarter(*, user, year: int, quarter: int) -> ClosedPeriod:
             _("%(quarter)s is already closed.") % {"quarter": quarter_label(year, quarter)}, code="closed"
         )
     period = ClosedPeriod(year=year, quarter=quarter, closed_by=user, closed_at=timezone.now())
-    period.full_clean(validate_constraints=False)
+    period.full_clean()
     period._history_user = user
     period.save()
     return period
@@ -213,19 +214,19 @@ def may_reopen(*, user, report: ProgressReport) -> bool:
 
 
 def _locked(report: ProgressReport, expected_version: int | None) -> ProgressReport:
-    """The stored report, locked for this transaction; refused when it changed since `expected_version`."""
-    stored = ProgressReport.objects.select_for_update().select_related("project").get(pk=report.pk)
-    if expected_version is not None and stored.version != expected_version:
-        raise ValidationError(
-            _("Someone else changed this report since you opened it; reload it and try again."),
-            code="stale_version",
-        )
-    return stored
+    """The stored report, locked for this transaction; refused when it changed since `expected_version`
+    (the version the user's page showed), through the one check of no lost edits."""
+    if expected_version is not None:
+        try:
+            check_versions(ProgressReport, {report.pk: expected_version})
+        except StaleVersionError as error:
+            raise ValidationError(str(error), code="stale_version") from None
+    return ProgressReport.objects.select_for_update().select_related("project").get(pk=report.pk)
 
 
 def _save(report: ProgressReport, user) -> ProgressReport:
-    report.version = (report.version or 0) + 1 if report.pk else 1
-    report.full_clean(validate_constraints=False)
+    """Validate and save; the version rises by one (VersionedModel checks it against the stored one)."""
+    report.full_clean()
     report._history_user = user  # the history names who acted, also outside a request (imports, commands)
     report.save()
     return report
@@ -322,6 +323,26 @@ def check_report_delete(*, user, report: ProgressReport) -> None:
         raise ValidationError(_("This report can no longer be deleted."), code="read_only")
 
 
+def report_row_error(
+    *, user, stored: ProgressReport | None, year: int, quarter: int, percent_complete, narrative, closed=None
+) -> ValidationError | None:
+    """Why a spreadsheet row may not write this report (None when it may). A row identical to the stored
+    report changes nothing and passes whatever the report's state; otherwise a closed quarter, or a report
+    submitted or approved, refuses it. For the importer's row check and `import_report` alike."""
+    if stored is not None and stored.percent_complete == percent_complete and stored.narrative == narrative:
+        return None
+    message = closed_quarter_error(user=user, periods=[(year, quarter)], closed=closed)
+    if message:
+        return ValidationError(message, code="closed_quarter")
+    if stored is not None and stored.status not in EDITABLE_STATES:
+        return ValidationError(
+            _("This report is %(status)s: a spreadsheet cannot change it.")
+            % {"status": stored.get_status_display()},
+            code="read_only",
+        )
+    return None
+
+
 @transaction.atomic
 def import_report(
     *,
@@ -334,16 +355,24 @@ def import_report(
     closed: set | None = None,
 ) -> tuple[ProgressReport, bool]:
     """Import one spreadsheet row: a new draft, or an update of a draft or returned report (which stays
-    returned). A row identical to a submitted or approved report changes nothing; one that would change it
-    is refused. Returns (report, whether anything was written); raises ValidationError with the reason."""
-    message = closed_quarter_error(user=user, periods=[(year, quarter)], closed=closed)
-    if message:
-        raise ValidationError(message, code="closed_quarter")
+    returned). A row identical to a stored report changes nothing; one that would change a submitted or
+    approved report is refused. Returns (report, whether anything was written); raises ValidationError."""
     if not may_author(user, project):
         raise ValidationError(_("Unknown project code."), code="unknown_project")
     report = (
         ProgressReport.objects.select_for_update().filter(project=project, year=year, quarter=quarter).first()
     )
+    error = report_row_error(
+        user=user,
+        stored=report,
+        year=year,
+        quarter=quarter,
+        percent_complete=percent_complete,
+        narrative=narrative,
+        closed=closed,
+    )
+    if error is not None:
+        raise error
     if report is None:
         report = ProgressReport(
             project=project,
@@ -355,12 +384,6 @@ def import_report(
         return save_report(user=user, report=report), True
     if report.percent_complete == percent_complete and report.narrative == narrative:
         return report, False
-    if report.status not in EDITABLE_STATES:
-        raise ValidationError(
-            _("This report is %(status)s: a spreadsheet cannot change it.")
-            % {"status": report.get_status_display()},
-            code="read_only",
-        )
     report.percent_complete = percent_complete
     report.narrative = narrative
     return save_report(user=user, report=report), True

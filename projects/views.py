@@ -6,13 +6,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from agreements.models import Province
 from aidtracker import money
+from aidtracker.replica import read_source
 from projects import report_coverage, selectors
 from projects.dashboard_xlsx import summary_workbook
-from projects.filters import SummaryFilterSet
+from projects.filters import SummaryFilterSet, errors_by_label
 from projects.models import Category, Project
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -31,9 +33,22 @@ def _errors(filterset):
 
 
 def _bad_filters_page(request, filterset):
-    return render(
-        request, "dashboard/errors.html", {"filterset": filterset, "errors": _errors(filterset)}, status=400
-    )
+    errors = errors_by_label(_errors(filterset))
+    return render(request, "dashboard/errors.html", {"filterset": filterset, "errors": errors}, status=400)
+
+
+# One colour per meaning on every chart of every page: a reader who learnt that green is "disbursed" on one
+# chart never finds green meaning "not yet disbursed" on the next.
+COLOURS = {
+    "budget": "#5470c6",
+    "disbursed": "#3ba272",
+    "undisbursed": "#c8ccd4",
+    "quantity": "#fc8452",
+}
+
+
+def _series(meaning, name, data):
+    return {"name": name, "color": COLOURS[meaning], "data": data}
 
 
 def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
@@ -46,28 +61,35 @@ def _bar_chart(chart_id, title, rows, *, label="name", stacked=False):
         "unit": _("10,000 yuan"),
         "labels": [str(row[label]) for row in rows],
         "series": [
-            {"name": _("disbursed"), "data": [money.wan_number(row["disbursed"]) for row in rows]},
-            {
-                "name": _("not yet disbursed"),
-                "data": [money.wan_number(max(row["budget"] - row["disbursed"], 0)) for row in rows],
-            },
+            _series("disbursed", _("disbursed"), [money.wan_number(row["disbursed"]) for row in rows]),
+            _series(
+                "undisbursed",
+                _("not yet disbursed"),
+                [money.wan_number(max(row["budget"] - row["disbursed"], 0)) for row in rows],
+            ),
         ]
         if stacked  # the bar's full height is the aid amount
         else [
-            {"name": _("aid amount"), "data": [money.wan_number(row["budget"]) for row in rows]},
-            {"name": _("disbursed"), "data": [money.wan_number(row["disbursed"]) for row in rows]},
+            _series("budget", _("aid amount"), [money.wan_number(row["budget"]) for row in rows]),
+            _series("disbursed", _("disbursed"), [money.wan_number(row["disbursed"]) for row in rows]),
         ],
     }
 
 
-def _xlsx(content, name):
+def _xlsx(content, name, source):
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return _stamped(response, source)
+
+
+def _stamped(response, source):
+    """The time the figures are as of (the replica may be a few seconds behind the primary)."""
+    response["X-Data-As-Of"] = source.as_of.isoformat()
     return response
 
 
-def _page(request, template, filterset, data, charts, **extra):
-    return render(
+def _page(request, template, filterset, data, charts, source, **extra):
+    response = render(
         request,
         template,
         {
@@ -77,19 +99,23 @@ def _page(request, template, filterset, data, charts, **extra):
             "charts": charts,
             "today": date.today(),
             "query": filterset.data.urlencode(),  # with the filter the path fixes
+            "data_as_of": source.as_of,
             **extra,
         },
     )
+    return _stamped(response, source)
 
 
+@never_cache
 @login_required
 @require_GET
 def overview(request):
     filterset = _filterset(request)
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
-    data = selectors.overview(filterset.summary_filters())
-    data["reporting"] = report_coverage.reporting(data["filters"])
+    source = read_source(request)
+    data = selectors.overview(filterset.summary_filters(), using=source.alias)
+    data["reporting"] = report_coverage.reporting(data["filters"], using=source.alias)
     years = [{**row, "name": row["year"] or _("no start date")} for row in data["by_year"]]
     charts = [
         _bar_chart("chart-province", _("By donor province"), data["by_province"]),
@@ -102,12 +128,13 @@ def overview(request):
             "stacked": False,
             "unit": _("facilities"),
             "labels": [row["name"] for row in data["facilities"]],
-            "series": [{"name": _("quantity"), "data": [row["quantity"] for row in data["facilities"]]}],
+            "series": [_series("quantity", _("quantity"), [row["quantity"] for row in data["facilities"]])],
         },
     ]
-    return _page(request, "dashboard/overview.html", filterset, data, charts, years=years)
+    return _page(request, "dashboard/overview.html", filterset, data, charts, source, years=years)
 
 
+@never_cache
 @login_required
 @require_GET
 def province(request, code):
@@ -115,13 +142,14 @@ def province(request, code):
     filterset = _filterset(request, province=province.code)
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
-    data = selectors.province_dashboard(filterset.summary_filters(), request.user)
-    data["reporting"] = report_coverage.reporting(data["filters"])
+    source = read_source(request)
+    data = selectors.province_dashboard(filterset.summary_filters(), request.user, using=source.alias)
+    data["reporting"] = report_coverage.reporting(data["filters"], using=source.alias)
     data["province_reporting"] = report_coverage.province_reporting(
-        data["filters"], request.user, data["reporting"]
+        data["filters"], request.user, data["reporting"], using=source.alias
     )
     if request.GET.get("format") == "xlsx":
-        return _xlsx(summary_workbook(data, page="province"), f"aidtracker-{province.code}.xlsx")
+        return _xlsx(summary_workbook(data, page="province"), f"aidtracker-{province.code}.xlsx", source)
     quarters = data["by_quarter"]
     charts = [
         _bar_chart("chart-agreements", _("By agreement"), data["agreement_rows"], label="code", stacked=True),
@@ -135,13 +163,14 @@ def province(request, code):
             "unit": _("10,000 yuan"),
             "labels": [row["label"] for row in quarters],
             "series": [
-                {"name": _("disbursed"), "data": [money.wan_number(row["amount"]) for row in quarters]}
+                _series("disbursed", _("disbursed"), [money.wan_number(row["amount"]) for row in quarters])
             ],
         },
     ]
-    return _page(request, "dashboard/province.html", filterset, data, charts, province=province)
+    return _page(request, "dashboard/province.html", filterset, data, charts, source, province=province)
 
 
+@never_cache
 @login_required
 @require_GET
 def category(request, code):
@@ -149,16 +178,18 @@ def category(request, code):
     filterset = _filterset(request, category=category.code)
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
-    data = selectors.category_dashboard(filterset.summary_filters())
+    source = read_source(request)
+    data = selectors.category_dashboard(filterset.summary_filters(), using=source.alias)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(summary_workbook(data, page="category"), f"aidtracker-{category.code}.xlsx")
+        return _xlsx(summary_workbook(data, page="category"), f"aidtracker-{category.code}.xlsx", source)
     charts = [
         _bar_chart("chart-province", _("By donor province"), data["by_province"], stacked=True),
         _bar_chart("chart-subcategory", _("By sub-category"), data["by_subcategory"]),
     ]
-    return _page(request, "dashboard/category.html", filterset, data, charts, category=category)
+    return _page(request, "dashboard/category.html", filterset, data, charts, source, category=category)
 
 
+@never_cache
 @login_required
 @require_GET
 def summary_json(request):
@@ -167,12 +198,15 @@ def summary_json(request):
         return JsonResponse(
             {"errors": _errors(filterset)}, status=400, json_dumps_params={"ensure_ascii": False}
         )
-    result = selectors.summary(filterset.summary_filters())
+    source = read_source(request)
+    result = selectors.summary(filterset.summary_filters(), using=source.alias)
     body = selectors.summary_as_json(result)
-    body["reporting"] = report_coverage.reporting_json(report_coverage.reporting(result["filters"]))
-    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    block = report_coverage.reporting(result["filters"], using=source.alias)
+    body["reporting"] = report_coverage.reporting_json(block)
+    return _stamped(JsonResponse(body, json_dumps_params={"ensure_ascii": False}), source)
 
 
+@never_cache
 @login_required
 @require_GET
 def summary_xlsx(request):
@@ -181,6 +215,7 @@ def summary_xlsx(request):
         return JsonResponse(
             {"errors": _errors(filterset)}, status=400, json_dumps_params={"ensure_ascii": False}
         )
-    result = selectors.summary(filterset.summary_filters())
-    result["reporting"] = report_coverage.reporting(result["filters"])
-    return _xlsx(summary_workbook(result), "aidtracker-summary.xlsx")
+    source = read_source(request)
+    result = selectors.summary(filterset.summary_filters(), using=source.alias)
+    result["reporting"] = report_coverage.reporting(result["filters"], using=source.alias)
+    return _xlsx(summary_workbook(result), "aidtracker-summary.xlsx", source)

@@ -33,7 +33,7 @@ from spreadsheets.importer import ImportContext
 from spreadsheets.models import ImportRecord
 from spreadsheets.reading import max_bytes, max_rows, size_limit_text
 from spreadsheets.services import cancel_import, confirm_import, error_report, preview_import
-from spreadsheets.writing import template_workbook, write_csv, write_xlsx
+from spreadsheets.writing import column_help, template_workbook, write_csv, write_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -110,6 +110,7 @@ class SpreadsheetAdminMixin:
             "template_url": reverse(f"admin:{self._url_name('template')}"),
             "sheet_title": self.importer.sheet_title(),
             "headers": self.importer.headers(),
+            "column_help": [(column.header, text) for column, text in column_help(self.importer)],
             **extra,
         }
 

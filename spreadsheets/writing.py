@@ -305,6 +305,12 @@ NOTES_SHEET = "说明"
 TEMPLATE_ROWS = 5000
 
 
+def column_help(importer):
+    """[(column, help text)] for the columns whose importer explains them (the project code's convention)."""
+    notes = getattr(importer, "column_help", {})
+    return [(column, str(notes[column.name])) for column in importer.columns if column.name in notes]
+
+
 def template_workbook(importer, lists) -> bytes:
     """An import template: the data sheet with its headers only (drop-down lists on the code and status
     columns, code and text columns formatted as text), a 说明 sheet with an example row — where no import
@@ -352,6 +358,8 @@ def template_workbook(importer, lists) -> bytes:
             + CODES_SHEET
             + "”工作表。"
         ],
+        # Conventions the importer explains (e.g. the project code's): help only, never checked.
+        *([f"{column.header}：{text}"] for column, text in column_help(importer)),
     ]
     codes_layout = SheetLayout(
         widths={i: (30 if i % 3 == 1 else 16) for i in range(len(codes_headers))},

@@ -10,11 +10,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from agreements import services
 from agreements.models import Agreement, Province, RecipientUnit
 
 PASSWORD = "aidtracker-demo"
+
+# A "replica" alias mirroring the primary's test database, for the read-replica tests (the dashboards use it
+# only when DATABASE_REPLICA_URL is set, which those tests do). Added before the test databases are set up,
+# so Django points it at the test database; a separate connection, so it sees only committed rows.
+if "replica" not in connections.settings:
+    connections.settings["replica"] = {**connections.settings["default"], "TEST": {"MIRROR": "default"}}
 # The spreadsheets made outside the project (../shared/samples), vendored so every run uses them.
 SAMPLES = Path(__file__).resolve().parent / "samples"
 

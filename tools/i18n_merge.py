@@ -33,6 +33,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import polib
+
 BASE = Path(__file__).resolve().parent.parent
 LOCALE = BASE / "locale"
 HANS_PO = LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po"
@@ -50,192 +52,48 @@ LIBRARY_CATALOGUES = {
 SEP = "\x04"
 
 
-# --- a small PO reader/writer -------------------------------------------------------------------------
+# --- PO files, through polib --------------------------------------------------------------------------
 
 
-class Entry:
-    def __init__(self):
-        self.comments = []  # raw comment lines other than flags ("#.", "#:", "# ", "#|")
-        self.flags = []
-        self.msgctxt = None
-        self.msgid = ""
-        self.msgid_plural = None
-        self.msgstr = ""
-        self.msgstr_plural = {}
-        self.obsolete = False
-
-    @property
-    def key(self):
-        return f"{self.msgctxt}{SEP}{self.msgid}" if self.msgctxt is not None else self.msgid
-
-    @property
-    def translated(self):
-        if "fuzzy" in self.flags:
-            return False
-        if self.msgid_plural is not None:
-            return bool(self.msgstr_plural) and all(self.msgstr_plural.values())
-        return bool(self.msgstr)
-
-    @property
-    def text(self):
-        """The (first) translation."""
-        if self.msgid_plural is not None:
-            return self.msgstr_plural.get(0, "")
-        return self.msgstr
-
-    def set_text(self, value):
-        if self.msgid_plural is not None:
-            self.msgstr_plural = {0: value}
-        else:
-            self.msgstr = value
-        if "fuzzy" in self.flags:
-            self.flags.remove("fuzzy")
-
-    def clear(self):
-        self.set_text("")
-        self.comments = [c for c in self.comments if not c.startswith("#|")]
+def key(entry):
+    """The msgid, or "msgctxt\\x04msgid" for an entry with a context (as in the .mo files)."""
+    return f"{entry.msgctxt}{SEP}{entry.msgid}" if entry.msgctxt is not None else entry.msgid
 
 
-def _unquote(s):
-    s = s.strip()
-    assert s.startswith('"') and s.endswith('"'), s
-    s = s[1:-1]
-    out, i = [], 0
-    escapes = {
-        "n": "\n",
-        "t": "\t",
-        '"': '"',
-        "\\": "\\",
-        "r": "\r",
-        "a": "\a",
-        "b": "\b",
-        "f": "\f",
-        "v": "\v",
-    }
-    while i < len(s):
-        c = s[i]
-        if c == "\\" and i + 1 < len(s):
-            out.append(escapes.get(s[i + 1], s[i + 1]))
-            i += 2
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
+def text(entry):
+    """The (first) translation."""
+    if entry.msgid_plural:
+        return entry.msgstr_plural.get(0, "")
+    return entry.msgstr
+
+
+def set_text(entry, value):
+    if entry.msgid_plural:
+        entry.msgstr_plural = {0: value}
+    else:
+        entry.msgstr = value
+    if "fuzzy" in entry.flags:
+        entry.flags.remove("fuzzy")
+
+
+def clear(entry):
+    set_text(entry, "")
+    entry.previous_msgctxt = entry.previous_msgid = entry.previous_msgid_plural = None
 
 
 def parse_po(path):
-    entries, cur, field = [], None, None
-
-    def flush():
-        nonlocal cur
-        if cur is not None and (cur.msgid or cur.msgstr or cur.msgctxt is not None or not entries):
-            entries.append(cur)
-        cur = None
-
-    for raw in Path(path).read_text(encoding="utf-8").splitlines():
-        line = raw.rstrip("\n")
-        obsolete = line.startswith("#~")
-        if obsolete:
-            line = line[2:].lstrip()
-            if not line:
-                continue
-        if not line.strip():
-            flush()
-            field = None
-            continue
-        if line.startswith("#") and not obsolete:
-            if cur is not None and field is not None:
-                flush()
-                field = None
-            if cur is None:
-                cur = Entry()
-            if line.startswith("#,"):
-                cur.flags.extend(f.strip() for f in line[2:].split(",") if f.strip())
-            else:
-                cur.comments.append(line)
-            continue
-        m = re.match(r"(msgctxt|msgid_plural|msgid|msgstr\[(\d+)\]|msgstr)\s+(\".*\")$", line)
-        if m:
-            kw = m.group(1)
-            if kw in ("msgctxt", "msgid") and field is not None and field[0] in ("msgstr", "msgstr_plural"):
-                flush()
-                field = None
-            if cur is None:
-                cur = Entry()
-            cur.obsolete = cur.obsolete or obsolete
-            value = _unquote(m.group(3))
-            if kw == "msgctxt":
-                cur.msgctxt, field = value, ("msgctxt", None)
-            elif kw == "msgid":
-                cur.msgid, field = value, ("msgid", None)
-            elif kw == "msgid_plural":
-                cur.msgid_plural, field = value, ("msgid_plural", None)
-            elif kw == "msgstr":
-                cur.msgstr, field = value, ("msgstr", None)
-            else:
-                n = int(m.group(2))
-                cur.msgstr_plural[n] = value
-                field = ("msgstr_plural", n)
-            continue
-        if line.startswith('"') and cur is not None and field is not None:
-            value = _unquote(line)
-            name, n = field
-            if name == "msgstr_plural":
-                cur.msgstr_plural[n] += value
-            else:
-                setattr(cur, name, getattr(cur, name) + value)
-            continue
-        raise ValueError(f"{path}: cannot parse line {raw!r}")
-    flush()
-    return entries
+    return polib.pofile(str(path), wrapwidth=79)
 
 
-def _quote(s):
-    s = s.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t").replace("\r", "\\r")
-    parts = s.split("\n")
-    lines = [p + "\\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-    if len(lines) <= 1:
-        return f'"{lines[0] if lines else ""}"'
-    return '""\n' + "\n".join(f'"{p}"' for p in lines)
-
-
-def format_po(entries):
-    out = []
-    for e in entries:
-        block = list(e.comments)
-        if e.flags:
-            block.append("#, " + ", ".join(dict.fromkeys(e.flags)))
-        if e.msgctxt is not None:
-            block.append("msgctxt " + _quote(e.msgctxt))
-        block.append("msgid " + _quote(e.msgid))
-        if e.msgid_plural is not None:
-            block.append("msgid_plural " + _quote(e.msgid_plural))
-            for n in sorted(e.msgstr_plural or {0: ""}):
-                block.append(f"msgstr[{n}] " + _quote((e.msgstr_plural or {0: ""})[n]))
-        else:
-            block.append("msgstr " + _quote(e.msgstr))
-        if e.obsolete:
-            block = [b if b.startswith("#") else "#~ " + b.replace("\n", "\n#~ ") for b in block]
-        out.append("\n".join(block))
-    return "\n\n".join(out) + "\n"
-
-
-def write_po(path, entries):
+def write_po(path, po):
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(format_po(entries), encoding="utf-8")
+    po.save(str(path))
     # Normalise the layout exactly as gettext would write it (keeps later diffs small); also validates.
     subprocess.run(["msgcat", "--use-first", "-o", str(path), str(path)], check=True)
 
 
-def set_header(header, language):
-    fields = {}
-    order = []
-    for line in header.msgstr.split("\n"):
-        if ":" in line:
-            k, v = line.split(":", 1)
-            fields[k.strip()] = v.strip()
-            order.append(k.strip())
-    fields.update(
+def set_header(po, language):
+    po.metadata.update(
         {
             "Project-Id-Version": "aidtracker",
             "Language": language,
@@ -247,16 +105,11 @@ def set_header(header, language):
             "PO-Revision-Date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M+0000"),
         }
     )
-    for k in fields:
-        if k not in order:
-            order.append(k)
-    header.msgstr = "".join(f"{k}: {fields[k]}\n" for k in order)
-    header.flags = [f for f in header.flags if f != "fuzzy"]
-    header.comments = [
-        "# Chinese catalogue of aidtracker, including the strings of django-import-export, django-filter,",
-        "# django-simple-history and django-axes. Maintained with tools/i18n_merge.py.",
-        "#",
-    ]
+    po.metadata_is_fuzzy = False
+    po.header = (
+        "Chinese catalogue of aidtracker, including the strings of django-import-export, django-filter,\n"
+        "django-simple-history and django-axes. Maintained with tools/i18n_merge.py.\n"
+    )
 
 
 # --- placeholders -------------------------------------------------------------------------------------
@@ -270,11 +123,11 @@ def placeholders(text):
     return sorted(p for p in _PLACEHOLDER.findall(text) if p != "%%")
 
 
-def placeholders_ok(entry, text):
+def placeholders_ok(entry, translation):
     """The translation keeps the placeholders. With nplurals=1 the one plural form serves every count,
     so it must keep those of msgid_plural (gettext checks msgstr[0] against msgid_plural too)."""
-    source = entry.msgid_plural if entry.msgid_plural is not None else entry.msgid
-    return placeholders(source) == placeholders(text)
+    source = entry.msgid_plural or entry.msgid
+    return placeholders(source) == placeholders(translation)
 
 
 # --- sources of translations --------------------------------------------------------------------------
@@ -353,17 +206,16 @@ def library_entries():
             for lang in LIBRARY_CATALOGUES[lib]:
                 po = sp / lib / "locale" / lang / "LC_MESSAGES" / "django.po"
                 if po.exists():
-                    for e in parse_po(po):
-                        if e.msgid and e.translated and not e.obsolete:
-                            shipped[e.key] = e.text
-            for e in parse_po(pot)[1:]:
-                e.comments = [f"#. {lib}"]
-                e.flags = [f for f in e.flags if f != "fuzzy"]
-                e.clear()
-                if e.key in result:
+                    for e in parse_po(po).translated_entries():
+                        shipped[key(e)] = text(e)
+            for e in parse_po(pot):
+                if e.obsolete or key(e) in result:
                     continue
-                e.shipped = shipped.get(e.key, "")
-                result[e.key] = e
+                e.comment, e.tcomment, e.occurrences = lib, "", []
+                e.flags = [f for f in e.flags if f != "fuzzy"]
+                clear(e)
+                e.shipped = shipped.get(key(e), "")
+                result[key(e)] = e
     return result
 
 
@@ -374,26 +226,19 @@ def django_catalogue(lang):
     for po in sorted(
         glob.glob(str(sp / "django" / "**" / "locale" / lang / "LC_MESSAGES" / "django.po"), recursive=True)
     ):
-        for e in parse_po(po):
-            if e.msgid and e.translated and not e.obsolete:
-                memory.setdefault(e.key, e.text)
+        for e in parse_po(po).translated_entries():
+            memory.setdefault(key(e), text(e))
     return memory
 
 
 # --- commands -----------------------------------------------------------------------------------------
 
 
-def load(path):
-    entries = parse_po(path)
-    return entries[0], entries[1:]
-
-
 def update(args):
     previous = {}
     if HANS_PO.exists():
-        for e in parse_po(HANS_PO)[1:]:
-            if e.translated and not e.obsolete:
-                previous[e.key] = e.text
+        for e in parse_po(HANS_PO).translated_entries():
+            previous[key(e)] = text(e)
     run(
         [
             str(VENV_PY),
@@ -410,27 +255,28 @@ def update(args):
         ],
         cwd=BASE,
     )
-    header, entries = load(HANS_PO)
-    entries = [e for e in entries if not e.obsolete]
-    keys = {e.key for e in entries}
-    for key, e in library_entries().items():
-        if key not in keys:
-            entries.append(e)
-            keys.add(key)
+    po = parse_po(HANS_PO)
+    for e in po.obsolete_entries():
+        po.remove(e)
+    keys = {key(e) for e in po}
+    for library_key, e in library_entries().items():
+        if library_key not in keys:
+            po.append(e)
+            keys.add(library_key)
     memory = strings_txt()
     conflicts = []
-    for e in entries:
+    for e in po:
         if "fuzzy" in e.flags:  # a msgmerge guess, never a translation
-            e.clear()
+            clear(e)
         e.flags = [f for f in e.flags if f != "fuzzy"]
-        e.comments = [c for c in e.comments if not c.startswith("#|")]
+        e.previous_msgctxt = e.previous_msgid = e.previous_msgid_plural = None
         candidates = []
         if e.msgctxt is None:
             for english in (e.msgid_plural, e.msgid):
                 if english in memory:
                     candidates.append(memory[english])
-        if e.key in previous:
-            candidates.append(previous[e.key])
+        if key(e) in previous:
+            candidates.append(previous[key(e)])
         if getattr(e, "shipped", ""):
             candidates.append(e.shipped)
         for c in candidates:
@@ -438,41 +284,45 @@ def update(args):
                 print(f"placeholders differ, not used: {e.msgid!r} -> {c!r}")
         candidates = [c for c in candidates if placeholders_ok(e, c)]
         if candidates:
-            if e.key in previous and candidates[0] != previous[e.key]:
-                conflicts.append((e.msgid, previous[e.key], candidates[0]))
-            e.set_text(candidates[0])
+            if key(e) in previous and candidates[0] != previous[key(e)]:
+                conflicts.append((e.msgid, previous[key(e)], candidates[0]))
+            set_text(e, candidates[0])
         else:
-            e.clear()
-    set_header(header, "zh_Hans")
-    write_po(HANS_PO, [header] + entries)
+            clear(e)
+    set_header(po, "zh_Hans")
+    write_po(HANS_PO, po)
     for msgid, old, new in conflicts:
         print(f"strings.txt overrides {msgid!r}: {old!r} -> {new!r}")
     hant(args)
 
 
 def hant(args):
-    header, entries = load(HANS_PO)
+    po = parse_po(HANS_PO)
+    entries = [e for e in po if not e.obsolete]
     opencc_python = args.opencc_python or os.environ.get("I18N_OPENCC_PYTHON", "/tmp/i18nvenv/bin/python")
-    texts = [e.text for e in entries]
     script = (
         "import json, sys, opencc\n"
         "c = opencc.OpenCC('s2tw')\n"
         "print(json.dumps([c.convert(t) for t in json.load(sys.stdin)], ensure_ascii=False))\n"
     )
     out = subprocess.run(
-        [opencc_python, "-c", script], input=json.dumps(texts), capture_output=True, text=True, check=True
+        [opencc_python, "-c", script],
+        input=json.dumps([text(e) for e in entries]),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     converted = json.loads(out.stdout)
     django_hans, django_hant = django_catalogue("zh_Hans"), django_catalogue("zh_Hant")
-    for e, text in zip(entries, converted, strict=True):
-        if e.key in django_hant and django_hans.get(e.key) == e.text and e.text:
-            text = django_hant[e.key]
+    for e, traditional in zip(entries, converted, strict=True):
+        if key(e) in django_hant and django_hans.get(key(e)) == text(e) and text(e):
+            traditional = django_hant[key(e)]
         for wrong, right in HANT_FIXES.items():
-            text = text.replace(wrong, right)
-        if e.text:
-            e.set_text(text)
-    set_header(header, "zh_Hant")
-    write_po(HANT_PO, [header] + entries)
+            traditional = traditional.replace(wrong, right)
+        if text(e):
+            set_text(e, traditional)
+    set_header(po, "zh_Hant")
+    write_po(HANT_PO, po)
     compile_all()
     stats(args)
 
@@ -487,46 +337,46 @@ def compile_all():
 
 
 def stats(args=None):
-    for po in (HANS_PO, HANT_PO):
-        if not po.exists():
+    for path in (HANS_PO, HANT_PO):
+        if not path.exists():
             continue
-        entries = parse_po(po)[1:]
-        live = [e for e in entries if not e.obsolete]
-        done = sum(e.translated for e in live)
-        fuzzy = sum("fuzzy" in e.flags for e in live)
-        print(f"{po.relative_to(BASE)}: {done} translated, {len(live) - done} untranslated, {fuzzy} fuzzy")
+        po = parse_po(path)
+        live = [e for e in po if not e.obsolete]
+        done = len(po.translated_entries())
+        fuzzy = len(po.fuzzy_entries())
+        print(f"{path.relative_to(BASE)}: {done} translated, {len(live) - done} untranslated, {fuzzy} fuzzy")
 
 
 def todo(args):
-    _, entries = load(HANS_PO)
-    missing = {e.key: "" for e in entries if not e.translated and not e.obsolete}
-    text = json.dumps(missing, ensure_ascii=False, indent=1)
+    po = parse_po(HANS_PO)
+    missing = {key(e): "" for e in po if not e.translated() and not e.obsolete}
+    listing = json.dumps(missing, ensure_ascii=False, indent=1)
     if args.file:
-        Path(args.file).write_text(text, encoding="utf-8")
+        Path(args.file).write_text(listing, encoding="utf-8")
         print(f"{len(missing)} untranslated entries written to {args.file}")
     else:
-        print(text)
+        print(listing)
 
 
 def apply(args):
     translations = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    header, entries = load(HANS_PO)
-    by_key = {e.key: e for e in entries}
+    po = parse_po(HANS_PO)
+    by_key = {key(e): e for e in po if not e.obsolete}
     bad = []
-    for key, text in translations.items():
-        if not text:
+    for entry_key, translation in translations.items():
+        if not translation:
             continue
-        e = by_key.get(key)
+        e = by_key.get(entry_key)
         if e is None:
-            print(f"not in the catalogue (skipped): {key!r}")
+            print(f"not in the catalogue (skipped): {entry_key!r}")
             continue
-        if not placeholders_ok(e, text):
-            bad.append((key, text))
+        if not placeholders_ok(e, translation):
+            bad.append((entry_key, translation))
             continue
-        e.set_text(text)
-    for key, text in bad:
-        print(f"placeholders differ (skipped): {key!r} -> {text!r}")
-    write_po(HANS_PO, [header] + entries)
+        set_text(e, translation)
+    for entry_key, translation in bad:
+        print(f"placeholders differ (skipped): {entry_key!r} -> {translation!r}")
+    write_po(HANS_PO, po)
     hant(args)
     if bad:
         sys.exit(1)

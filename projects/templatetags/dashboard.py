@@ -6,10 +6,11 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from agreements.access import profile_of, sees_everything
 from aidtracker import money
-from projects.models import Category
+from projects.models import Category, Project
 
 register = template.Library()
 
@@ -24,6 +25,25 @@ CHANGELISTS = {
 # Amounts are shown the way the money module shows them: 万元 and 亿元, rounded half up.
 register.filter("wan", money.wan)
 register.filter("yi", money.yi)
+
+
+@register.simple_tag
+def filters_in_force(filters):
+    """The filters in force on one line, each with its label: "援助省市 北京市; 开始年份 2022"."""
+    parts = []
+    if filters.province:
+        parts.append(f"{_('donor province')} {filters.province.name}")
+    if filters.category:
+        parts.append(f"{_('category')} {filters.category.code} {filters.category.name}")
+    if filters.recipient:
+        parts.append(f"{_('recipient unit')} {filters.recipient.name}")
+    if filters.status:
+        parts.append(f"{_('status')} {Project.Status(filters.status).label}")
+    if filters.start_year:
+        parts.append(f"{_('start year')} {filters.start_year}")
+    if filters.as_of:
+        parts.append(f"{_('as of')} {filters.as_of.isoformat()}")
+    return "; ".join(parts)
 
 
 @register.filter

@@ -23,6 +23,9 @@
           type: spec.kind,
           stack: spec.stacked ? "total" : undefined,
           data: series.data.map(Number),
+          // The page gives each meaning its colour (budget, disbursed, not yet disbursed, quantity).
+          itemStyle: series.color ? { color: series.color } : undefined,
+          lineStyle: series.color ? { color: series.color } : undefined,
           smooth: false
         };
       })

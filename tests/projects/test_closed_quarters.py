@@ -32,6 +32,7 @@ def disbursement_post(payment, **changes):
         "date": payment.date.isoformat(),
         "amount": "1",
         "reference": payment.reference,
+        "version": payment.version,
     }
     data.update(changes)
     return data
@@ -51,6 +52,7 @@ def project_post(project, disbursements):
         "end_date": "",
         "description": "",
         "contact": "",
+        "version": project.version,
         "disbursements-TOTAL_FORMS": str(len(disbursements)),
         "disbursements-INITIAL_FORMS": str(sum(1 for d in disbursements if d.get("id"))),
         "disbursements-MIN_NUM_FORMS": "0",
@@ -111,7 +113,7 @@ def test_project_inline_refuses_change_and_delete_of_closed_rows(staff_bj, bj_pr
     payment = make_payment(bj_project)
     client = logged_in(staff_bj)
     url = reverse("admin:projects_project_change", args=[bj_project.pk])
-    row = {"id": payment.pk, "date": CLOSED_DAY.isoformat(), "amount": "1", "reference": "PZ-1"}
+    row = {"id": payment.pk, "date": CLOSED_DAY.isoformat(), "amount": "1", "reference": "PZ-1", "version": 1}
     unchanged = client.post(url, project_post(bj_project, [row]))
     assert unchanged.status_code == 302  # an untouched closed row does not block the project's save
     client.post(url, project_post(bj_project, [{**row, "amount": "5"}]))
@@ -227,3 +229,55 @@ def test_the_import_check_refuses_rows_touching_a_closed_quarter_and_names_it(
     assert [number for number, _message in errors] == [3, 4, 5]
     assert all("2022年第1季度" in message for _number, message in errors)
     assert services.closed_disbursement_rows(user=national_staff, rows=rows) == []
+
+
+DISBURSEMENT_HEADERS = ["项目编号", "拨付日期", "拨付金额（万元）", "凭证号"]
+
+
+def test_imports_refuse_rows_of_a_closed_quarter_naming_it(
+    staff_bj, national_staff, bj_project, closed, tmp_path
+):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import CommandError, call_command
+
+    from tests.spreadsheets.helpers import xlsx
+
+    make_payment(bj_project, CLOSED_DAY, "PZ-1")
+    unchanged = [bj_project.code, "2022-02-10", "1", "PZ-1"]
+    data = xlsx(
+        {
+            "资金拨付": [
+                DISBURSEMENT_HEADERS,
+                unchanged,
+                [bj_project.code, "2022-03-01", "2", "PZ-NEW"],
+                [bj_project.code, "2022-05-01", "3", "PZ-OPEN"],
+            ]
+        }
+    )
+    path = tmp_path / "payments.xlsx"
+    path.write_bytes(data)
+    # A command run as a province user: exit 1, the row named with its quarter, nothing written.
+    printed = io.StringIO()
+    with translation.override("zh-hans"), pytest.raises(CommandError):
+        call_command("import_workbook", str(path), "--user", "staff_bj", stdout=printed, stderr=printed)
+    assert "2022年第1季度" in printed.getvalue()
+    assert sorted(Disbursement.objects.values_list("reference", flat=True)) == ["PZ-1"]
+    # The admin import: the preview lists the error, naming the quarter.
+    client = logged_in(staff_bj)
+    response = client.post(
+        reverse("admin:projects_disbursement_import"), {"import_file": SimpleUploadedFile("p.xlsx", data)}
+    )
+    preview = client.get(response["Location"]).content.decode()
+    assert "2022年第1季度" in preview
+    # Only the unchanged and open rows: accepted.
+    path.write_bytes(
+        xlsx({"资金拨付": [DISBURSEMENT_HEADERS, unchanged, [bj_project.code, "2022-05-01", "3", "PZ-OPEN"]]})
+    )
+    call_command("import_workbook", str(path), "--user", "staff_bj", stdout=io.StringIO())
+    assert sorted(Disbursement.objects.values_list("reference", flat=True)) == ["PZ-1", "PZ-OPEN"]
+    # The national office may write in the closed quarter.
+    path.write_bytes(data)
+    call_command("import_workbook", str(path), "--user", "national_staff", stdout=io.StringIO())
+    assert Disbursement.objects.filter(reference="PZ-NEW").exists()

@@ -17,7 +17,7 @@ reviewer2 = reports_data.reviewer2
 bj_project = reports_data.bj_project
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_of_two_simultaneous_decisions_exactly_one_is_written(
     is_postgres, staff_bj, national_staff, reviewer2, bj_project
 ):

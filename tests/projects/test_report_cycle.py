@@ -114,11 +114,14 @@ def test_a_stale_form_is_refused(staff_bj, bj_project):
     report = make_report(bj_project, staff_bj)
     client = logged_in(staff_bj)
     data = report_post(report, narrative="第一次")
-    services.save_report(user=staff_bj, report=ProgressReport.objects.get(pk=report.pk))  # someone else
+    ProgressReport.objects.filter(pk=report.pk).update(narrative="同事改过")
+    services.save_report(user=staff_bj, report=ProgressReport.objects.get(pk=report.pk))  # a colleague's save
     response = client.post(change_url(report), data)
     assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="version-conflicts"' in page and "第一次" in page  # the other's change listed, the input kept
     report.refresh_from_db()
-    assert report.narrative == "进展顺利。"
+    assert report.narrative == "同事改过"
 
 
 def test_review_queue_and_bulk_return_with_one_note(
@@ -133,29 +136,31 @@ def test_review_queue_and_bulk_return_with_one_note(
     ids = [str(first.pk), str(second.pk)]
     page = client.post(reverse(CHANGELIST_URL), {"action": "return_selected", "_selected_action": ids})
     assert page.status_code == 200
-    assert f'name="version_{first.pk}" value="{first.version}"' in page.content.decode()
+    assert f'name="_version_{first.pk}" value="{first.version}"' in page.content.decode()
     missing_note = client.post(
         reverse(CHANGELIST_URL),
-        {"action": "return_selected", "_selected_action": ids, "apply": "1", "review_note": ""},
+        {"action": "return_selected", "_selected_action": ids, "post": "yes", "review_note": ""},
     )
     assert missing_note.status_code == 200
-    # The second report changed after the page was shown: its stale version leaves it as it is.
+    # The second report changed after the page was shown: nothing is done, the page shows the rows again.
     ProgressReport.objects.filter(pk=second.pk).update(version=second.version + 1)
-    client.post(
-        reverse(CHANGELIST_URL),
-        {
-            "action": "return_selected",
-            "_selected_action": ids,
-            "apply": "1",
-            "review_note": "请补充。",
-            f"version_{first.pk}": first.version,
-            f"version_{second.pk}": second.version,
-        },
-    )
+    stale = {
+        "action": "return_selected",
+        "_selected_action": ids,
+        "post": "yes",
+        "review_note": "请补充。",
+        f"_version_{first.pk}": first.version,
+        f"_version_{second.pk}": second.version,
+    }
+    shown_again = client.post(reverse(CHANGELIST_URL), stale)
+    assert shown_again.status_code == 200
+    assert f'name="_version_{second.pk}" value="{second.version + 1}"' in shown_again.content.decode()
+    assert set(ProgressReport.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"submitted"}
+    client.post(reverse(CHANGELIST_URL), {**stale, f"_version_{second.pk}": second.version + 1})
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, first.review_note) == ("returned", "请补充。")
-    assert second.status == "submitted"
+    assert (second.status, second.review_note) == ("returned", "请补充。")
 
 
 def test_bulk_approve_skips_reports_the_reviewer_wrote(national_staff, staff_bj, bj_project):
@@ -167,9 +172,9 @@ def test_bulk_approve_skips_reports_the_reviewer_wrote(national_staff, staff_bj,
         {
             "action": "approve_selected",
             "_selected_action": [own.pk, theirs.pk],
-            "apply": "1",
-            f"version_{own.pk}": own.version,
-            f"version_{theirs.pk}": theirs.version,
+            "post": "yes",
+            f"_version_{own.pk}": own.version,
+            f"_version_{theirs.pk}": theirs.version,
         },
     )
     own.refresh_from_db()
@@ -185,7 +190,7 @@ def test_province_staff_cannot_review(staff_bj, bj_project, staff_hb):
     assert report.status == "submitted"
     response = client.post(
         reverse(CHANGELIST_URL),
-        {"action": "approve_selected", "_selected_action": [report.pk], "apply": "1"},
+        {"action": "approve_selected", "_selected_action": [report.pk], "post": "yes"},
     )
     report.refresh_from_db()
     assert report.status == "submitted"
@@ -223,3 +228,27 @@ def test_a_reviewer_returns_a_report_that_has_photos(
     assert response.status_code == 302
     report.refresh_from_db()
     assert report.status == "returned" and report.photos.count() == 1
+
+
+def test_one_report_per_project_and_quarter_told_beside_the_field(staff_bj, bj_project):
+    make_report(bj_project, staff_bj, year=2026, quarter=3)
+    response = logged_in(staff_bj).post(
+        reverse(ADD_URL), report_post(project=bj_project, year=2026, quarter=3)
+    )
+    assert response.status_code == 200
+    assert "quarter" in response.context["adminform"].form.errors
+    assert ProgressReport.objects.count() == 1
+
+
+def test_drafts_are_deleted_by_their_authors_submitted_reports_are_not(staff_bj, bj_project):
+    draft = make_report(bj_project, staff_bj, quarter=2)
+    submitted = make_report(bj_project, staff_bj, status="submitted", quarter=3)
+    client = logged_in(staff_bj)
+    assert client.get(reverse("admin:projects_progressreport_delete", args=[submitted.pk])).status_code == 403
+    client.post(
+        reverse(CHANGELIST_URL),
+        {"action": "delete_selected", "_selected_action": [draft.pk, submitted.pk], "post": "yes"},
+    )
+    assert set(ProgressReport.objects.values_list("pk", flat=True)) == {draft.pk, submitted.pk}
+    client.post(reverse("admin:projects_progressreport_delete", args=[draft.pk]), {"post": "yes"})
+    assert list(ProgressReport.objects.values_list("pk", flat=True)) == [submitted.pk]

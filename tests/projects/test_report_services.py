@@ -111,3 +111,23 @@ def test_report_changelist_and_index_query_counts_do_not_grow_with_rows(national
     _fill(bj_project, staff_bj, 25, 2026)
     assert _queries(client, reverse(CHANGELIST_URL) + "?status=submitted") <= small
     assert _queries(author, reverse("admin:index")) <= small_index
+
+
+def test_a_row_identical_to_a_report_of_a_closed_quarter_passes_a_changed_one_names_the_quarter(
+    staff_bj, national_staff, bj_project
+):
+    from django.utils import translation
+
+    stored = make_report(
+        bj_project, staff_bj, year=2022, quarter=1, percent_complete=30, narrative="进展顺利。"
+    )
+    services.close_quarter(user=national_staff, year=2022, quarter=1)
+    row = {"year": 2022, "quarter": 1, "percent_complete": 30, "narrative": "进展顺利。"}
+    assert services.report_row_error(user=staff_bj, stored=stored, **row) is None
+    with translation.override("zh-hans"):
+        error = services.report_row_error(user=staff_bj, stored=stored, **{**row, "percent_complete": 31})
+    assert error.code == "closed_quarter" and "2022年第1季度" in error.messages[0]
+    assert (
+        services.report_row_error(user=national_staff, stored=stored, **{**row, "percent_complete": 31})
+        is None
+    )

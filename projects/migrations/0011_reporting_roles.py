@@ -61,7 +61,7 @@ def remove(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("projects", "0008_progress_reports_and_closed_quarters"),
+        ("projects", "0010_progress_reports_and_closed_quarters"),
         ("projects", "0003_roles"),
     ]
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0009_reporting_roles'),
+        ('projects', '0011_reporting_roles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,141 @@
+"""Backups of a PostgreSQL deployment: `pg_dump` custom-format files and an archive of the uploads, the
+restore into an empty database, and the per-province totals a restore drill is checked with.
+
+`make backup` / `make restore FILE=…` call the `backup` and `restore` commands, which call these.
+"""
+
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage, storages
+from django.db import connections
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from projects import selectors
+
+DUMP_PREFIX = "aidtracker-"
+MEDIA_SUFFIX = "-media.tar.gz"
+
+
+class BackupError(Exception):
+    pass
+
+
+def backup_dir() -> Path:
+    return Path(os.environ.get("BACKUP_DIR") or settings.BASE_DIR / "backups")
+
+
+def _libpq(alias="default"):
+    """Arguments and environment for pg_dump/pg_restore naming the database of `alias`."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        raise BackupError(_("Backups and restores need PostgreSQL (DATABASE_URL=postgres://…)."))
+    db = connection.settings_dict
+    args = ["--dbname", db["NAME"]]
+    if db.get("HOST"):
+        args += ["--host", db["HOST"]]
+    if db.get("PORT"):
+        args += ["--port", str(db["PORT"])]
+    if db.get("USER"):
+        args += ["--username", db["USER"]]
+    env = {**os.environ}
+    if db.get("PASSWORD"):
+        env["PGPASSWORD"] = db["PASSWORD"]
+    return args, env
+
+
+def _run(command, env):
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BackupError(f"{command[0]}: {result.stderr.strip() or result.returncode}")
+
+
+def uploads_folder() -> Path | None:
+    """The folder of the uploads when they are on local (or mounted) disk; None for an object store."""
+    storage = storages["default"]
+    if isinstance(storage, FileSystemStorage):
+        return Path(storage.location)
+    return None
+
+
+def backup(directory: Path | None = None) -> tuple[Path, Path | None]:
+    """Write aidtracker-YYYYMMDD-HHMMSS.dump (pg_dump custom format) and, for uploads on disk, the matching
+    -media.tar.gz; returns both paths. A file is complete once it has its final name."""
+    directory = Path(directory or backup_dir())
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = DUMP_PREFIX + timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    dump = directory / f"{stem}.dump"
+    if dump.exists():
+        raise BackupError(_("%(path)s already exists.") % {"path": dump})
+    args, env = _libpq()
+    partial = dump.with_name(dump.name + ".partial")
+    _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(partial), *args], env)
+    partial.rename(dump)
+
+    folder = uploads_folder()
+    if folder is None:
+        return dump, None  # an object store: its own versioning/replication is the backup (docs/deploy.md)
+    media = directory / f"{stem}{MEDIA_SUFFIX}"
+    partial = media.with_name(media.name + ".partial")
+    with tarfile.open(partial, "w:gz") as archive:
+        if folder.exists():
+            archive.add(folder, arcname=".")
+    partial.rename(media)
+    return dump, media
+
+
+def media_archive_for(dump: Path) -> Path:
+    return dump.with_name(dump.name.removesuffix(".dump") + MEDIA_SUFFIX)
+
+
+def database_is_empty(alias="default") -> bool:
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+        return cursor.fetchone()[0] == 0
+
+
+def restore(dump: Path) -> Path | None:
+    """Restore a dump into the empty database DATABASE_URL names, and its uploads archive (when there is
+    one beside it) into the uploads folder; returns the archive restored, if any."""
+    dump = Path(dump)
+    if not dump.is_file():
+        raise BackupError(_("No such file: %(path)s") % {"path": dump})
+    if not database_is_empty():
+        raise BackupError(
+            _("The database %(name)s is not empty; restore into a new, empty database.")
+            % {"name": connections["default"].settings_dict["NAME"]}
+        )
+    args, env = _libpq()
+    connections["default"].close()
+    _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", *args, str(dump)], env)
+
+    archive = media_archive_for(dump)
+    folder = uploads_folder()
+    if folder is None or not archive.exists():
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar.getmembers():
+            if (folder / member.name).exists() and not member.isdir():
+                raise BackupError(_("%(path)s already exists.") % {"path": folder / member.name})
+        tar.extractall(folder, filter="data")
+    return archive
+
+
+def province_totals() -> list[list[str]]:
+    """Per-province figures read from the base tables (not the rollups), a header row first and a total
+    row last: what a restore drill compares with the source."""
+    result = selectors.summary(from_base=True)
+    keys = selectors.TOTAL_KEYS
+
+    def cells(row):
+        return [str(row[key]) for key in keys]
+
+    rows = [[_("code"), _("province"), *keys]]
+    rows += [[row["code"], row["name"], *cells(row)] for row in result["by_province"]]
+    rows.append(["", _("total"), *cells(result["totals"])])
+    return rows

@@ -1,0 +1,412 @@
+"""The SQL that keeps the dashboard rollups exact: the triggers, and the rebuild from the base tables.
+
+One module for the runtime (`projects.rollups`: rebuild and check) and for the tests that compare the
+installed triggers with it. Migrations keep frozen copies of what they installed; when this SQL changes, a new
+migration installs the new text (the test comparing the database with this module says when one is due).
+
+Triggers rather than signals or service hooks: every way rows change — admin, spreadsheet import,
+bulk_create, queryset update() and delete(), raw SQL — goes through them. Loads that bypass them (COPY with
+triggers disabled, TRUNCATE) must be followed by `manage.py rebuild_rollups`.
+
+- **SQLite** (one writer at a time): row triggers. Each subtracts the old row's contribution and adds the new
+  one with an upsert, then drops rollup rows that fell to zero.
+- **PostgreSQL**: statement-level triggers over the transition tables (`REFERENCING NEW TABLE` / `OLD
+  TABLE`), one grouped upsert per rollup per statement, rollup rows locked in key order.
+
+Concurrency on PostgreSQL. A disbursement or output is summed under its project's key (agreement, category,
+recipient, status, start year), which a concurrent project update may be moving. So the disbursement and
+output triggers first lock their projects `FOR SHARE`, in id order: that waits for an uncommitted project
+update and, under READ COMMITTED, the trigger's next statements see its committed key. (`FOR KEY SHARE`, the
+foreign-key check's lock, would not wait: a status change is not a key update.) The other way round, a
+project update waits on that share lock, so when the project trigger sums the project's disbursements and
+outputs, every one whose trigger already ran under the old key is committed and visible to it. The project
+trigger itself needs no extra lock: its UPDATE and DELETE hold the project rows, and a row it inserts is
+visible to nobody else yet.
+
+Delete order does not matter: a disbursement or output whose project is already gone is a no-op (the
+project's own trigger subtracted what was still attached to it).
+"""
+
+KEY = "agreement_id, category_id, recipient_id, status, start_year"
+
+VENDOR = {
+    "sqlite": {
+        "year": "COALESCE(CAST(strftime('%Y', {0}) AS INTEGER), 0)",
+        "quarter": "(CAST(strftime('%Y', {0}) AS INTEGER) * 10 + (CAST(strftime('%m', {0}) AS INTEGER) + 2) / 3)",
+        "cents": "CAST(ROUND({0} * 100) AS INTEGER)",
+    },
+    "postgresql": {
+        "year": "COALESCE(EXTRACT(YEAR FROM {0})::integer, 0)",
+        "quarter": "(EXTRACT(YEAR FROM {0})::integer * 10 + EXTRACT(QUARTER FROM {0})::integer)",
+        "cents": "ROUND({0} * 100)::bigint",
+    },
+}
+
+# Per base table: the columns whose change matters to the rollups (an update touching none is skipped).
+TABLES = {
+    "projects_project": [
+        "agreement_id",
+        "category_id",
+        "recipient_id",
+        "status",
+        "start_date",
+        "budget",
+        "beneficiaries",
+    ],
+    "projects_disbursement": ["project_id", "date", "amount"],
+    "projects_facilityoutput": ["project_id", "facility_type_id", "quantity"],
+}
+
+# Per rollup: its own key columns after the project key, its summed columns, and when a row is empty.
+ROLLUPS = {
+    "projects_projectrollup": ("", ["projects", "budget_cents", "disbursed_cents", "beneficiaries"]),
+    "projects_facilityrollup": ("facility_type_id", ["quantity"]),
+    "projects_disbursementrollup": ("quarter", ["amount_cents"]),
+}
+
+
+# --- SQLite: row triggers --------------------------------------------------------------------------------
+
+
+def _project_key(v, p):
+    """The rollup key columns of project row `p` (NEW, OLD or a table alias)."""
+    return f"{p}.agreement_id, {p}.category_id, {p}.recipient_id, {p}.status, {v['year'].format(p + '.start_date')}"
+
+
+def _key_match(v, table, p):
+    return (
+        f"{table}.agreement_id = {p}.agreement_id AND {table}.category_id = {p}.category_id"
+        f" AND {table}.recipient_id = {p}.recipient_id AND {table}.status = {p}.status"
+        f" AND {table}.start_year = {v['year'].format(p + '.start_date')}"
+    )
+
+
+def _row_upsert(table, columns, summed):
+    sets = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in summed)
+    return f"INSERT INTO {table} ({columns}) {{select}} ON CONFLICT ({{conflict}}) DO UPDATE SET {sets}"
+
+
+def _row_project(v, r, s):
+    """Add (s = '+1') or remove (s = '-1') project row `r` and everything attached to it."""
+    key = _project_key(v, r)
+    cents = v["cents"]
+    return [
+        _row_upsert(
+            "projects_projectrollup",
+            f"{KEY}, projects, budget_cents, disbursed_cents, beneficiaries",
+            ["projects", "budget_cents", "disbursed_cents", "beneficiaries"],
+        ).format(
+            select=(
+                f"SELECT {key}, {s}, {s} * {cents.format(r + '.budget')},"
+                f" {s} * COALESCE((SELECT SUM({cents.format('d.amount')}) FROM projects_disbursement d"
+                f" WHERE d.project_id = {r}.id), 0), {s} * {r}.beneficiaries WHERE 1 = 1"
+            ),
+            conflict=KEY,
+        ),
+        _row_upsert("projects_facilityrollup", f"{KEY}, facility_type_id, quantity", ["quantity"]).format(
+            select=(
+                f"SELECT {key}, o.facility_type_id, {s} * SUM(o.quantity) FROM projects_facilityoutput o"
+                f" WHERE o.project_id = {r}.id GROUP BY o.facility_type_id"
+            ),
+            conflict=f"{KEY}, facility_type_id",
+        ),
+        _row_upsert("projects_disbursementrollup", f"{KEY}, quarter, amount_cents", ["amount_cents"]).format(
+            select=(
+                f"SELECT {key}, {v['quarter'].format('d.date')}, {s} * SUM({cents.format('d.amount')})"
+                f" FROM projects_disbursement d WHERE d.project_id = {r}.id"
+                f" GROUP BY {v['quarter'].format('d.date')}"
+            ),
+            conflict=f"{KEY}, quarter",
+        ),
+        f"DELETE FROM projects_projectrollup WHERE {_key_match(v, 'projects_projectrollup', r)}"
+        " AND projects = 0 AND budget_cents = 0 AND disbursed_cents = 0 AND beneficiaries = 0",
+        f"DELETE FROM projects_facilityrollup WHERE {_key_match(v, 'projects_facilityrollup', r)} AND quantity = 0",
+        f"DELETE FROM projects_disbursementrollup WHERE {_key_match(v, 'projects_disbursementrollup', r)}"
+        " AND amount_cents = 0",
+    ]
+
+
+def _row_disbursement(v, r, s):
+    """Add or remove disbursement row `r` under its project's key (nothing if the project is gone)."""
+    amount = f"{s} * {v['cents'].format(r + '.amount')}"
+    quarter = v["quarter"].format(r + ".date")
+    key = _project_key(v, "p")
+    return [
+        _row_upsert(
+            "projects_projectrollup",
+            f"{KEY}, projects, budget_cents, disbursed_cents, beneficiaries",
+            ["disbursed_cents"],
+        ).format(
+            select=f"SELECT {key}, 0, 0, {amount}, 0 FROM projects_project p WHERE p.id = {r}.project_id",
+            conflict=KEY,
+        ),
+        _row_upsert("projects_disbursementrollup", f"{KEY}, quarter, amount_cents", ["amount_cents"]).format(
+            select=f"SELECT {key}, {quarter}, {amount} FROM projects_project p WHERE p.id = {r}.project_id",
+            conflict=f"{KEY}, quarter",
+        ),
+        "DELETE FROM projects_disbursementrollup WHERE amount_cents = 0 AND quarter = {q} AND EXISTS ("
+        "SELECT 1 FROM projects_project p WHERE p.id = {r}.project_id AND {m})".format(
+            q=quarter, r=r, m=_key_match(v, "projects_disbursementrollup", "p")
+        ),
+    ]
+
+
+def _row_output(v, r, s):
+    """Add or remove facility output row `r` under its project's key (nothing if the project is gone)."""
+    key = _project_key(v, "p")
+    return [
+        _row_upsert("projects_facilityrollup", f"{KEY}, facility_type_id, quantity", ["quantity"]).format(
+            select=(
+                f"SELECT {key}, {r}.facility_type_id, {s} * {r}.quantity FROM projects_project p"
+                f" WHERE p.id = {r}.project_id"
+            ),
+            conflict=f"{KEY}, facility_type_id",
+        ),
+        "DELETE FROM projects_facilityrollup WHERE quantity = 0 AND facility_type_id = {r}.facility_type_id"
+        " AND EXISTS (SELECT 1 FROM projects_project p WHERE p.id = {r}.project_id AND {m})".format(
+            r=r, m=_key_match(v, "projects_facilityrollup", "p")
+        ),
+    ]
+
+
+_ROW_BUILDERS = {
+    "projects_project": _row_project,
+    "projects_disbursement": _row_disbursement,
+    "projects_facilityoutput": _row_output,
+}
+
+
+def sqlite_triggers() -> dict[str, str]:
+    """{trigger name: CREATE TRIGGER statement} for SQLite, as sqlite_master keeps them."""
+    v = VENDOR["sqlite"]
+    out = {}
+    for table, columns in TABLES.items():
+        build = _ROW_BUILDERS[table]
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+
+        def body(*parts):
+            return "\n".join(f"  {stmt};" for part in parts for stmt in part)
+
+        name = f"{table}_rollup"
+        out[f"{name}_ins"] = (
+            f"CREATE TRIGGER {name}_ins AFTER INSERT ON {table} FOR EACH ROW BEGIN\n"
+            f"{body(build(v, 'NEW', '1'))}\nEND"
+        )
+        out[f"{name}_del"] = (
+            f"CREATE TRIGGER {name}_del AFTER DELETE ON {table} FOR EACH ROW BEGIN\n"
+            f"{body(build(v, 'OLD', '-1'))}\nEND"
+        )
+        out[f"{name}_upd"] = (
+            f"CREATE TRIGGER {name}_upd AFTER UPDATE ON {table} FOR EACH ROW WHEN {changed} BEGIN\n"
+            f"{body(build(v, 'OLD', '-1'), build(v, 'NEW', '1'))}\nEND"
+        )
+    return out
+
+
+# --- PostgreSQL: statement triggers ----------------------------------------------------------------------
+
+_PG = VENDOR["postgresql"]
+_YEAR, _QUARTER, _CENTS = _PG["year"], _PG["quarter"], _PG["cents"]
+
+
+def _changed_rows(event, columns):
+    """The rows of the statement with their sign s: +1 for rows added, -1 for rows removed."""
+    if event == "INSERT":
+        return "SELECT r.*, 1 AS s FROM new_rows r"
+    if event == "DELETE":
+        return "SELECT r.*, -1 AS s FROM old_rows r"
+    same = " AND ".join(f"b.{c} IS NOT DISTINCT FROM a.{c}" for c in columns)
+    return (
+        f"SELECT a.*, -1 AS s FROM old_rows a WHERE NOT EXISTS (SELECT 1 FROM new_rows b WHERE b.id = a.id AND {same})"
+        f" UNION ALL SELECT a.*, 1 AS s FROM new_rows a WHERE NOT EXISTS"
+        f" (SELECT 1 FROM old_rows b WHERE b.id = a.id AND {same})"
+    )
+
+
+def _upsert(table, extra_key, sums, source):
+    """One grouped upsert of `source` (key columns, extra key columns, summed columns) into `table`.
+
+    Groups whose sums are all zero change nothing and are skipped; rows are locked in key order."""
+    keys = f"{KEY}{', ' + extra_key if extra_key else ''}"
+    names = [name for name, _expr in sums]
+    sets = ", ".join(f"{n} = {table}.{n} + excluded.{n}" for n in names)
+    nonzero = " OR ".join(f"SUM({expr}) <> 0" for _name, expr in sums)
+    summed = ", ".join(f"SUM({expr})" for _name, expr in sums)
+    return (
+        f"INSERT INTO {table} ({keys}, {', '.join(names)})"
+        f" SELECT {keys}, {summed} FROM ({source}) x GROUP BY {keys} HAVING {nonzero} ORDER BY {keys}"
+        f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+    )
+
+
+def _drop_zeros(table, source):
+    extra_key, summed = ROLLUPS[table]
+    keys = f"{KEY}{', ' + extra_key if extra_key else ''}"
+    empty = " AND ".join(f"{column} = 0" for column in summed)
+    return f"DELETE FROM {table} WHERE {empty} AND ({keys}) IN (SELECT {keys} FROM ({source}) x)"
+
+
+def _set_key(p):
+    return (
+        f"{p}.agreement_id, {p}.category_id, {p}.recipient_id, {p}.status,"
+        f" {_YEAR.format(p + '.start_date')} AS start_year"
+    )
+
+
+def _lock_projects(rows):
+    """Wait for concurrent updates of the statement's projects and read their committed keys afterwards."""
+    return (
+        f"PERFORM 1 FROM projects_project p WHERE p.id IN (SELECT r.project_id FROM ({rows}) r)"
+        " ORDER BY p.id FOR SHARE"
+    )
+
+
+def _set_project(rows):
+    key = _set_key("r")
+    projects = (
+        f"SELECT {key}, r.s, r.s * {_CENTS.format('r.budget')} AS budget_cents, r.s * r.beneficiaries AS beneficiaries,"
+        f" r.s * COALESCE((SELECT SUM({_CENTS.format('d.amount')}) FROM projects_disbursement d"
+        f" WHERE d.project_id = r.id), 0) AS disbursed_cents FROM ({rows}) r"
+    )
+    outputs = (
+        f"SELECT {key}, o.facility_type_id, r.s * o.quantity AS quantity FROM ({rows}) r"
+        f" JOIN projects_facilityoutput o ON o.project_id = r.id"
+    )
+    payments = (
+        f"SELECT {key}, {_QUARTER.format('d.date')} AS quarter, r.s * {_CENTS.format('d.amount')} AS amount_cents"
+        f" FROM ({rows}) r JOIN projects_disbursement d ON d.project_id = r.id"
+    )
+    return [
+        _upsert(
+            "projects_projectrollup",
+            "",
+            [
+                ("projects", "s"),
+                ("budget_cents", "budget_cents"),
+                ("disbursed_cents", "disbursed_cents"),
+                ("beneficiaries", "beneficiaries"),
+            ],
+            projects,
+        ),
+        _upsert("projects_facilityrollup", "facility_type_id", [("quantity", "quantity")], outputs),
+        _upsert("projects_disbursementrollup", "quarter", [("amount_cents", "amount_cents")], payments),
+        _drop_zeros("projects_projectrollup", projects),
+        _drop_zeros("projects_facilityrollup", outputs),
+        _drop_zeros("projects_disbursementrollup", payments),
+    ]
+
+
+def _set_disbursement(rows):
+    """Under the project's key; a disbursement whose project is gone changes nothing."""
+    payments = (
+        f"SELECT {_set_key('p')}, {_QUARTER.format('r.date')} AS quarter,"
+        f" r.s * {_CENTS.format('r.amount')} AS amount_cents"
+        f" FROM ({rows}) r JOIN projects_project p ON p.id = r.project_id"
+    )
+    return [
+        _lock_projects(rows),
+        _upsert(
+            "projects_projectrollup",
+            "",
+            [
+                ("projects", "0"),
+                ("budget_cents", "0"),
+                ("disbursed_cents", "amount_cents"),
+                ("beneficiaries", "0"),
+            ],
+            payments,
+        ),
+        _upsert("projects_disbursementrollup", "quarter", [("amount_cents", "amount_cents")], payments),
+        _drop_zeros("projects_disbursementrollup", payments),
+    ]
+
+
+def _set_output(rows):
+    outputs = (
+        f"SELECT {_set_key('p')}, r.facility_type_id, r.s * r.quantity AS quantity"
+        f" FROM ({rows}) r JOIN projects_project p ON p.id = r.project_id"
+    )
+    return [
+        _lock_projects(rows),
+        _upsert("projects_facilityrollup", "facility_type_id", [("quantity", "quantity")], outputs),
+        _drop_zeros("projects_facilityrollup", outputs),
+    ]
+
+
+_SET_BUILDERS = {
+    "projects_project": _set_project,
+    "projects_disbursement": _set_disbursement,
+    "projects_facilityoutput": _set_output,
+}
+EVENTS = {
+    "INSERT": ("ins", "REFERENCING NEW TABLE AS new_rows"),
+    "UPDATE": ("upd", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    "DELETE": ("del", "REFERENCING OLD TABLE AS old_rows"),
+}
+
+
+def postgresql_functions() -> dict[str, str]:
+    """{trigger function name: its PL/pgSQL body}, the text pg_proc.prosrc holds once installed."""
+    out = {}
+    for table, columns in TABLES.items():
+        for event, (suffix, _referencing) in EVENTS.items():
+            stmts = _SET_BUILDERS[table](_changed_rows(event, columns))
+            body = "\n".join(f"  {stmt};" for stmt in stmts)
+            out[f"{table}_rollup_{suffix}"] = f"\nBEGIN\n{body}\n  RETURN NULL;\nEND\n"
+    return out
+
+
+def postgresql_install() -> list[str]:
+    """Statements that (re)create every trigger function and trigger on PostgreSQL."""
+    bodies = postgresql_functions()
+    out = []
+    for table in TABLES:
+        for event, (suffix, referencing) in EVENTS.items():
+            name = f"{table}_rollup_{suffix}"
+            out += [
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $${bodies[name]}$$",
+                f"DROP TRIGGER IF EXISTS {name} ON {table}",
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} {referencing}"
+                f" FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
+            ]
+    return out
+
+
+# --- the rebuild -----------------------------------------------------------------------------------------
+
+
+def rebuild_selects(vendor) -> dict[str, tuple[str, str]]:
+    """{rollup table: (its columns, the SELECT computing its rows from the base tables)}."""
+    v = VENDOR[vendor]
+    cents = v["cents"]
+    key = _project_key(v, "p")
+    year = v["year"].format("p.start_date")
+    group = f"p.agreement_id, p.category_id, p.recipient_id, p.status, {year}"
+    quarter = v["quarter"].format("d.date")
+    return {
+        "projects_projectrollup": (
+            f"{KEY}, projects, budget_cents, disbursed_cents, beneficiaries",
+            f"SELECT {key}, COUNT(*), SUM({cents.format('p.budget')}), SUM(COALESCE(d.cents, 0)),"
+            f" SUM(p.beneficiaries) FROM projects_project p LEFT JOIN (SELECT project_id,"
+            f" SUM({cents.format('amount')}) AS cents FROM projects_disbursement GROUP BY project_id) d"
+            f" ON d.project_id = p.id GROUP BY {group}",
+        ),
+        "projects_facilityrollup": (
+            f"{KEY}, facility_type_id, quantity",
+            f"SELECT {key}, o.facility_type_id, SUM(o.quantity) FROM projects_facilityoutput o"
+            f" JOIN projects_project p ON p.id = o.project_id GROUP BY {group}, o.facility_type_id",
+        ),
+        "projects_disbursementrollup": (
+            f"{KEY}, quarter, amount_cents",
+            f"SELECT {key}, {quarter}, SUM({cents.format('d.amount')}) FROM projects_disbursement d"
+            f" JOIN projects_project p ON p.id = d.project_id GROUP BY {group}, {quarter}",
+        ),
+    }
+
+
+def rebuild_sql(vendor) -> list[str]:
+    """Recompute the three rollups from the base tables."""
+    selects = rebuild_selects(vendor)
+    return [f"DELETE FROM {table}" for table in selects] + [
+        f"INSERT INTO {table} ({columns}) {select}" for table, (columns, select) in selects.items()
+    ]

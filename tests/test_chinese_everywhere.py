@@ -1,0 +1,73 @@
+"""Every admin and dashboard page speaks Chinese, on screen and to screen readers, in zh-hans and zh-hant,
+for the national office and for a province's staff: a crawl finds no English word that is not data."""
+
+import datetime
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+from projects.models import Disbursement, FacilityOutput, FacilityType
+from tests.conftest import make_agreement, make_project
+from tests.crawl import admin_urls, data_words, english_words
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = [
+    "/dashboard/",
+    "/dashboard/provinces/110000/",
+    "/dashboard/categories/A/",
+    "/dashboard/categories/B01/",
+    "/dashboard/?province=999999",  # a bad filter's page
+    "/dashboard/provinces/999999/",  # not found
+    "/admin/projects/project/?province=999999",  # a bad filter on a changelist
+]
+
+
+@pytest.fixture
+def programme(db, national, staff_bj):
+    agreement = make_agreement("BJ-2021-01", ends_on=datetime.date(2025, 12, 31))
+    project = make_project("BJ-2021-01-001", agreement, end_date=datetime.date(2023, 1, 1))
+    Disbursement.objects.create(
+        project=project, date=datetime.date(2022, 4, 1), amount=1000, reference="PZ-1"
+    )
+    FacilityOutput.objects.create(
+        project=project, facility_type=FacilityType.objects.get(code="F01"), quantity=2
+    )
+    AccessAttempt.objects.create(
+        username="intruder", ip_address="10.0.0.1", user_agent="curl", failures_since_start=3
+    )
+    AccessLog.objects.create(username="national", ip_address="10.0.0.2", user_agent="Firefox")
+    AccessFailureLog.objects.create(
+        username="intruder", ip_address="10.0.0.1", user_agent="curl", locked_out=True
+    )
+    return {"national": national, "staff_bj": staff_bj, "agreement": agreement}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "zh-hant"])
+@pytest.mark.parametrize("persona", ["national", "staff_bj"])
+def test_no_english_word_on_any_admin_or_dashboard_page(client, programme, persona, language):
+    user = programme[persona]
+    client.force_login(user)
+    allowed = data_words()
+    found = {}
+    for url in admin_urls(user) + DASHBOARD:
+        response = client.get(url, headers={"accept-language": language})
+        assert response.status_code in (200, 400, 404), url
+        words = english_words(response.content.decode(), allowed)
+        if words:
+            found[url] = words
+    assert found == {}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "zh-hant"])
+def test_the_login_page_and_error_pages_are_in_chinese(client, programme, language):
+    headers = {"accept-language": language}
+    assert english_words(client.get("/admin/login/", headers=headers).content.decode()) == []
+    client.force_login(programme["staff_bj"])
+    # Province staff may not delete agreements: Django answers 403.
+    response = client.get(f"/admin/agreements/agreement/{programme['agreement'].pk}/delete/", headers=headers)
+    assert response.status_code == 403
+    assert english_words(response.content.decode()) == []
+    response = client.get("/dashboard/provinces/999999/", headers=headers)
+    assert response.status_code == 404
+    assert english_words(response.content.decode()) == []
