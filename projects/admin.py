@@ -25,10 +25,21 @@ from projects.admin_filters import (
     CategoryFilter,
     DashboardParametersMixin,
     LiveFilter,
+    ReportingDueFilter,
+    ReportingStateFilter,
     StartYearFilter,
     StatusFilter,
 )
-from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project, ProjectRollup, live
+from projects.models import (
+    Category,
+    Disbursement,
+    FacilityOutput,
+    FacilityType,
+    Project,
+    ProjectRollup,
+    ReportReminder,
+    live,
+)
 from projects.sums import COUNT, sum_related
 from spreadsheets.admin import SpreadsheetAdminMixin
 
@@ -159,7 +170,16 @@ class ProjectAdmin(
         "beneficiaries",
         "start_date",
     ]
-    list_filter = [ProvinceFilter, CategoryFilter, StatusFilter, LiveFilter, RecipientFilter, StartYearFilter]
+    list_filter = [
+        ProvinceFilter,
+        CategoryFilter,
+        StatusFilter,
+        LiveFilter,
+        RecipientFilter,
+        StartYearFilter,
+        ReportingDueFilter,
+        ReportingStateFilter,
+    ]
     list_select_related = ["agreement__province", "category", "recipient"]
     search_fields = ["code", "name", "agreement__code"]
     autocomplete_fields = ["agreement", "recipient", "category"]
@@ -320,3 +340,20 @@ class AgreementAdmin(ClosedQuarterDeletionMixin, DashboardParametersMixin, BaseA
 
 
 admin.site.register(Agreement, AgreementAdmin)
+
+
+@admin.register(ReportReminder)
+class ReportReminderAdmin(admin.ModelAdmin):
+    """The log of reminder mails (written by `remind_reports`), read-only."""
+
+    list_display = ["day", "user", "email", "year", "quarter", "missing", "returned", "sent_at"]
+    list_filter = ["day", "year", "quarter"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "email"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from projects.models import Category, Project, ProjectRollup
+from projects.models import Category, Project, ProjectRollup, quarter_label
 
 
 def project_prefix(model):
@@ -80,6 +80,53 @@ class StartYearFilter(DashboardListFilter):
         return [(str(year), str(year)) for (year,) in years.distinct()]
 
 
+class ReportingDueFilter(admin.SimpleListFilter):
+    """`?due=2026Q3`: projects due a report for that quarter (DESIGN section 7), and with `?reporting=<state>`
+    only those whose reporting status for it is that state (a report state, or "missing") — the rows
+    behind the dashboard's report coverage figures, by the same rule (projects.report_coverage)."""
+
+    title = _("due a report for")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        from projects.report_coverage import quarter_parameter
+        from projects.reporting import reporting_quarter
+
+        year, quarter = reporting_quarter()
+        return [(quarter_parameter(year, quarter), quarter_label(year, quarter))]
+
+    def queryset(self, request, queryset):
+        from projects.report_coverage import filter_reporting, parse_quarter_parameter
+
+        period = parse_quarter_parameter(self.value())
+        if period is None:
+            return queryset
+        year, quarter = period
+        return filter_reporting(
+            queryset, year=year, quarter=quarter, state=request.GET.get("reporting") or None
+        )
+
+
+class ReportingStateFilter(admin.SimpleListFilter):
+    """`?reporting=<state>`, read with `?due=` (ReportingDueFilter applies both)."""
+
+    title = _("reporting status")
+    parameter_name = "reporting"
+
+    def lookups(self, request, model_admin):
+        return reporting_states()
+
+    def queryset(self, request, queryset):
+        return queryset
+
+
+def reporting_states():
+    from projects.models import ProgressReport
+    from projects.reporting import MISSING
+
+    return [(MISSING, _("missing")), *ProgressReport.Status.choices]
+
+
 DASHBOARD_PARAMETERS = ("province", "category", "recipient", "status", "start_year")
 
 
@@ -95,10 +142,26 @@ def dashboard_parameters(query):
         errors = {name: [str(e) for e in errs] for name, errs in filterset.form.errors.items()}
     if "live" in query and query["live"] not in ("0", "1"):
         errors["live"] = [str(_("Enter 1 for live projects or 0 for cancelled ones."))]
+    errors.update(reporting_parameter_errors(query))
     if errors:
         return None, errors
     live = {"1": True, "0": False}.get(query.get("live"))
     return replace(filterset.summary_filters(), live=live), {}
+
+
+def reporting_parameter_errors(query) -> dict:
+    """Errors of `due` (a quarter such as 2026Q3) and `reporting` (a reporting status, only with `due`)."""
+    from projects.report_coverage import parse_quarter_parameter
+
+    errors = {}
+    if "due" in query and parse_quarter_parameter(query["due"]) is None:
+        errors["due"] = [str(_("Enter a quarter such as 2026Q3."))]
+    if "reporting" in query:
+        if query["reporting"] not in {value for value, _label in reporting_states()}:
+            errors["reporting"] = [str(_("Select a valid reporting status."))]
+        elif "due" not in query:
+            errors["reporting"] = [str(_("Give the quarter too (due=2026Q3)."))]
+    return errors
 
 
 class DashboardParametersMixin:

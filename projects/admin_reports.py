@@ -19,6 +19,7 @@ from aidtracker.history import ReadableHistoryAdmin
 from aidtracker.versioning_admin import VERSION_PREFIX, VersionedAdminMixin
 from projects import photos, services
 from projects.models import ClosedPeriod, ProgressReport, ReportPhoto
+from spreadsheets.admin import SpreadsheetAdminMixin
 
 Status = ProgressReport.Status
 ACTIONS = ("_submit", "_approve", "_return")
@@ -192,7 +193,7 @@ class QuarterFilter(admin.SimpleListFilter):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(VersionedAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ProgressReportAdmin(VersionedAdminMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = ProgressReportForm
     inlines = [ReportPhotoInline]
     change_form_template = "admin/projects/progressreport/change_form.html"

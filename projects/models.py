@@ -526,6 +526,33 @@ class ClosedPeriod(models.Model):
         return self.reopened_at is None
 
 
+class ReportReminder(models.Model):
+    """A reminder mail sent to a report author (报告提醒): one row per user, day and reporting quarter, so the
+    daily `remind_reports` sends a user at most one mail a day, however often it runs."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    email = models.EmailField(_("e-mail address"))
+    missing = models.PositiveIntegerField(_("reports missing or in draft"), default=0)
+    returned = models.PositiveIntegerField(_("returned reports"), default=0)
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-day", "user"]
+        verbose_name = _("report reminder")
+        verbose_name_plural = _("report reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="reportreminder_one_per_user_and_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.day} {quarter_label(self.year, self.quarter)}"
+
+
 def quarter_label(year, quarter):
     """A quarter as the interface names it, e.g. 2022年第1季度."""
     return _("%(year)s Q%(quarter)s") % {"year": year, "quarter": quarter}

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from aidtracker import money
 from aidtracker.replica import read_source
-from projects import selectors
+from projects import report_coverage, selectors
 from projects.dashboard_xlsx import summary_workbook
 from projects.filters import SummaryFilterSet, errors_by_label
 from projects.models import Project
@@ -134,6 +134,7 @@ def overview(request):
         return _bad_filters_page(request, filterset)
     source = read_source(request)
     data = selectors.overview(filterset.summary_filters(), using=source.alias)
+    data["reporting"] = report_coverage.reporting(data["filters"], using=source.alias)
     years = [{**row, "name": row["year"] or _("no start date")} for row in data["by_year"]]
     charts = [
         _bar_chart("chart-province", _("By donor province"), data["by_province"]),
@@ -162,6 +163,10 @@ def province(request, code):
         return _bad_filters_page(request, filterset)
     source = read_source(request)
     data = selectors.province_dashboard(filterset.summary_filters(), request.user, using=source.alias)
+    data["reporting"] = report_coverage.reporting(data["filters"], using=source.alias)
+    data["province_reporting"] = report_coverage.province_reporting(
+        data["filters"], request.user, data["reporting"], using=source.alias
+    )
     if request.GET.get("format") == "xlsx":
         return _xlsx(summary_workbook(data, page="province"), f"aidtracker-{province.code}.xlsx", source)
     quarters = data["by_quarter"]
@@ -214,9 +219,10 @@ def summary_json(request):
         )
     source = read_source(request)
     result = selectors.summary(filterset.summary_filters(), using=source.alias)
-    return _stamped(
-        JsonResponse(selectors.summary_as_json(result), json_dumps_params={"ensure_ascii": False}), source
-    )
+    body = selectors.summary_as_json(result)
+    block = report_coverage.reporting(result["filters"], using=source.alias)
+    body["reporting"] = report_coverage.reporting_json(block)
+    return _stamped(JsonResponse(body, json_dumps_params={"ensure_ascii": False}), source)
 
 
 @never_cache
@@ -230,4 +236,5 @@ def summary_xlsx(request):
         )
     source = read_source(request)
     result = selectors.summary(filterset.summary_filters(), using=source.alias)
+    result["reporting"] = report_coverage.reporting(result["filters"], using=source.alias)
     return _xlsx(summary_workbook(result), "aidtracker-summary.xlsx", source)

@@ -1,6 +1,6 @@
 """Chromium walks the reporting cycle with the demo personas: staff_bj writes a report with a photo and
 submits it; the national office returns it with a note; staff_bj reads the note, fixes the report and
-submits again; the national office approves it."""
+submits again; the national office approves it; the province page then shows the new percent complete."""
 
 import io
 
@@ -87,4 +87,10 @@ def test_the_reporting_cycle_in_chromium(page, live_server, staff_bj, national, 
     page.wait_for_url(lambda url: "/change/" not in url)
     report.refresh_from_db()
     assert report.status == "approved"
+
+    # 5. The province page shows the approved percent complete on the project's row.
+    page.goto(f"{live_server.url}/dashboard/provinces/110000/")
+    row = page.locator("table.report-projects tbody tr", has_text="BJ-2021-01-001")
+    assert row.locator("td.num").inner_text() == "45%"
+    assert "已审核" in row.inner_text()
     assert page.problems == []
