@@ -4,9 +4,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin_chinese import PasswordChangeForm, PermissionLabelsMixin
-from agreements.admin_history import HistoryAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.forms import WanAmountField
 from agreements.models import Agreement, Pairing, Province, RecipientUnit, SecurityEvent, StaffProfile
@@ -98,8 +98,10 @@ class CountedFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(Agreement)
-class AgreementAdmin(VersionedAdminMixin, SpreadsheetAdminMixin, ScopedAdminMixin, HistoryAdmin):
+class AgreementAdmin(VersionedAdminMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """The agreement admin. The app that holds the projects registers it, adding the columns about the
+    agreements' projects: this app knows nothing of them."""
+
     form = AgreementForm
     actions = [status_action(description=_("Change the status of the selected agreements"))]
     list_display = [

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from agreements.access import scope_queryset
 from agreements.models import Agreement, RecipientUnit
+from projects import services
 from projects.models import CODE_CONVENTION, Category, Disbursement, FacilityOutput, FacilityType, Project
 from spreadsheets.cells import Column, yuan_to_wan
 from spreadsheets.importer import (
@@ -200,6 +201,17 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
             }
             resolved.append((number, (project_id, row["reference"]), values))
         return resolved
+
+    def check_rows(self, staged):
+        """A row adding a disbursement dated in a closed quarter, or changing one on its old or new date, is an
+        error naming the quarter (unless the user may write closed quarters). Without a user (a command run
+        without --user) the import acts for the national office."""
+        if self.context.user is None:
+            return []
+        refused = services.closed_disbursement_rows(
+            user=self.context.user, rows=[(number, stored, values) for number, _key, values, stored in staged]
+        )
+        return [(number, "date", self.parsed[number].get("date"), message) for number, message in refused]
 
     def existing(self, numbers):
         project_ids = {project_id for project_id, _ref in numbers if not isinstance(project_id, Pending)}

@@ -23,8 +23,8 @@ class ReadableChanges(HistoricalRecordContextHelper):
         return value
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
-    """SimpleHistoryAdmin whose history pages show blank values as — and choices by their labels."""
+class ReadableHistoryAdmin(SimpleHistoryAdmin):
+    """SimpleHistoryAdmin whose history pages show values as a person reads them (for unversioned models)."""
 
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableChanges(self.model, historical_record)
