@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint install serve backup restore need-venv
+.PHONY: run test lint install serve backup restore need-venv reset-demo
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ run: $(VENV)/.installed
 	@echo "  recipient_ks  受援单位填报员 喀什地区 recipient staff"
 	@echo ""
 	$(PY) manage.py runserver $(HOST)
+
+# Deletes every agreement and project (with their disbursements and outputs) and loads the demo again;
+# refused, like load_demo, when DEBUG is off.
+reset-demo: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo --reset
 
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest

@@ -4,9 +4,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin_chinese import PasswordChangeForm, PermissionLabelsMixin
-from agreements.admin_history import HistoryAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.forms import WanAmountField
 from agreements.models import Agreement, Pairing, Province, RecipientUnit, SecurityEvent, StaffProfile
@@ -99,7 +99,7 @@ class CountedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(VersionedAdminMixin, SpreadsheetAdminMixin, ScopedAdminMixin, HistoryAdmin):
+class AgreementAdmin(VersionedAdminMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = AgreementForm
     actions = [status_action(description=_("Change the status of the selected agreements"))]
     list_display = [

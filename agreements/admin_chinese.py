@@ -22,6 +22,7 @@ from django.contrib.admin.templatetags import admin_list
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.contrib.auth.models import Group, Permission, User
+from django.contrib.contenttypes.models import ContentType
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -79,7 +80,9 @@ class PermissionLabelsMixin:
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if field is not None and db_field.remote_field.model is Permission:
-            field.queryset = field.queryset.select_related("content_type")
+            # Permissions of models that no longer exist (a model moved to another app) grant nothing.
+            stale = [kind.pk for kind in ContentType.objects.all() if kind.model_class() is None]
+            field.queryset = field.queryset.exclude(content_type__in=stale).select_related("content_type")
             field.label_from_instance = permission_label
         return field
 

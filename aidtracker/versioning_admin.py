@@ -24,8 +24,8 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from simple_history.template_utils import HistoricalRecordContextHelper
 
+from aidtracker.history import ReadableChanges
 from aidtracker.versioning import StaleVersionError, check_versions, describe, stale_rows_message
 
 VERSION = "version"
@@ -389,8 +389,9 @@ def status_action(*, description):
     return change_status
 
 
-class HistoryContextHelper(HistoricalRecordContextHelper):
-    """The history page's list of changed fields, without the version counter (it changes every time)."""
+class HistoryContextHelper(ReadableChanges):
+    """The history page's list of changed fields, without the version counter (it changes every time), its
+    values as a person reads them (aidtracker.history)."""
 
     def context_for_delta_changes(self, delta):
         changes = [change for change in delta.changes if change.field != VERSION]

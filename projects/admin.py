@@ -8,9 +8,9 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin import AgreementAdmin as BaseAgreementAdmin
-from agreements.admin_history import HistoryAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.forms import WanAmountField
 from agreements.models import Agreement
@@ -151,7 +151,7 @@ class ProjectAdmin(
     DashboardParametersMixin,
     SpreadsheetAdminMixin,
     ScopedAdminMixin,
-    HistoryAdmin,
+    SimpleHistoryAdmin,
 ):
     form = ProjectForm
     actions = [status_action(description=_("Change the status of the selected projects"))]
@@ -232,7 +232,7 @@ class ProjectAdmin(
         return f"{obj._disbursed / obj.budget:.1%}"
 
 
-class ScopedChildAdmin(VersionedAdminMixin, DashboardParametersMixin, ScopedAdminMixin, HistoryAdmin):
+class ScopedChildAdmin(VersionedAdminMixin, DashboardParametersMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """Disbursements and outputs: filtered like their projects."""
 
     list_filter = [ProvinceFilter, CategoryFilter, StatusFilter, LiveFilter, RecipientFilter, StartYearFilter]

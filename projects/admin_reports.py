@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from simple_history.admin import SimpleHistoryAdmin
 
-from agreements.admin_history import HistoryAdmin
 from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
 from agreements.widgets import ScopedFileInput
 from aidtracker.versioning_admin import VERSION_PREFIX, VersionedAdminMixin
@@ -191,7 +191,7 @@ class QuarterFilter(admin.SimpleListFilter):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(VersionedAdminMixin, ScopedAdminMixin, HistoryAdmin):
+class ProgressReportAdmin(VersionedAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = ProgressReportForm
     inlines = [ReportPhotoInline]
     change_form_template = "admin/projects/progressreport/change_form.html"
@@ -420,7 +420,7 @@ class ClosedPeriodForm(forms.ModelForm):
 
 
 @admin.register(ClosedPeriod)
-class ClosedPeriodAdmin(HistoryAdmin):
+class ClosedPeriodAdmin(SimpleHistoryAdmin):
     form = ClosedPeriodForm
     list_display = [
         "__str__",

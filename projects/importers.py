@@ -21,6 +21,7 @@ from spreadsheets.importer import (
     chunked,
     code_or_name_map,
     dates_in_order,
+    keyset,
     reference_id,
 )
 
@@ -144,7 +145,7 @@ class ProjectImporter(ScopedReferences, SheetImporter):
 
     def export_rows(self, queryset):
         labels = {value: labels[0] for value, labels in self.choices.items()}
-        rows = queryset.order_by("code").values_list(
+        fields = [
             "code",
             "name",
             "agreement__code",
@@ -155,9 +156,9 @@ class ProjectImporter(ScopedReferences, SheetImporter):
             "beneficiaries",
             "start_date",
             "end_date",
-        )
-        for code, name, agreement, category, recipient, status, budget, people, start, end in rows.iterator(
-            chunk_size=5000
+        ]
+        for code, name, agreement, category, recipient, status, budget, people, start, end in keyset(
+            queryset, ["code"], fields, unique=True
         ):
             yield [
                 code,
@@ -223,10 +224,10 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
         return found
 
     def export_rows(self, queryset):
-        rows = queryset.order_by("project__code", "date", "reference").values_list(
-            "project__code", "date", "amount", "reference"
-        )
-        for project, day, amount, reference in rows.iterator(chunk_size=5000):
+        fields = ["project__code", "date", "amount", "reference"]
+        for project, day, amount, reference in keyset(
+            queryset, ["project__code", "date", "reference"], fields
+        ):
             yield [project, day, yuan_to_wan(amount), reference]
 
 
@@ -276,8 +277,6 @@ class FacilityOutputImporter(ScopedReferences, SheetImporter):
         return found
 
     def export_rows(self, queryset):
-        rows = queryset.order_by("project__code", "facility_type__code").values_list(
-            "project__code", "facility_type__code", "quantity"
-        )
-        for project, kind, quantity in rows.iterator(chunk_size=5000):
+        fields = ["project__code", "facility_type__code", "quantity"]
+        for project, kind, quantity in keyset(queryset, ["project__code", "facility_type__code"], fields):
             yield [project, kind, quantity]

@@ -100,7 +100,7 @@ def data_words():
                     continue
                 for value in model._default_manager.values_list(field.attname, flat=True)[:2000]:
                     found = WORD.findall(str(value or ""))
-                    if field.name == "password":  # the page shows the hash's first characters only
+                    if field.name in ("password", "sha256"):  # pages show their first characters only
                         found = [word[:n] for word in found for n in range(1, len(word) + 1)]
                     words.update(found)
     return words

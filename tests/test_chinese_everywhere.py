@@ -71,3 +71,32 @@ def test_the_login_page_and_error_pages_are_in_chinese(client, programme, langua
     response = client.get("/dashboard/provinces/999999/", headers=headers)
     assert response.status_code == 404
     assert english_words(response.content.decode()) == []
+
+
+def test_the_admin_scripts_speak_chinese_too(client, national):
+    """The permission pickers' buttons and hints come from the admin's script catalogue."""
+    client.force_login(national)
+    for language, text in (("zh-hans", "全选 %s"), ("zh-hant", "選取全部 %s")):
+        script = client.get("/admin/jsi18n/", headers={"accept-language": language}).content.decode()
+        assert text in script or text.encode("unicode_escape").decode() in script, language
+        assert '"Choose all %s"' not in script.split("catalog")[0]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "zh-hant"])
+def test_import_previews_are_in_chinese(client, programme, language):
+    """A preview of a good file (updates shown old → new) and of a bad one (errors listed), as province staff."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.spreadsheets.helpers import PROJECT_HEADERS, project_row, xlsx
+
+    headers = {"accept-language": language}
+    client.force_login(programme["staff_bj"])
+    url = "/admin/projects/project/import/"
+    good = xlsx({"项目": [PROJECT_HEADERS, project_row("BJ-2021-01-001", "BJ-2021-01", 项目名称="新名称")]})
+    bad = xlsx({"项目": [PROJECT_HEADERS, project_row("BJ-2021-01-002", "NOWHERE", 项目类别="Q9")]})
+    for name, content in (("good.xlsx", good), ("bad.xlsx", bad)):
+        upload = SimpleUploadedFile(name, content)
+        response = client.post(url, {"import_file": upload}, headers=headers, follow=True)
+        assert response.status_code == 200, name
+        allowed = data_words() | {"NOWHERE", "Q"}  # now with the file's name and checksum
+        assert english_words(response.content.decode(), allowed) == [], name

@@ -89,3 +89,25 @@ def test_it_refuses_a_database_with_data_and_a_production_setting(demo_summary, 
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("load_demo", "--reset")
+
+
+def test_the_readme_tells_the_demo_as_the_screens_show_it(settings):
+    from io import StringIO
+    from pathlib import Path
+
+    from aidtracker import money
+    from projects.models import Project
+
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    total = Project.objects.count()
+    cancelled = Project.objects.filter(status=Project.Status.CANCELLED).count()
+    totals = selectors.summary()["totals"]
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
+    assert (total, cancelled, totals["projects"]) == (1698, 9, 1689)
+    for figure in ("1,698", "1,689", "9 个已取消", "9\nare cancelled"):
+        assert figure in readme, figure
+    assert money.yi(totals["budget"]) == "3.71"  # 370,500,000 yuan, rounded half up
+    assert "3.71 亿元" in readme and "3.705 亿元" not in readme
+    assert "1698" in out.getvalue() and "1689" in out.getvalue()  # what `make run` prints, explained

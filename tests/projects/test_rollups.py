@@ -214,7 +214,7 @@ def test_a_spreadsheet_import_keeps_the_rollups_exact(db, national):
 
 def test_check_rollups_passes_when_the_rollups_agree(data, capsys):
     call_command("check_rollups")
-    assert "agree" in capsys.readouterr().out
+    assert "一致" in capsys.readouterr().out  # "the rollups agree with the base tables", in Chinese
 
 
 def test_check_rollups_names_each_drifted_row_and_exits_1(data):
@@ -228,7 +228,7 @@ def test_check_rollups_names_each_drifted_row_and_exits_1(data):
     assert failure.value.returncode == 1
     printed = out.getvalue()
     assert "projects_projectrollup" in printed and "projects_facilityrollup" in printed
-    assert "kept (1, 10000010, 123, 10)" in printed  # P1: one project, budget and beneficiaries as kept
+    assert "汇总表中为 (1, 10000010, 123, 10)" in printed  # P1: one project, budget and beneficiaries as kept
     call_command("rebuild_rollups", verbosity=0)
     call_command("check_rollups", stdout=io.StringIO())
 

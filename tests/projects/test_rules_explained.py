@@ -127,8 +127,8 @@ def test_the_project_code_convention_is_shown_as_help_and_not_enforced(client, s
     html = client.get(reverse("admin:projects_project_import")).content.decode()
     assert "项目编号：" in html and "BJ-2021-01-001" in html and "惯例" in html
     template = load_workbook(io.BytesIO(client.get(reverse("admin:projects_project_template")).content))
-    header = next(cell for cell in template.worksheets[0][1] if cell.value == "项目编号")
-    assert "BJ-2021-01-001" in header.comment.text
+    notes = " ".join(str(cell.value) for row in template["说明"].iter_rows() for cell in row if cell.value)
+    assert "项目编号：" in notes and "惯例" in notes
     # Any unused code is accepted.
     project = make_project("自定义编号", make_agreement("BJ-1"))
     url = reverse("admin:projects_project_change", args=[project.pk])

@@ -140,6 +140,7 @@ def test_json_encoding_follows_the_contract(data):
         "recipient": None,
         "status": None,
         "start_year": 2022,
+        "as_of": None,
     }
     assert set(encoded["totals"]) == {
         "agreements",

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from projects import demo
+from projects.models import Project
 
 
 class Command(BaseCommand):
@@ -31,7 +32,13 @@ class Command(BaseCommand):
                 )
             demo.clear()
         count = demo.load()
-        self.stdout.write(self.style.SUCCESS(_("Demo loaded: %(count)d projects.") % {"count": count}))
+        cancelled = Project.objects.filter(status=Project.Status.CANCELLED).count()
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Demo loaded: %(count)d projects, of which %(cancelled)d cancelled (%(live)d live).")
+                % {"count": count, "cancelled": cancelled, "live": count - cancelled}
+            )
+        )
         self.stdout.write(_("Demo logins (password %(password)s):") % {"password": demo.DEMO_PASSWORD})
         for username, role, *_rest in demo.USERS:
             self.stdout.write(f"  {username:<14} {role}")

@@ -2,7 +2,6 @@
 
 from django.db import models
 from django.utils.translation import gettext as _
-from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 EMPTY = "—"
@@ -21,10 +20,3 @@ class ReadableChanges(HistoricalRecordContextHelper):
         if isinstance(field, models.BooleanField):
             return _("Yes") if value else _("No")
         return value
-
-
-class HistoryAdmin(SimpleHistoryAdmin):
-    """SimpleHistoryAdmin whose history pages show blank values as — and choices by their labels."""
-
-    def get_historical_record_context_helper(self, request, historical_record):
-        return ReadableChanges(self.model, historical_record)
