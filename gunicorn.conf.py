@@ -2,9 +2,10 @@
 
 Every value can be changed from the environment; docs/deploy.md lists them.
 
-- Workers and threads: the default 2 workers x 4 threads (gthread) per server is what carried 50 locust users
-  over two servers on 2 cores (docs/benchmarks.md); a request mostly waits on PostgreSQL, so threads serve
-  the waiting ones while one computes. Raise GUNICORN_WORKERS with the cores (about 1 per core).
+- Workers and threads: 2 workers x 4 threads (gthread) per server by default, sized for 2 cores: about one
+  process per core, and threads to serve the requests that wait on PostgreSQL while another computes. Two such
+  servers took 50 locust users with 0 errors (docs/benchmarks.md, "Load"). Raise GUNICORN_WORKERS with the
+  cores.
 - Timeout: the longest single request is one step of the largest import allowed (AIDTRACKER_IMPORT_MAX_ROWS,
   200,000 rows): bench/import.py measured 27.5 s preview, 33.9 s confirm and 39.0 s for the preview of a
   re-import, on an idle 2-core machine. 120 s leaves three times that for a loaded machine. nginx's
@@ -26,7 +27,9 @@ workers = _int("GUNICORN_WORKERS", 2)
 threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 120)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
-keepalive = 5
+# Longer than the proxy's idle upstream connections (nginx `keepalive_timeout` 60 s by default): if gunicorn
+# closed an idle connection first, a request sent on it at that moment would be reset.
+keepalive = _int("GUNICORN_KEEPALIVE", 75)
 # Recycle workers now and then, so a slow leak (or a worker bloated by a 200,000-row import) is returned.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = 200

@@ -24,19 +24,49 @@ def profile_of(user):
         return None
 
 
+class Scope:
+    """Which rows a user may see: everything, one donor province's, one recipient unit's subtree's, or
+    nothing. `narrow` applies it to a queryset (scope_queryset); `covers` answers it of a whole set of rows
+    named by the dashboard's province and recipient filters, so the dashboard can tell which figures a user's
+    changelist shows in full without a query per figure."""
+
+    def __init__(self, user):
+        self.everything = sees_everything(user)
+        profile = None if self.everything or not user.is_active else profile_of(user)
+        self.profile = profile
+        self.province_id = profile.province_id if profile else None
+        self.recipient_id = None if self.province_id or not profile else profile.recipient_id
+        self._subtree = None
+
+    def narrow(self, queryset: QuerySet) -> QuerySet:
+        model = queryset.model
+        if self.everything:
+            return queryset
+        if self.province_id and hasattr(model, "scope_province"):
+            return queryset.filter(**{f"{model.scope_province}_id": self.province_id})
+        if self.recipient_id and hasattr(model, "scope_recipient"):
+            return queryset.filter(
+                **{f"{model.scope_recipient}__path__startswith": self.profile.recipient.path}
+            )
+        return queryset.none()
+
+    def covers(self, *, province: str | None = None, recipient: str | None = None) -> bool:
+        """Whether `narrow` keeps every row of the set narrowed to the province and the recipient subtree
+        with these codes (None: not narrowed that way)."""
+        if self.everything:
+            return True
+        if self.province_id:
+            return province is not None and province == self.profile.province.code
+        if self.recipient_id and recipient is not None:
+            if self._subtree is None:
+                self._subtree = set(self.profile.recipient.subtree().values_list("code", flat=True))
+            return recipient in self._subtree
+        return False
+
+
 def scope_queryset(user, queryset: QuerySet) -> QuerySet:
     """Narrow `queryset` to the rows `user` may see; an unknown or unscoped user sees nothing."""
-    model = queryset.model
-    if sees_everything(user):
-        return queryset
-    profile = profile_of(user)
-    if profile is None or not user.is_active:
-        return queryset.none()
-    if profile.province_id and hasattr(model, "scope_province"):
-        return queryset.filter(**{f"{model.scope_province}_id": profile.province_id})
-    if profile.recipient_id and hasattr(model, "scope_recipient"):
-        return queryset.filter(**{f"{model.scope_recipient}__path__startswith": profile.recipient.path})
-    return queryset.none()
+    return Scope(user).narrow(queryset)
 
 
 def in_scope(user, obj) -> bool:

@@ -98,8 +98,10 @@ class CountedFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(Agreement)
 class AgreementAdmin(VersionedAdminMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """The agreement admin. The app that holds the projects registers it, adding the columns about the
+    agreements' projects: this app knows nothing of them."""
+
     form = AgreementForm
     actions = [status_action(description=_("Change the status of the selected agreements"))]
     list_display = [

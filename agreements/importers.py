@@ -14,6 +14,7 @@ from spreadsheets.importer import (
     chunked,
     code_or_name_map,
     dates_in_order,
+    keyset,
     reference_id,
 )
 
@@ -107,22 +108,19 @@ class AgreementImporter(SheetImporter):
         self.context.pending[Agreement] = {key for _number, key, _values in resolved}
 
     def export_rows(self, queryset):
-        for row in (
-            queryset.order_by("province__order", "code")
-            .values_list(
-                "code",
-                "title",
-                "province__code",
-                "donor_unit",
-                "recipient__code",
-                "signed_on",
-                "starts_on",
-                "ends_on",
-                "pledged",
-                "status",
-            )
-            .iterator(chunk_size=2000)
-        ):
+        fields = [
+            "code",
+            "title",
+            "province__code",
+            "donor_unit",
+            "recipient__code",
+            "signed_on",
+            "starts_on",
+            "ends_on",
+            "pledged",
+            "status",
+        ]
+        for row in keyset(queryset, ["province__order", "code"], fields):
             (code, title, province, donor, recipient, signed, starts, ends, pledged, status) = row
             yield [
                 code,

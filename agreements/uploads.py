@@ -49,3 +49,15 @@ def validate_document(value):
             _("Only PDF, JPEG and PNG files are accepted; this file is none of them."),
             code="file_type",
         )
+
+
+def served_content_type(fileobj) -> str | None:
+    """The content type a stored file is served with: the accepted document types, and WebP photos."""
+    content_type = sniff_content_type(fileobj)
+    if content_type:
+        return content_type
+    position = fileobj.tell()
+    fileobj.seek(0)
+    head = fileobj.read(HEADER_BYTES)
+    fileobj.seek(position)
+    return "image/webp" if head[:4] == b"RIFF" and head[8:12] == b"WEBP" else None

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_safe
 from agreements import security
 from agreements.access import scope_queryset
 from agreements.models import StaffProfile
-from agreements.uploads import sniff_content_type
+from agreements.uploads import served_content_type
 
 PRESIGNED_SECONDS = 60
 
@@ -83,7 +83,7 @@ def scoped_file(request, app_label, model_name, pk, field):
         handle = stored.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    content_type = sniff_content_type(handle) or "application/octet-stream"
+    content_type = served_content_type(handle) or "application/octet-stream"
     response = FileResponse(
         handle, as_attachment=True, filename=os.path.basename(stored.name), content_type=content_type
     )

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext as _
+from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 EMPTY = "—"
@@ -20,3 +21,10 @@ class ReadableChanges(HistoricalRecordContextHelper):
         if isinstance(field, models.BooleanField):
             return _("Yes") if value else _("No")
         return value
+
+
+class ReadableHistoryAdmin(SimpleHistoryAdmin):
+    """SimpleHistoryAdmin whose history pages show values as a person reads them (for unversioned models)."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableChanges(self.model, historical_record)

@@ -237,6 +237,24 @@ AIDTRACKER_REQUEST_MAX_BYTES = max(AIDTRACKER_IMPORT_MAX_BYTES, AIDTRACKER_UPLOA
 
 SIMPLE_HISTORY_REVERT_DISABLED = False
 
+# E-mail (report reminders): printed to the console unless an SMTP server is configured.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "aidtracker@localhost")
+# The address the system is reached at, for links in mails (e.g. https://aid.example.org).
+AIDTRACKER_SITE_URL = os.environ.get("AIDTRACKER_SITE_URL", "http://localhost:8000")
+
 LOG_DIR = Path(os.environ.get("LOG_DIR", BASE_DIR / "logs"))
 LOGGING = {
     "version": 1,

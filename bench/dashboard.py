@@ -3,15 +3,17 @@
     .venv/bin/python bench/dashboard.py [--url postgres://postgres@127.0.0.1:5432/aidtracker_bench]
                                         [--sizes 10000,100000,1000000] [--repeat 40]
 
-For each size it (re)creates the database, migrates, loads N projects, 3N disbursements and 0.3N facility
-outputs over the 19 provinces with COPY (rollup triggers disabled during the load, then
+For each size it (re)creates the database, migrates, loads N projects, 3N disbursements, 0.3N facility
+outputs and progress reports (for the reporting quarter of today and the three before it, on about 70% of
+the projects due each, in every state) over the 19 provinces with COPY (rollup triggers disabled during the load, then
 `rebuild_rollups`, as for any COPY load), and then measures, warm:
 
 - GET /dashboard/summary.json unfiltered, ?province=110000 and ?category=B (the goals: p50 <= 50 ms,
   p95 <= 100 ms, at least 5x faster than the live query, identical figures);
 - the overview, a province and a category page;
 - the single hand-written SQL query computing the same per-province and per-category figures straight from
-  the base tables (GROUPING SETS over projects joined to per-project disbursement sums), checked equal.
+  the base tables (GROUPING SETS over projects joined to per-project disbursement sums), checked equal;
+  and the `reporting` block (report coverage per province) checked equal to a hand-written count.
 
 Prints p50/p95 and ratios; never part of the test run's pass/fail. The database is left in place.
 """
@@ -45,6 +47,18 @@ JOIN projects_category c ON c.id = p.category_id
 LEFT JOIN paid ON paid.project_id = p.id
 WHERE p.status <> 'cancelled' {where}
 GROUP BY GROUPING SETS ((a.province_id), (COALESCE(c.parent_id, c.id)))
+"""
+
+# Report coverage for the reporting quarter, by hand: projects due (DESIGN section 7) by their report's state.
+REPORTING_SQL = """
+SELECT a.province_id, COALESCE(r.status, 'missing'), COUNT(*)
+FROM projects_project p
+JOIN agreements_agreement a ON a.id = p.agreement_id
+JOIN projects_category c ON c.id = p.category_id
+LEFT JOIN projects_progressreport r ON r.project_id = p.id AND r.year = %(year)s AND r.quarter = %(quarter)s
+WHERE ((p.status = 'in_progress' AND (p.start_date IS NULL OR p.start_date <= %(last)s))
+       OR (p.status = 'completed' AND p.end_date BETWEEN %(first)s AND %(last)s)) {where}
+GROUP BY 1, 2
 """
 
 CASES = [
@@ -103,7 +117,11 @@ def recreate_database(url):
     admin.close()
 
 
-def copy_rows(cursor, table, columns, rows):
+def copy_rows(cursor, table, columns, rows, *, versioned=True):
+    """COPY rows in; versioned tables get version 1 (the column has no database default)."""
+    if versioned and "version" not in columns:
+        columns = [*columns, "version"]
+        rows = (row + (1,) for row in rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerows(rows)
@@ -184,6 +202,7 @@ def load(n_projects, seed):
         if category_code in BUILDS and len(outputs) < n_projects * 3 // 10:
             outputs.append((pk, facility[BUILDS[category_code]], rng.randint(1, 3)))
             used.add(pk)
+    reports = _reports(rng, projects)
     # Top up to 0.3 N outputs with service centres on other projects.
     pk = 1
     while len(outputs) < n_projects * 3 // 10:
@@ -240,6 +259,21 @@ def load(n_projects, seed):
             cursor, "projects_disbursement", ["project_id", "date", "amount", "reference"], disbursements
         )
         copy_rows(cursor, "projects_facilityoutput", ["project_id", "facility_type_id", "quantity"], outputs)
+        copy_rows(
+            cursor,
+            "projects_progressreport",
+            [
+                "project_id",
+                "year",
+                "quarter",
+                "percent_complete",
+                "narrative",
+                "status",
+                "review_note",
+                "version",
+            ],
+            reports,
+        )
         for table in ("projects_project", "projects_disbursement", "projects_facilityoutput"):
             cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         cursor.execute("SELECT setval(pg_get_serial_sequence('projects_project', 'id'), %s)", [n_projects])
@@ -262,7 +296,29 @@ def load(n_projects, seed):
         "disbursements": len(disbursements),
         "outputs": len(outputs),
         "agreements": len(agreements),
+        "reports": len(reports),
     }
+
+
+def _reports(rng, projects):
+    """Reports for the last four reporting quarters on about 70% of the projects due each, every state.
+
+    Projects here have no end date, so completed ones are never due; in-progress ones are due from their
+    start on (the rule is projects.reporting.due_q's; the bench checks the served figures against SQL)."""
+    from projects.demo_reports import last_quarters
+    from projects.reporting import quarter_bounds, reporting_quarter
+
+    states = ["draft", "submitted", "returned", "approved"]
+    rows = []
+    for year, quarter in last_quarters(*reporting_quarter()):
+        last = quarter_bounds(year, quarter)[1].isoformat()
+        for project in projects:
+            pk, status, start = project[0], project[6], project[9]
+            if status != "in_progress" or start > last or rng.random() > 0.7:
+                continue
+            state = rng.choices(states, [10, 20, 5, 65])[0]
+            rows.append((pk, year, quarter, rng.randint(0, 100), "本季度按计划推进。", state, "", 1))
+    return rows
 
 
 def existing(size):
@@ -277,6 +333,7 @@ def existing(size):
             "projects_facilityoutput",
             "agreements_agreement",
             "projects_projectrollup",
+            "projects_progressreport",
         ):
             cursor.execute(f"SELECT COUNT(*) FROM {table}")
             counts[table] = cursor.fetchone()[0]
@@ -288,6 +345,7 @@ def existing(size):
         "disbursements": counts["projects_disbursement"],
         "outputs": counts["projects_facilityoutput"],
         "agreements": counts["agreements_agreement"],
+        "reports": counts["projects_progressreport"],
     }
 
 
@@ -309,6 +367,39 @@ def live_query(where):
     with connection.cursor() as cursor:
         cursor.execute(LIVE_SQL.format(where=where))
         return cursor.fetchall()
+
+
+def reporting_rows(where):
+    from django.db import connection
+
+    from projects.reporting import quarter_bounds, reporting_quarter
+
+    year, quarter = reporting_quarter()
+    first, last = quarter_bounds(year, quarter)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            REPORTING_SQL.format(where=where.replace("%", "%%")),
+            {"year": year, "quarter": quarter, "first": first, "last": last},
+        )
+        return cursor.fetchall()
+
+
+def check_reporting(body, where):
+    """summary.json's `reporting` block equals the hand-written count."""
+    from agreements.models import Province
+
+    province_code = dict(Province.objects.values_list("pk", "code"))
+    live = {}
+    for province_id, state, count in reporting_rows(where):
+        row = live.setdefault(province_code[province_id], {"due": 0})
+        row[state] = count
+        row["due"] += count
+    served = {
+        row["code"]: {k: v for k, v in row.items() if k not in ("code", "name") and v}
+        for row in body["reporting"]["provinces"]
+        if row["due"]
+    }
+    return served == live
 
 
 def check_identical(body, live_rows):
@@ -362,7 +453,7 @@ def main():
         info = existing(size) if args.reuse else load(size, args.seed)
         print(
             f"## {size:,} projects, {info['disbursements']:,} disbursements, {info['outputs']:,} outputs, "
-            f"{info['agreements']} agreements — COPY {info['copy_s']:.1f} s, rebuild_rollups {info['rebuild_s']:.1f} s, "
+            f"{info['agreements']} agreements, {info['reports']:,} progress reports — COPY {info['copy_s']:.1f} s, rebuild_rollups {info['rebuild_s']:.1f} s, "
             f"{info['rollup_rows']:,} project rollup rows"
         )
         print(f"{'request':<36}{'p50 ms':>9}{'p95 ms':>9}{'live p50':>10}{'ratio':>8}  figures")
@@ -372,7 +463,9 @@ def main():
             assert response.status_code == 200, response.content[:500]
             p50, p95 = timed(lambda url=url: client.get(url), args.repeat)
             live_p50, _ = timed(lambda where=where: live_query(where), max(3, args.repeat // 8))
-            same = check_identical(response.json(), live_query(where))
+            same = check_identical(response.json(), live_query(where)) and check_reporting(
+                response.json(), where
+            )
             print(
                 f"{'summary.json ' + label:<36}{p50:>9.1f}{p95:>9.1f}{live_p50:>10.1f}{live_p50 / p50:>7.1f}x  "
                 f"{'identical' if same else 'DIFFERENT'}"

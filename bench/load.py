@@ -1,6 +1,6 @@
 """Load test: the demo data x N on PostgreSQL, two `make serve` servers, 50 locust users for 3 minutes.
 
-    .venv/bin/python bench/load.py --scale 20 [--users 50] [--time 3m] [--ports 8111,8112]
+    .venv/bin/python bench/load.py --scale 20 [--users 50] [--time 3m] [--wait 2,8] [--ports 8111,8112]
     .venv/bin/python bench/load.py --scale 20 --build-only      # only (re)build the database and files
     .venv/bin/python bench/load.py --check-only                 # only the totals and rollup checks
 
@@ -258,6 +258,7 @@ def main():
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=float, default=5)
     parser.add_argument("--time", default="3m")
+    parser.add_argument("--wait", default="2,8", help="seconds between a user's requests: min,max")
     parser.add_argument("--ports", default="8111,8112")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--check-only", action="store_true")
@@ -282,7 +283,13 @@ def main():
                 "--host", f"http://127.0.0.1:{ports[0]}", "--csv", str(OUT / "load"), "--only-summary",
                 "--stop-timeout", "60",
             ]  # fmt: skip
-            env = {**os.environ, "BENCH_SERVERS": ",".join(f"http://127.0.0.1:{p}" for p in ports)}
+            env = {
+                **os.environ,
+                "BENCH_SERVERS": ",".join(f"http://127.0.0.1:{p}" for p in ports),
+                "BENCH_WAIT": args.wait,
+                # Province clerks: one per province at 50 users, the same share (38 %) below that.
+                "BENCH_CLERKS": str(min(19, round(args.users * 19 / 50))),
+            }
             print("  " + " ".join(command), flush=True)
             subprocess.run(command, cwd=ROOT, env=env)
         finally:

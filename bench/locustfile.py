@@ -103,9 +103,14 @@ class FormFields(HTMLParser):
 DefaultCookiePolicy.return_ok_secure = lambda self, cookie, request: True
 
 
+# Seconds between a user's requests (BENCH_WAIT="min,max"; bench/load.py --wait): reading a dashboard or a
+# changelist page takes a person a few seconds.
+WAIT = [float(x) for x in os.environ.get("BENCH_WAIT", "2,8").split(",")]
+
+
 class SignedInUser(HttpUser):
     abstract = True
-    wait_time = between(1, 3)
+    wait_time = between(*WAIT)
     username = None
 
     def on_start(self):
@@ -131,7 +136,6 @@ class SignedInUser(HttpUser):
 class Manager(SignedInUser):
     """Reads the dashboards with filters in the URL."""
 
-    weight = 31
     username = "manager"
 
     def filters(self):
@@ -165,8 +169,7 @@ class Manager(SignedInUser):
 class Clerk(SignedInUser):
     """A province's staff: browses changelists, saves projects, imports the province's 2,000-row file."""
 
-    fixed_count = 19
-    weight = 19
+    fixed_count = int(os.environ.get("BENCH_CLERKS", 19))  # one per province at 50 users
 
     def on_start(self):
         clerk = next(_clerks)

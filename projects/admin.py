@@ -1,7 +1,10 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.contrib.admin.utils import NestedObjects
+from django.db import router
+from django.db.models import Subquery
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -14,14 +17,30 @@ from agreements.forms import WanAmountField
 from agreements.models import Agreement
 from aidtracker import money
 from aidtracker.versioning_admin import VersionedAdminMixin, status_action
+from projects import (
+    admin_reports,  # noqa: F401  (registers the reporting cycle's admins)
+    services,
+)
 from projects.admin_filters import (
     CategoryFilter,
     DashboardParametersMixin,
     LiveFilter,
+    ReportingDueFilter,
+    ReportingStateFilter,
     StartYearFilter,
     StatusFilter,
 )
-from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
+from projects.models import (
+    Category,
+    Disbursement,
+    FacilityOutput,
+    FacilityType,
+    Project,
+    ProjectRollup,
+    ReportReminder,
+    live,
+)
+from projects.sums import COUNT, sum_related
 from spreadsheets.admin import SpreadsheetAdminMixin
 
 
@@ -40,11 +59,40 @@ class FacilityTypeAdmin(admin.ModelAdmin):
 
 
 class DisbursementForm(forms.ModelForm):
+    """A disbursement; `user` is set by the admin, for the closed-quarter guard (old and new date)."""
+
     amount = WanAmountField(label=_("amount (10,000 yuan)"))
+    user = None
 
     class Meta:
         model = Disbursement
         fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None or self.has_changed():
+            services.check_disbursement_write(
+                user=self.user, disbursement=self.instance, new_date=cleaned.get("date")
+            )
+        return cleaned
+
+
+def form_for_user(form_class, user):
+    """The form class with the requesting user set, for checks that depend on who saves."""
+    return type(form_class.__name__, (form_class,), {"user": user})
+
+
+class ClosedQuarterDeletionMixin:
+    """Delete pages (and the bulk delete) refuse what would remove a disbursement or a report of a closed
+    quarter, also by cascade (deleting a project deletes its disbursements and reports)."""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        collector = NestedObjects(using=router.db_for_write(self.model))
+        collector.collect(list(objs))
+        cascaded = [obj for instances in collector.data.values() for obj in instances]
+        refusals = services.deletion_refusals(user=request.user, objects=cascaded)
+        return deleted, counts, perms_needed, [*protected, *refusals]
 
 
 class LatestDisbursementsFormSet(BaseInlineFormSet):
@@ -60,13 +108,28 @@ class LatestDisbursementsFormSet(BaseInlineFormSet):
         return self._latest
 
 
+class DisbursementFormSet(LatestDisbursementsFormSet):
+    """Deleting a disbursement row of a closed quarter is refused like changing it."""
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            if form.instance.pk:
+                services.check_disbursement_write(user=form.user, disbursement=form.instance)
+
+
 class DisbursementInline(admin.TabularInline):
     model = Disbursement
     form = DisbursementForm
-    formset = LatestDisbursementsFormSet
+    formset = DisbursementFormSet
     extra = 0
     fields = ["date", "amount", "reference"]
     shown = 20
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = form_for_user(formset.form, request.user)
+        return formset
 
 
 class FacilityOutputInline(admin.TabularInline):
@@ -83,20 +146,14 @@ class ProjectForm(forms.ModelForm):
         fields = "__all__"
 
 
-def _disbursed_per_project():
-    total = (
-        Disbursement.objects.filter(project=OuterRef("pk"))
-        .order_by()
-        .values("project")
-        .annotate(s=Sum("amount"))
-        .values("s")
-    )
-    return Coalesce(Subquery(total), Value(0), output_field=DecimalField(max_digits=16, decimal_places=2))
-
-
 @admin.register(Project)
 class ProjectAdmin(
-    VersionedAdminMixin, DashboardParametersMixin, SpreadsheetAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
+    VersionedAdminMixin,
+    ClosedQuarterDeletionMixin,
+    DashboardParametersMixin,
+    SpreadsheetAdminMixin,
+    ScopedAdminMixin,
+    SimpleHistoryAdmin,
 ):
     form = ProjectForm
     actions = [status_action(description=_("Change the status of the selected projects"))]
@@ -113,7 +170,16 @@ class ProjectAdmin(
         "beneficiaries",
         "start_date",
     ]
-    list_filter = [ProvinceFilter, CategoryFilter, StatusFilter, LiveFilter, RecipientFilter, StartYearFilter]
+    list_filter = [
+        ProvinceFilter,
+        CategoryFilter,
+        StatusFilter,
+        LiveFilter,
+        RecipientFilter,
+        StartYearFilter,
+        ReportingDueFilter,
+        ReportingStateFilter,
+    ]
     list_select_related = ["agreement__province", "category", "recipient"]
     search_fields = ["code", "name", "agreement__code"]
     autocomplete_fields = ["agreement", "recipient", "category"]
@@ -143,7 +209,11 @@ class ProjectAdmin(
 
     def get_queryset(self, request):
         # The disbursed column comes from an annotation: one query for the page, not one per row.
-        return super().get_queryset(request).annotate(_disbursed=_disbursed_per_project())
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_disbursed=sum_related(Disbursement.objects.all(), "amount", "project"))
+        )
 
     @admin.display(description=_("donor province"), ordering="agreement__province__order")
     def province(self, obj):
@@ -192,11 +262,14 @@ class ScopedChildAdmin(VersionedAdminMixin, DashboardParametersMixin, ScopedAdmi
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
+class DisbursementAdmin(ClosedQuarterDeletionMixin, SpreadsheetAdminMixin, ScopedChildAdmin):
     form = DisbursementForm
     list_display = ["project", "province", "date", "amount_wan", "reference"]
     search_fields = ["project__code", "project__name", "reference"]
     date_hierarchy = "date"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return form_for_user(super().get_form(request, obj, change, **kwargs), request.user)
 
     @admin.display(description=_("amount (10,000 yuan)"), ordering="amount")
     def amount_wan(self, obj):
@@ -210,14 +283,10 @@ class FacilityOutputAdmin(SpreadsheetAdminMixin, ScopedChildAdmin):
     list_filter = [*ScopedChildAdmin.list_filter, "facility_type"]
 
 
-# The agreement admin is registered by the agreements app, which knows nothing of projects; here it also
-# takes the dashboard's parameters, those that narrow projects being accepted and not applied.
-admin.site.unregister(Agreement)
-
-
-@admin.register(Agreement)
-class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
-    """The agreements, with their live projects' count, budget and disbursements."""
+class AgreementAdmin(ClosedQuarterDeletionMixin, DashboardParametersMixin, BaseAgreementAdmin):
+    """The agreement admin with its projects' figures — live projects, their budget and what was disbursed
+    on them — from the rollups the dashboard reads, so the list and the dashboard agree. Registered here,
+    once: the agreements app defines the admin but knows nothing of projects."""
 
     project_only_parameters = ("category", "status", "start_year", "live")
     list_display = [
@@ -225,39 +294,21 @@ class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
         "project_count",
         "budget_wan",
         "disbursed_wan",
-        "paired",
+        BaseAgreementAdmin.list_display[-1],
     ]
     readonly_fields = ["projects_link"]
     fieldsets = [*BaseAgreementAdmin.fieldsets, (_("Projects"), {"fields": ["projects_link"]})]
 
     def get_queryset(self, request):
-        # Totals over projects come from correlated subqueries so the joins never inflate them,
-        # and the changelist needs no query per row.
-        projects = Project.objects.filter(agreement=OuterRef("pk")).exclude(status=Project.Status.CANCELLED)
-        money = DecimalField(max_digits=16, decimal_places=2)
-        paid = Disbursement.objects.filter(project__agreement=OuterRef("pk")).exclude(
-            project__status=Project.Status.CANCELLED
-        )
+        # Correlated subqueries over the rollups: no join inflates them, and no query per row.
+        rollups = ProjectRollup.objects.filter(live())
         return (
             super()
             .get_queryset(request)
             .annotate(
-                _projects=Coalesce(
-                    Subquery(projects.order_by().values("agreement").annotate(n=Count("pk")).values("n")),
-                    Value(0),
-                ),
-                _budget=Coalesce(
-                    Subquery(projects.order_by().values("agreement").annotate(s=Sum("budget")).values("s")),
-                    Value(0),
-                    output_field=money,
-                ),
-                _disbursed=Coalesce(
-                    Subquery(
-                        paid.order_by().values("project__agreement").annotate(s=Sum("amount")).values("s")
-                    ),
-                    Value(0),
-                    output_field=money,
-                ),
+                _projects=sum_related(rollups, "projects", "agreement", output_field=COUNT),
+                _budget_cents=sum_related(rollups, "budget_cents", "agreement", output_field=COUNT),
+                _disbursed_cents=sum_related(rollups, "disbursed_cents", "agreement", output_field=COUNT),
             )
         )
 
@@ -266,13 +317,13 @@ class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
         url = reverse("admin:projects_project_changelist")
         return format_html('<a href="{}?agreement__id__exact={}&live=1">{}</a>', url, obj.pk, obj._projects)
 
-    @admin.display(description=_("budget (10,000 yuan)"), ordering="_budget")
+    @admin.display(description=_("budget (10,000 yuan)"), ordering="_budget_cents")
     def budget_wan(self, obj):
-        return money.wan(obj._budget)
+        return money.wan(Decimal(obj._budget_cents).scaleb(-2))
 
-    @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed")
+    @admin.display(description=_("disbursed (10,000 yuan)"), ordering="_disbursed_cents")
     def disbursed_wan(self, obj):
-        return money.wan(obj._disbursed)
+        return money.wan(Decimal(obj._disbursed_cents).scaleb(-2))
 
     @admin.display(description=_("projects"))
     def projects_link(self, obj):
@@ -284,5 +335,25 @@ class AgreementAdmin(DashboardParametersMixin, BaseAgreementAdmin):
             url,
             obj.pk,
             _("%(count)s live projects, budget %(budget)s (10,000 yuan): open the list")
-            % {"count": obj._projects, "budget": money.wan(obj._budget)},
+            % {"count": obj._projects, "budget": self.budget_wan(obj)},
         )
+
+
+admin.site.register(Agreement, AgreementAdmin)
+
+
+@admin.register(ReportReminder)
+class ReportReminderAdmin(admin.ModelAdmin):
+    """The log of reminder mails (written by `remind_reports`), read-only."""
+
+    list_display = ["day", "user", "email", "year", "quarter", "missing", "returned", "sent_at"]
+    list_filter = ["day", "year", "quarter"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "email"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,12 +1,13 @@
 """Changelist filters named like the dashboard's query parameters (DESIGN section 4), so every
 dashboard figure links to exactly its rows: `category`, `status`, `start_year`, `live`."""
 
+from dataclasses import replace
+
 from django.contrib import admin
-from django.db.models import Q
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from projects.models import Category, Project
+from projects.models import Category, Project, ProjectRollup, quarter_label
 
 
 def project_prefix(model):
@@ -14,7 +15,27 @@ def project_prefix(model):
     return "" if model is Project else "project__"
 
 
-class CategoryFilter(admin.SimpleListFilter):
+class DashboardListFilter(admin.SimpleListFilter):
+    """A changelist filter for one dashboard parameter. The value was parsed and checked by the dashboard's
+    FilterSet (DashboardParametersMixin), and the rows are selected by the dashboard's own rule
+    (projects.selectors.narrow), so a figure and the list it links to cannot disagree."""
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        given = getattr(request, "dashboard_filters", None)
+        if given is None:  # a view other than the changelist (the export of the filtered list)
+            given, _errors = dashboard_parameters(request.GET)
+            if given is None:
+                return queryset.none()
+            request.dashboard_filters = given
+        from projects.selectors import SummaryFilters, narrow
+
+        only = SummaryFilters(**{"live": None, self.parameter_name: getattr(given, self.parameter_name)})
+        return narrow(queryset, only, prefix=project_prefix(queryset.model))
+
+
+class CategoryFilter(DashboardListFilter):
     """`?category=<code>`: a top-level code includes its sub-categories."""
 
     title = _("category")
@@ -27,16 +48,8 @@ class CategoryFilter(admin.SimpleListFilter):
             for c in Category.objects.order_by("code")
         ]
 
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        p = project_prefix(queryset.model)
-        return queryset.filter(
-            Q(**{f"{p}category__code": self.value()}) | Q(**{f"{p}category__parent__code": self.value()})
-        )
 
-
-class StatusFilter(admin.SimpleListFilter):
+class StatusFilter(DashboardListFilter):
     """`?status=<value>`: the project's status."""
 
     title = _("project status")
@@ -45,13 +58,8 @@ class StatusFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return Project.Status.choices
 
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(**{f"{project_prefix(queryset.model)}status": self.value()})
-        return queryset
 
-
-class LiveFilter(admin.SimpleListFilter):
+class LiveFilter(DashboardListFilter):
     """`?live=1`: projects not cancelled (the dashboard's default rule); `?live=0`: cancelled ones."""
 
     title = _("live")
@@ -60,50 +68,99 @@ class LiveFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [("1", _("live (not cancelled)")), ("0", _("cancelled"))]
 
-    def queryset(self, request, queryset):
-        field = f"{project_prefix(queryset.model)}status"
-        if self.value() == "1":
-            return queryset.exclude(**{field: Project.Status.CANCELLED})
-        if self.value() == "0":
-            return queryset.filter(**{field: Project.Status.CANCELLED})
-        return queryset
 
-
-class StartYearFilter(admin.SimpleListFilter):
-    """`?start_year=<year>`: projects that start in that year."""
+class StartYearFilter(DashboardListFilter):
+    """`?start_year=<year>`: projects that start in that year (the years offered are those in the data)."""
 
     title = _("start year")
     parameter_name = "start_year"
 
     def lookups(self, request, model_admin):
-        return [(str(y), str(y)) for y in range(2021, 2027)]
+        years = ProjectRollup.objects.exclude(start_year=0).order_by("start_year").values_list("start_year")
+        return [(str(year), str(year)) for (year,) in years.distinct()]
+
+
+class ReportingDueFilter(admin.SimpleListFilter):
+    """`?due=2026Q3`: projects due a report for that quarter (DESIGN section 7), and with `?reporting=<state>`
+    only those whose reporting status for it is that state (a report state, or "missing") — the rows
+    behind the dashboard's report coverage figures, by the same rule (projects.report_coverage)."""
+
+    title = _("due a report for")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        from projects.report_coverage import quarter_parameter
+        from projects.reporting import reporting_quarter
+
+        year, quarter = reporting_quarter()
+        return [(quarter_parameter(year, quarter), quarter_label(year, quarter))]
 
     def queryset(self, request, queryset):
-        if self.value():
-            try:
-                year = int(self.value())
-            except ValueError:
-                return queryset.none()
-            return queryset.filter(**{f"{project_prefix(queryset.model)}start_date__year": year})
+        from projects.report_coverage import filter_reporting, parse_quarter_parameter
+
+        period = parse_quarter_parameter(self.value())
+        if period is None:
+            return queryset
+        year, quarter = period
+        return filter_reporting(
+            queryset, year=year, quarter=quarter, state=request.GET.get("reporting") or None
+        )
+
+
+class ReportingStateFilter(admin.SimpleListFilter):
+    """`?reporting=<state>`, read with `?due=` (ReportingDueFilter applies both)."""
+
+    title = _("reporting status")
+    parameter_name = "reporting"
+
+    def lookups(self, request, model_admin):
+        return reporting_states()
+
+    def queryset(self, request, queryset):
         return queryset
+
+
+def reporting_states():
+    from projects.models import ProgressReport
+    from projects.reporting import MISSING
+
+    return [(MISSING, _("missing")), *ProgressReport.Status.choices]
 
 
 DASHBOARD_PARAMETERS = ("province", "category", "recipient", "status", "start_year")
 
 
-def dashboard_parameter_errors(query) -> dict:
-    """The errors of the dashboard's parameters in a changelist's query string, judged by the dashboard's
-    own FilterSet: an unknown code or a malformed value is an error, never silently ignored."""
+def dashboard_parameters(query):
+    """(the dashboard's parameters in a changelist's query string as SummaryFilters, their errors), judged
+    by the dashboard's own FilterSet: an unknown code or a malformed value is an error, never ignored."""
     from projects.filters import SummaryFilterSet
 
     errors = {}
     data = {name: query[name] for name in DASHBOARD_PARAMETERS if name in query}
-    if data:
-        filterset = SummaryFilterSet(data, queryset=Project.objects.none())
-        if not filterset.is_valid():
-            errors = {name: [str(e) for e in errs] for name, errs in filterset.form.errors.items()}
+    filterset = SummaryFilterSet(data, queryset=Project.objects.none())
+    if not filterset.is_valid():
+        errors = {name: [str(e) for e in errs] for name, errs in filterset.form.errors.items()}
     if "live" in query and query["live"] not in ("0", "1"):
         errors["live"] = [str(_("Enter 1 for live projects or 0 for cancelled ones."))]
+    errors.update(reporting_parameter_errors(query))
+    if errors:
+        return None, errors
+    live = {"1": True, "0": False}.get(query.get("live"))
+    return replace(filterset.summary_filters(), live=live), {}
+
+
+def reporting_parameter_errors(query) -> dict:
+    """Errors of `due` (a quarter such as 2026Q3) and `reporting` (a reporting status, only with `due`)."""
+    from projects.report_coverage import parse_quarter_parameter
+
+    errors = {}
+    if "due" in query and parse_quarter_parameter(query["due"]) is None:
+        errors["due"] = [str(_("Enter a quarter such as 2026Q3."))]
+    if "reporting" in query:
+        if query["reporting"] not in {value for value, _label in reporting_states()}:
+            errors["reporting"] = [str(_("Select a valid reporting status."))]
+        elif "due" not in query:
+            errors["reporting"] = [str(_("Give the quarter too (due=2026Q3)."))]
     return errors
 
 
@@ -119,7 +176,7 @@ class DashboardParametersMixin:
     def changelist_view(self, request, extra_context=None):
         from projects.filters import errors_by_label
 
-        errors = dashboard_parameter_errors(request.GET)
+        request.dashboard_filters, errors = dashboard_parameters(request.GET)
         if errors:
             context = {
                 **self.admin_site.each_context(request),

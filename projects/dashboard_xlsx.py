@@ -16,6 +16,14 @@ PROJECT_COLUMNS = [
 ]
 AGREEMENT_COLUMNS = [("agreements", "协议数"), ("pledged", "援助意向金额（万元）")]
 AMOUNTS = {"pledged", "budget", "disbursed", "amount"}
+REPORTING_COLUMNS = [
+    ("due", "应报项目数"),
+    ("approved", "已审核"),
+    ("submitted", "已提交"),
+    ("returned", "已退回"),
+    ("draft", "草稿"),
+    ("missing", "未报"),
+]
 
 
 def _sheet(sheets, title, header, columns, rows, total_label="合计", keys=("code", "name")):
@@ -37,6 +45,45 @@ def _values(row, columns):
     return [money.yuan_to_wan(row[key]) if key in AMOUNTS else row[key] for key, _ in columns]
 
 
+def _quarter_name(block):
+    return f"{block['year']}年第{block['quarter']}季度"
+
+
+def _reporting_sheet(sheets, block):
+    """Report coverage per province for the reporting quarter (named on the 筛选条件 sheet)."""
+    _sheet(sheets, "季度报告", ["省市代码", "援助省市"], REPORTING_COLUMNS, block["provinces"])
+
+
+REPORTING_STATES = {
+    "missing": "未填报",
+    "draft": "草稿",
+    "submitted": "已提交",
+    "returned": "已退回",
+    "approved": "已审核",
+}
+
+
+def _report_projects_sheet(sheets, projects):
+    """The province page's list of projects due a report, those needing attention first."""
+    rows = [
+        {
+            "code": p.code,
+            "name": p.name,
+            "state": REPORTING_STATES.get(p.reporting_status, p.reporting_status),
+            "percent": p.percent_complete,
+        }
+        for p in projects
+    ]
+    _sheet(
+        sheets,
+        "应报项目",
+        ["项目编号", "项目名称"],
+        [("state", "报告状态"), ("percent", "完成进度（%）")],
+        rows,
+        None,
+    )
+
+
 def summary_workbook(result, page=None) -> bytes:
     """Sheets 筛选条件, 按省市, 按类别, 建设成果, with a 合计 row on each table; for a province or a
     category page (`page`), also the tables only that page shows."""
@@ -54,6 +101,8 @@ def summary_workbook(result, page=None) -> bytes:
     ]
     if result["filters"].as_of:
         conditions.append(["截至日期", result["filters"].as_of.isoformat()])
+    if "reporting" in result:
+        conditions.append(["报告季度", _quarter_name(result["reporting"])])
     sheets.append(("筛选条件", ["条件", "值"], conditions, SheetLayout(widths={0: 16, 1: 16})))
     _sheet(
         sheets,
@@ -64,6 +113,10 @@ def summary_workbook(result, page=None) -> bytes:
     )
     _sheet(sheets, "按类别", ["类别代码", "项目类别"], PROJECT_COLUMNS, result["by_category"])
     _sheet(sheets, "建设成果", ["设施代码", "设施类型"], [("quantity", "数量")], result["facilities"])
+    if "reporting" in result:
+        _reporting_sheet(sheets, result["reporting"])
+    if page == "province" and result.get("province_reporting", {}).get("listed"):
+        _report_projects_sheet(sheets, result["province_reporting"]["projects"])
     if page == "province":
         _sheet(
             sheets,

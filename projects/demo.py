@@ -16,7 +16,17 @@ from simple_history.utils import bulk_create_with_history
 
 from agreements import services
 from agreements.models import Agreement, Pairing, Province, RecipientUnit, StaffProfile
-from projects.models import Category, Disbursement, FacilityOutput, FacilityType, Project
+from projects import demo_reports
+from projects.models import (
+    Category,
+    ClosedPeriod,
+    Disbursement,
+    FacilityOutput,
+    FacilityType,
+    ProgressReport,
+    Project,
+    ReportPhoto,
+)
 
 DEMO_PASSWORD = "aidtracker-demo"
 
@@ -106,11 +116,16 @@ def is_empty():
 @transaction.atomic
 def clear():
     """Remove every agreement, project and their history, and the demo users."""
+    for photo in ReportPhoto.objects.all():
+        photo.image.delete(save=False)
+        photo.thumbnail.delete(save=False)
+    ProgressReport.objects.all().delete()  # with their photos
     FacilityOutput.objects.all().delete()
     Disbursement.objects.all().delete()
     Project.objects.all().delete()
     Agreement.objects.all().delete()
-    for model in (FacilityOutput, Disbursement, Project, Agreement):
+    ClosedPeriod.objects.all().delete()
+    for model in (ProgressReport, FacilityOutput, Disbursement, Project, Agreement, ClosedPeriod):
         model.history.all().delete()
     get_user_model().objects.filter(username__in=[u[0] for u in USERS]).delete()
 
@@ -308,4 +323,5 @@ def load():
     """Fill an empty database with the demo and its users."""
     count = build()
     create_users()
+    demo_reports.build_reports()
     return count

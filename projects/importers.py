@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from agreements.access import scope_queryset
 from agreements.models import Agreement, RecipientUnit
+from projects import services
 from projects.models import CODE_CONVENTION, Category, Disbursement, FacilityOutput, FacilityType, Project
 from spreadsheets.cells import Column, yuan_to_wan
 from spreadsheets.importer import (
@@ -20,6 +21,7 @@ from spreadsheets.importer import (
     chunked,
     code_or_name_map,
     dates_in_order,
+    keyset,
     reference_id,
 )
 
@@ -143,7 +145,7 @@ class ProjectImporter(ScopedReferences, SheetImporter):
 
     def export_rows(self, queryset):
         labels = {value: labels[0] for value, labels in self.choices.items()}
-        rows = queryset.order_by("code").values_list(
+        fields = [
             "code",
             "name",
             "agreement__code",
@@ -154,9 +156,9 @@ class ProjectImporter(ScopedReferences, SheetImporter):
             "beneficiaries",
             "start_date",
             "end_date",
-        )
-        for code, name, agreement, category, recipient, status, budget, people, start, end in rows.iterator(
-            chunk_size=5000
+        ]
+        for code, name, agreement, category, recipient, status, budget, people, start, end in keyset(
+            queryset, ["code"], fields, unique=True
         ):
             yield [
                 code,
@@ -200,6 +202,17 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
             resolved.append((number, (project_id, row["reference"]), values))
         return resolved
 
+    def check_rows(self, staged):
+        """A row adding a disbursement dated in a closed quarter, or changing one on its old or new date, is an
+        error naming the quarter (unless the user may write closed quarters). Without a user (a command run
+        without --user) the import acts for the national office."""
+        if self.context.user is None:
+            return []
+        refused = services.closed_disbursement_rows(
+            user=self.context.user, rows=[(number, stored, values) for number, _key, values, stored in staged]
+        )
+        return [(number, "date", self.parsed[number].get("date"), message) for number, message in refused]
+
     def existing(self, numbers):
         project_ids = {project_id for project_id, _ref in numbers if not isinstance(project_id, Pending)}
         found = {}
@@ -211,10 +224,10 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
         return found
 
     def export_rows(self, queryset):
-        rows = queryset.order_by("project__code", "date", "reference").values_list(
-            "project__code", "date", "amount", "reference"
-        )
-        for project, day, amount, reference in rows.iterator(chunk_size=5000):
+        fields = ["project__code", "date", "amount", "reference"]
+        for project, day, amount, reference in keyset(
+            queryset, ["project__code", "date", "reference"], fields
+        ):
             yield [project, day, yuan_to_wan(amount), reference]
 
 
@@ -264,8 +277,6 @@ class FacilityOutputImporter(ScopedReferences, SheetImporter):
         return found
 
     def export_rows(self, queryset):
-        rows = queryset.order_by("project__code", "facility_type__code").values_list(
-            "project__code", "facility_type__code", "quantity"
-        )
-        for project, kind, quantity in rows.iterator(chunk_size=5000):
+        fields = ["project__code", "facility_type__code", "quantity"]
+        for project, kind, quantity in keyset(queryset, ["project__code", "facility_type__code"], fields):
             yield [project, kind, quantity]

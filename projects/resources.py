@@ -1,7 +1,8 @@
-"""The resources of the sheets 项目, 资金拨付 and 建设成果 at DESIGN's paths: thin adapters onto the engine."""
+"""The resources of the sheets 项目, 资金拨付, 建设成果 and 进展报告 at DESIGN's paths: thin adapters onto the engine."""
 
 from projects.importers import DisbursementImporter, FacilityOutputImporter, ProjectImporter
-from projects.models import Disbursement, FacilityOutput, Project
+from projects.models import Disbursement, FacilityOutput, ProgressReport, Project
+from projects.report_importer import ProgressReportImporter
 from spreadsheets.resources import SpreadsheetResource
 
 
@@ -36,3 +37,14 @@ class FacilityOutputResource(SpreadsheetResource):
         model = FacilityOutput
         import_id_fields = ("project", "facility_type")
         fields = ("project", "facility_type")
+
+
+class ProgressReportResource(SpreadsheetResource):
+    """进展报告 — key 项目编号 + 年度 + 季度."""
+
+    importer = ProgressReportImporter
+
+    class Meta:
+        model = ProgressReport
+        import_id_fields = ("project", "year", "quarter")
+        fields = ("project", "year", "quarter")

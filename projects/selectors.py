@@ -12,19 +12,16 @@ With `as_of` (disbursements up to a date), or `from_base=True`, the same figures
 instead; tests hold the two paths equal.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from django.db.models import (
     BigIntegerField,
     Count,
-    DecimalField,
     F,
     IntegerField,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
 )
@@ -42,7 +39,9 @@ from projects.models import (
     FacilityType,
     Project,
     ProjectRollup,
+    live,
 )
+from projects.sums import sum_related
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -61,6 +60,7 @@ class SummaryFilters:
     status: str | None = None
     start_year: int | None = None
     as_of: date | None = None
+    live: bool | None = True  # when no status is given; the dashboard always counts live projects
 
     def as_json(self):
         return {
@@ -87,9 +87,12 @@ def filter_agreements(queryset, filters: SummaryFilters):
     return queryset
 
 
-def _narrow(queryset, filters: SummaryFilters, *, prefix="", year_lookup="start_date__year"):
-    """Project filters on Project (prefix "") or on a model reaching a project (prefix "project__");
-    the rollups hold the project key directly, with the start year under `start_year`."""
+def narrow(queryset, filters: SummaryFilters, *, prefix="", year_lookup="start_date__year"):
+    """Which rows the dashboard's filters select — the one rule, applied by the dashboard's figures, the
+    admin changelists (which link from them) and the rollups alike. On Project (prefix "") or on a model
+    reaching a project (prefix "project__"); the rollups hold the project key directly, with the start
+    year under `start_year`. Without `status`, `filters.live` applies: live projects (True, the
+    dashboard's rule), cancelled ones (False) or both (None, a changelist without `live`)."""
     if filters.province:
         queryset = queryset.filter(**{f"{prefix}agreement__province": filters.province})
     if filters.recipient:
@@ -104,8 +107,8 @@ def _narrow(queryset, filters: SummaryFilters, *, prefix="", year_lookup="start_
             queryset = queryset.filter(**{f"{prefix}category": filters.category})
     if filters.status:
         queryset = queryset.filter(**{f"{prefix}status": filters.status})
-    else:
-        queryset = queryset.exclude(**{f"{prefix}status": Project.Status.CANCELLED})
+    elif filters.live is not None:
+        queryset = queryset.filter(live(prefix) if filters.live else ~live(prefix))
     if filters.start_year:
         queryset = queryset.filter(**{f"{prefix}{year_lookup}": filters.start_year})
     return queryset
@@ -113,12 +116,19 @@ def _narrow(queryset, filters: SummaryFilters, *, prefix="", year_lookup="start_
 
 def filter_projects(queryset, filters: SummaryFilters):
     """Projects narrowed by every filter; without `status` only live (not cancelled) projects."""
-    return _narrow(queryset, filters)
+    return narrow(queryset, filters)
 
 
 def filter_rollups(queryset, filters: SummaryFilters):
-    """Rollup rows narrowed exactly as filter_projects narrows projects."""
-    return _narrow(queryset, filters, year_lookup="start_year")
+    """Rollup rows narrowed exactly as filter_projects narrows projects.
+
+    A province is turned into its agreements' ids first: the rollups lead with the agreement, so PostgreSQL
+    reads only that province's rows by index instead of joining every row to its agreement."""
+    if filters.province:
+        ids = list(Agreement.objects.filter(province=filters.province).values_list("pk", flat=True))
+        queryset = queryset.filter(agreement_id__in=ids)
+        filters = replace(filters, province=None)
+    return narrow(queryset, filters, year_lookup="start_year")
 
 
 def counted_agreements(filters: SummaryFilters):
@@ -179,12 +189,11 @@ def _project_row(row=None):
 
 
 def _disbursed_subquery(filters: SummaryFilters):
-    """Per-project sum of disbursements as a correlated subquery, so joins never inflate totals."""
-    payments = Disbursement.objects.filter(project=OuterRef("pk"))
+    """Per-project sum of disbursements (up to `as_of`), so joins never inflate totals."""
+    payments = Disbursement.objects.all()
     if filters.as_of:
         payments = payments.filter(date__lte=filters.as_of)
-    total = payments.order_by().values("project").annotate(total=Sum("amount")).values("total")
-    return Coalesce(Subquery(total), Value(ZERO), output_field=DecimalField(max_digits=16, decimal_places=2))
+    return sum_related(payments, "amount", "project")
 
 
 def _cells(filters: SummaryFilters, names: tuple, *, from_base: bool = False) -> tuple[bool, list]:
@@ -282,7 +291,7 @@ def facility_quantities(filters: SummaryFilters, *, from_base: bool = False) -> 
 def disbursed_by_quarter(filters: SummaryFilters, *, from_base: bool = False) -> list[dict]:
     """Disbursements of the selected projects per calendar quarter, oldest first."""
     if uses_base_tables(filters, from_base):
-        queryset = _narrow(Disbursement.objects.all(), filters, prefix="project__")
+        queryset = narrow(Disbursement.objects.all(), filters, prefix="project__")
         if filters.as_of:
             queryset = queryset.filter(date__lte=filters.as_of)
         rows = (
@@ -338,6 +347,20 @@ def _totals(rows) -> dict:
 # --- what the pages and downloads show -------------------------------------------------------------------
 
 
+class Summary(dict):
+    """The summary's tables (keys as in the JSON contract). Beside them, not part of the figures, what the
+    pages fold their own tables from: `scan`, the grouped cells by (agreement, sub-category), and
+    `categories`, every category in code order."""
+
+    scan: tuple = (True, [])
+    categories: list = []
+    provinces: list = []
+
+    def page(self, **tables) -> dict:
+        """A page's context data: these tables, the extra ones, and the reference lists it also shows."""
+        return {**self, **tables, "categories": self.categories, "provinces": self.provinces}
+
+
 @reads
 def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -> dict:
     """Totals, per province, per top-level category and facilities built, for the given filters.
@@ -357,8 +380,9 @@ def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -
     per_category = {k: _figures(v, in_cents) for k, v in _fold(cells, lambda c: top_of[c[1]], 2).items()}
     quantities = facility_quantities(filters, from_base=from_base)
 
+    provinces = list(Province.objects.order_by("code"))
     by_province = []
-    for province in Province.objects.order_by("code"):
+    for province in provinces:
         agreements = agreement_rows.get(province.pk, {})
         by_province.append(
             {
@@ -378,13 +402,22 @@ def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -
         {"code": kind.code, "name": kind.name, "pk": kind.pk, "quantity": quantities.get(kind.pk, 0) or 0}
         for kind in FacilityType.objects.order_by("code")
     ]
-    return {
-        "filters": filters,
-        "totals": _totals(by_province),
-        "by_province": by_province,
-        "by_category": by_category,
-        "facilities": facilities,
-    }
+    result = Summary(
+        filters=filters,
+        totals=_totals(by_province),
+        by_province=by_province,
+        by_category=by_category,
+        facilities=facilities,
+    )
+    result.scan, result.categories, result.provinces = (in_cents, cells), categories, provinces
+    return result
+
+
+def _folded(result: "Summary", position: int) -> dict:
+    """{key: project figures} folded from the summary's scan by (agreement, sub-category): position 0 folds
+    per agreement, 1 per sub-category."""
+    in_cents, cells = result.scan
+    return {k: _figures(v, in_cents) for k, v in _fold(cells, lambda c: c[position], 2).items()}
 
 
 def _iso(day):
@@ -422,23 +455,28 @@ def by_start_year(filters: SummaryFilters, *, from_base: bool = False) -> list[d
 @reads
 def overview(filters: SummaryFilters) -> dict:
     """Everything /dashboard/ shows."""
-    return {**summary(filters), "by_year": by_start_year(filters)}
+    return summary(filters).page(by_year=by_start_year(filters))
 
 
-def by_subcategory(filters: SummaryFilters, parent: Category | None = None) -> list[dict]:
-    """Project figures per second-level category (under `parent` if given), zero rows included."""
-    figures = project_figures(filters, "subcategory")
-    categories = Category.objects.filter(parent__isnull=False).order_by("code")
+def by_subcategory(result: Summary, parent: Category | None = None) -> list[dict]:
+    """Project figures per second-level category (under `parent` if given), zero rows included, folded from
+    the summary `result`."""
+    figures = _folded(result, 1)
+    categories = [c for c in result.categories if c.parent_id is not None]
     if parent is not None:
-        categories = categories.filter(Q(parent=parent) | Q(pk=parent.pk))
+        categories = [c for c in categories if c.parent_id == parent.pk or c.pk == parent.pk]
     return [{"code": c.code, "name": c.name, **_project_row(figures.get(c.pk))} for c in categories]
 
 
-def by_recipient(filters: SummaryFilters) -> list[dict]:
+def by_recipient(filters: SummaryFilters, all_units: list | None = None) -> list[dict]:
     """Project figures per recipient unit *and its subtree* (as the `recipient` filter reads a unit), for
-    the units that are direct recipients of selected projects, in tree order with their depth."""
+    the units that are direct recipients of selected projects, in tree order with their depth.
+    (`all_units`: every unit in path order, when the caller has them already.)"""
     figures = project_figures(filters, "recipient")
-    units = list(RecipientUnit.objects.filter(pk__in=figures.keys()).order_by("path"))
+    if all_units is None:
+        units = list(RecipientUnit.objects.filter(pk__in=figures.keys()).order_by("path"))
+    else:
+        units = [unit for unit in all_units if unit.pk in figures]
     rows = []
     for unit in units:
         below = [figures[other.pk] for other in units if other.path.startswith(unit.path)]
@@ -450,9 +488,9 @@ def by_recipient(filters: SummaryFilters) -> list[dict]:
     return rows
 
 
-def province_agreements(filters: SummaryFilters, user) -> list[dict]:
-    """The province's agreements the user may see (rows are scoped), with their projects' figures."""
-    figures = project_figures(filters, "agreement")
+def province_agreements(filters: SummaryFilters, user, figures: dict) -> list[dict]:
+    """The province's agreements the user may see (rows are scoped), with their projects' `figures`
+    ({agreement id: project figures})."""
     agreements = scope_queryset(
         user, filter_agreements(Agreement.objects.select_related("recipient"), filters)
     ).order_by("code")
@@ -475,17 +513,20 @@ def province_agreements(filters: SummaryFilters, user) -> list[dict]:
 def province_dashboard(filters: SummaryFilters, user) -> dict:
     """Everything /dashboard/provinces/<code>/ shows; `filters.province` is the province."""
     result = summary(filters)
-    return {
-        **result,
-        "province_row": next(row for row in result["by_province"] if row["code"] == filters.province.code),
-        "agreement_rows": province_agreements(filters, user),
-        "by_recipient": by_recipient(filters),
-        "by_quarter": disbursed_by_quarter(filters),
-    }
+    units = list(RecipientUnit.objects.order_by("path"))  # for the table and the filter form both
+    return result.page(
+        recipients=units,
+        province_row=next(row for row in result["by_province"] if row["code"] == filters.province.code),
+        agreement_rows=province_agreements(filters, user, _folded(result, 0)),
+        by_recipient=by_recipient(filters, units),
+        by_quarter=disbursed_by_quarter(filters),
+    )
 
 
 @reads
 def category_dashboard(filters: SummaryFilters) -> dict:
     """Everything /dashboard/categories/<code>/ shows; `filters.category` is the category."""
-    top = filters.category if filters.category.parent_id is None else filters.category.parent
-    return {**summary(filters), "by_subcategory": by_subcategory(filters, parent=top)}
+    result = summary(filters)
+    top_id = filters.category.parent_id or filters.category.pk
+    top = next(c for c in result.categories if c.pk == top_id)
+    return result.page(by_subcategory=by_subcategory(result, parent=top))

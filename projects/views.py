@@ -3,19 +3,18 @@
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from agreements.models import Province
 from aidtracker import money
 from aidtracker.replica import read_source
-from projects import selectors
+from projects import report_coverage, selectors
 from projects.dashboard_xlsx import summary_workbook
 from projects.filters import SummaryFilterSet, errors_by_label
-from projects.models import Category, Project
+from projects.models import Project
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -26,6 +25,16 @@ def _filterset(request, **fixed):
     for key, value in fixed.items():
         data[key] = value
     return SummaryFilterSet(data, queryset=Project.objects.all())
+
+
+def _path_object(filterset, name):
+    """The province or category the path names, read by the filter itself (one query, not two); an
+    unknown code in the path is a page that does not exist (404), not a bad filter."""
+    filterset.is_valid()
+    value = filterset.form.cleaned_data.get(name)
+    if value is None:
+        raise Http404
+    return value
 
 
 def _errors(filterset):
@@ -88,7 +97,16 @@ def _stamped(response, source):
     return response
 
 
+def _category_parents(categories):
+    """{category code: its parent's code or None}, for the drill-down links."""
+    code_of = {category.pk: category.code for category in categories}
+    return {category.code: code_of.get(category.parent_id) for category in categories}
+
+
 def _page(request, template, filterset, data, charts, source, **extra):
+    filterset.offer(
+        provinces=data["provinces"], categories=data["categories"], recipients=data.get("recipients")
+    )
     response = render(
         request,
         template,
@@ -99,6 +117,7 @@ def _page(request, template, filterset, data, charts, source, **extra):
             "charts": charts,
             "today": date.today(),
             "query": filterset.data.urlencode(),  # with the filter the path fixes
+            "category_parents": _category_parents(data["categories"]),
             "data_as_of": source.as_of,
             **extra,
         },
@@ -115,6 +134,7 @@ def overview(request):
         return _bad_filters_page(request, filterset)
     source = read_source(request)
     data = selectors.overview(filterset.summary_filters(), using=source.alias)
+    data["reporting"] = report_coverage.reporting(data["filters"], using=source.alias)
     years = [{**row, "name": row["year"] or _("no start date")} for row in data["by_year"]]
     charts = [
         _bar_chart("chart-province", _("By donor province"), data["by_province"]),
@@ -137,12 +157,16 @@ def overview(request):
 @login_required
 @require_GET
 def province(request, code):
-    province = get_object_or_404(Province, code=code)
-    filterset = _filterset(request, province=province.code)
+    filterset = _filterset(request, province=code)
+    province = _path_object(filterset, "province")
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
     source = read_source(request)
     data = selectors.province_dashboard(filterset.summary_filters(), request.user, using=source.alias)
+    data["reporting"] = report_coverage.reporting(data["filters"], using=source.alias)
+    data["province_reporting"] = report_coverage.province_reporting(
+        data["filters"], request.user, data["reporting"], using=source.alias
+    )
     if request.GET.get("format") == "xlsx":
         return _xlsx(summary_workbook(data, page="province"), f"aidtracker-{province.code}.xlsx", source)
     quarters = data["by_quarter"]
@@ -169,8 +193,8 @@ def province(request, code):
 @login_required
 @require_GET
 def category(request, code):
-    category = get_object_or_404(Category, code=code)
-    filterset = _filterset(request, category=category.code)
+    filterset = _filterset(request, category=code)
+    category = _path_object(filterset, "category")
     if not filterset.is_valid():
         return _bad_filters_page(request, filterset)
     source = read_source(request)
@@ -195,9 +219,10 @@ def summary_json(request):
         )
     source = read_source(request)
     result = selectors.summary(filterset.summary_filters(), using=source.alias)
-    return _stamped(
-        JsonResponse(selectors.summary_as_json(result), json_dumps_params={"ensure_ascii": False}), source
-    )
+    body = selectors.summary_as_json(result)
+    block = report_coverage.reporting(result["filters"], using=source.alias)
+    body["reporting"] = report_coverage.reporting_json(block)
+    return _stamped(JsonResponse(body, json_dumps_params={"ensure_ascii": False}), source)
 
 
 @never_cache
@@ -211,4 +236,5 @@ def summary_xlsx(request):
         )
     source = read_source(request)
     result = selectors.summary(filterset.summary_filters(), using=source.alias)
+    result["reporting"] = report_coverage.reporting(result["filters"], using=source.alias)
     return _xlsx(summary_workbook(result), "aidtracker-summary.xlsx", source)

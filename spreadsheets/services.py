@@ -21,6 +21,7 @@ from spreadsheets.reading import read_file, sha256
 from spreadsheets.writing import write_xlsx
 
 PREVIEW_ROWS = 100
+STAGED_CHUNK = 1 << 16
 
 
 class ImportConflict(Exception):
@@ -55,11 +56,22 @@ class ImportOutcome:
         return total
 
     def staged(self) -> bytes:
-        """The normalised rows and the versions of the records they touch, compressed, for a confirm on any
-        app server."""
+        """The normalised rows and the versions of the records they touch, for a confirm on any app server:
+        JSON lines (a header line per sheet, then a line per row), compressed as they are encoded, so no
+        copy of the whole file's rows is built."""
         versions = {importer.label(): importer.versions for importer in self.importers if importer.versions}
-        payload = {"sheets": [[cls.label(), rows] for cls, rows in self.sheets], "versions": versions}
-        return zlib.compress(json.dumps(payload, ensure_ascii=False).encode(), 3)
+        compressor = zlib.compressobj(3)
+        out = [compressor.compress(_line({"versions": versions}))]
+        for cls, rows in self.sheets:
+            out.append(compressor.compress(_line({"sheet": cls.label(), "rows": len(rows)})))
+            for number, row in rows:
+                out.append(compressor.compress(_line([number, row])))
+        out.append(compressor.flush())
+        return b"".join(out)
+
+
+def _line(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
 def select_sheets(raw_sheets, importers=None):
@@ -103,7 +115,7 @@ def parse_sheets(pairs, context=None):
     outcome = ImportOutcome()
     for cls, raw in pairs:
         importer = cls(context or ImportContext())
-        rows = importer.parse(raw)
+        rows = importer.parse(raw, keep=PREVIEW_ROWS)
         outcome.sheets.append((cls, rows))
         outcome.errors.extend(importer.errors)
     if not any(rows for _cls, rows in outcome.sheets):
@@ -165,13 +177,38 @@ def import_file(data: bytes, filename: str, user=None, *, dry_run=False, importe
 
 
 def load_staged(blob: bytes):
-    """The staged sheets [(importer class, rows)] and the versions the preview saw."""
+    """The staged sheets [(importer class, rows)] and the versions the preview saw, decompressed and decoded a
+    chunk at a time."""
     by_label = {cls.label(): cls for cls in registry.importer_classes()}
-    payload = json.loads(zlib.decompress(blob).decode())
-    if isinstance(payload, list):  # staged before versions were kept
-        payload = {"sheets": payload, "versions": {}}
-    sheets = [(by_label[label], [(number, row) for number, row in rows]) for label, rows in payload["sheets"]]
-    return sheets, payload["versions"]
+    decompressor = zlib.decompressobj()
+    state = {"versions": {}, "sheets": [], "rows": None}
+
+    def consume(lines):
+        for line in lines:
+            item = json.loads(line)
+            if isinstance(item, list):
+                state["rows"].append((item[0], state["make"](item[1])))
+            elif "sheet" in item:
+                state["rows"] = []
+                cls = by_label[item["sheet"]]
+                state["make"] = cls.make_row
+                state["sheets"].append((cls, state["rows"]))
+            else:
+                state["versions"] = item["versions"]
+
+    pending = b""
+    for start in range(0, len(blob), STAGED_CHUNK):
+        pending += decompressor.decompress(blob[start : start + STAGED_CHUNK])
+        if start == 0 and pending.startswith(b"["):  # staged by an earlier version: one JSON document
+            payload = json.loads(zlib.decompress(blob).decode())
+            return [
+                (by_label[label], [(n, by_label[label].make_row(row)) for n, row in rows])
+                for label, rows in payload
+            ], {}
+        *lines, pending = pending.split(b"\n")
+        consume(lines)
+    consume(line for line in (pending + decompressor.flush()).split(b"\n") if line)
+    return state["sheets"], state["versions"]
 
 
 # --------------------------------------------------------------------------------------------------

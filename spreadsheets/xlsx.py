@@ -264,31 +264,42 @@ def sheet_rows(archive, path, shared, dates, durations, epoch, cap):
             if positions is not None and column not in positions:
                 return  # under no header: never materialised
             value = None
-            text = None if value_parts is None else "".join(value_parts)
-            if cell_type == "inlineStr":
+            if cell_type == "s" and value_parts:
+                value = shared[int("".join(value_parts))]  # trimmed and capped already
+            elif cell_type == "n" and value_parts and not formula:
+                text = "".join(value_parts)
+                value = int(text) if text.isdigit() else number(text)
+                if style in date_styles and value.__class__ is not str:
+                    try:
+                        value = from_excel(value, epoch, timedelta=style in duration_styles)
+                    except (OverflowError, ValueError, TypeError):
+                        value = "#VALUE!"
+            elif cell_type == "inlineStr":
                 if inline_parts is not None:
-                    value = capped("".join(inline_parts), cap)
-            elif formula and (text is None or (not text and cell_type != "str")):
-                # Written by a script and never opened in Excel: the formula's result is not in the file.
-                value = FORMULA_WITHOUT_VALUE
-            elif text:
-                if cell_type == "n":
-                    value = number(text)
-                    if style in date_styles and value.__class__ is not str:
-                        try:
-                            value = from_excel(value, epoch, timedelta=style in duration_styles)
-                        except (OverflowError, ValueError, TypeError):
-                            value = "#VALUE!"
-                elif cell_type == "s":
-                    value = shared[int(text)]  # trimmed and capped already
-                elif cell_type == "b":
-                    value = bool(int(text))
-                elif cell_type == "d":
-                    value = from_ISO8601(text)
-                else:  # str (a formula's text), e (an error such as #N/A)
-                    value = capped(text, cap)
-            if value.__class__ is str or value.__class__ is LongText:
-                value = clean_cell(value)
+                    value = "".join(inline_parts)
+                    if len(value) <= cap:
+                        value = value.lstrip(LEADING_SPACES).rstrip(SPACES) or None
+                    else:
+                        value = clean_cell(LongText(value[:cap]))
+            else:
+                text = None if value_parts is None else "".join(value_parts)
+                if formula and (text is None or (not text and cell_type != "str")):
+                    # Written by a script and never opened in Excel: the formula's result is not in the file.
+                    value = FORMULA_WITHOUT_VALUE
+                elif text:
+                    if cell_type == "n":
+                        value = number(text)
+                        if style in date_styles and value.__class__ is not str:
+                            try:
+                                value = from_excel(value, epoch, timedelta=style in duration_styles)
+                            except (OverflowError, ValueError, TypeError):
+                                value = "#VALUE!"
+                    elif cell_type == "b":
+                        value = bool(int(text))
+                    elif cell_type == "d":
+                        value = from_ISO8601(text)
+                    else:  # str (a formula's text), e (an error such as #N/A)
+                        value = clean_cell(capped(text, cap))
             if value is not None:
                 cells[column] = value
         elif name == "v" or name == "t":
@@ -313,9 +324,14 @@ def sheet_rows(archive, path, shared, dates, durations, epoch, cap):
 
     def text(data):
         nonlocal collected
-        if collecting is not None and collected <= cap:
-            collecting.append(data[: cap + 1 - collected])
-            collected += len(data)
+        if collecting is not None:
+            # With buffered text a cell's value comes in one piece unless it is long: count only then.
+            if not collecting and len(data) <= cap:
+                collecting.append(data)
+                collected = len(data)
+            elif collected <= cap:
+                collecting.append(data[: cap + 1 - collected])
+                collected += len(data)
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end

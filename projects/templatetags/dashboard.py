@@ -1,14 +1,13 @@
 """Formatting and drill-down links for the dashboard templates (display only; figures come from selectors)."""
 
-from urllib.parse import parse_qs, urlsplit
-
 from django import template
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, escape
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from agreements.access import profile_of, sees_everything
+from agreements.access import Scope
 from aidtracker import money
 from projects.models import Category, Project
 
@@ -59,107 +58,104 @@ def number(value):
     return f"{value:,}" if isinstance(value, int) else value
 
 
-def drill_url(filters, target, key=None, value=None, **extra):
-    """The admin changelist URL holding exactly the rows behind a figure, or "" when there is none.
+class _Links:
+    """What every drill-down link on one page shares, worked out once per page: the changelist URLs, the
+    filters as parameters, the category tree and the user's scope."""
 
-    Projects, disbursements and outputs take the dashboard's project filters (and `live=1` when no status
-    is chosen); agreements take province and recipient and `counted=1`.
-    """
-    try:
-        url = reverse(CHANGELISTS[target])
-    except NoReverseMatch:
-        return ""
-    if target == "agreement":
-        params = {
-            "province": filters.province.code if filters.province else None,
-            "recipient": filters.recipient.code if filters.recipient else None,
+    def __init__(self, request, filters, parents=None):
+        self.filters = filters
+        self.urls = {}
+        for target, name in CHANGELISTS.items():
+            try:
+                self.urls[target] = reverse(name)
+            except NoReverseMatch:
+                self.urls[target] = ""
+        self.project_params = filters.as_json()
+        self.agreement_params = {
+            "province": self.project_params["province"],
+            "recipient": self.project_params["recipient"],
             "counted": "1",
         }
-    else:
-        params = dict(filters.as_json())
-    if key:
-        if value in (None, "", 0):
-            return ""  # e.g. projects without a start date: no changelist filter selects exactly them
-        params[key] = value
-    params.update(extra)
-    wanted = extra.get("status") or (value if key == "status" else None)
-    if wanted and filters.status and filters.status != wanted:
-        return ""  # e.g. "completed" while showing planned projects: there are no such rows
-    if target != "agreement" and not params.get("status"):
-        params["live"] = "1"
-    query = urlencode([(k, v) for k, v in params.items() if v not in (None, "")])
-    return f"{url}?{query}"
+        self.scope = Scope(request.user)
+        self._parents = parents
 
+    def parents(self):
+        """{category code: its parent's code or None}."""
+        if self._parents is None:
+            self._parents = dict(Category.objects.values_list("code", "parent__code"))
+        return self._parents
 
-def _category_parents(context):
-    """{category code: its parent's code or None}, read once per request."""
-    request = context["request"]
-    if not hasattr(request, "_dashboard_category_parents"):
-        request._dashboard_category_parents = dict(Category.objects.values_list("code", "parent__code"))
-    return request._dashboard_category_parents
+    def row_value(self, key, value):
+        """The parameter value selecting exactly a row's projects *within the filters in force*, or None when
+        the row and the filter exclude each other (then its figures are zero and there is nothing to list).
 
-
-def row_value(context, filters, key, value):
-    """The parameter value selecting exactly a row's projects *within the filters in force*, or None
-    when the row and the filter exclude each other (then its figures are zero and there is nothing to list).
-
-    A row's own value replaces the filter's only when it is the narrower of the two: a sub-category row
-    under a category filter, a unit below the filtered one. A top-level category row under a sub-category
-    filter selects the filter's sub-category.
-    """
-    current = {
-        "province": filters.province,
-        "category": filters.category,
-        "start_year": filters.start_year,
-    }.get(key)
-    if current is None:
+        A row's own value replaces the filter's only when it is the narrower of the two: a sub-category row
+        under a category filter, a unit below the filtered one. A top-level category row under a sub-category
+        filter selects the filter's sub-category.
+        """
+        filters = self.filters
+        if key == "category" and filters.category is not None:
+            current = filters.category.code
+            if value == current or self.parents().get(value) == current:
+                return value
+            return current if self.parents().get(current) == value else None
+        if key == "province" and filters.province is not None:
+            return value if str(value) == filters.province.code else None
+        if key == "start_year" and filters.start_year is not None:
+            return value if str(value) == str(filters.start_year) else None
         return value
-    if key == "category":
-        if value == current.code:
-            return value
-        parents = _category_parents(context)
-        if parents.get(value) == current.code:
-            return value
-        if parents.get(current.code) == value:
-            return current.code
-        return None
-    code = current.code if hasattr(current, "code") else current
-    return value if str(value) == str(code) else None
+
+    def url(self, target, key=None, value=None, extra=None):
+        """The admin changelist URL holding exactly the rows behind a figure, or "" when there is none.
+
+        Projects, disbursements and outputs take the dashboard's project filters (and `live=1` when no status
+        is chosen); agreements take province and recipient and `counted=1`. The link is drawn only where the
+        user's scope covers every row of the figure, so the changelist's count is the figure.
+        """
+        base = self.urls[target]
+        if not base:
+            return ""
+        params = dict(self.agreement_params if target == "agreement" else self.project_params)
+        if key:
+            if value in (None, "", 0):
+                return ""  # e.g. projects without a start date: no changelist filter selects exactly them
+            params[key] = value
+        if extra:
+            params.update(extra)
+        wanted = (extra or {}).get("status") or (value if key == "status" else None)
+        if wanted and self.filters.status and self.filters.status != wanted:
+            return ""  # e.g. "completed" while showing planned projects: there are no such rows
+        if not self.scope.covers(province=params.get("province"), recipient=params.get("recipient")):
+            return ""
+        if target != "agreement" and not params.get("status"):
+            params["live"] = "1"
+        return f"{base}?{urlencode([(k, v) for k, v in params.items() if v not in (None, '')])}"
 
 
-def _lists_only_own_rows(context, url):
-    """Whether every row behind the link lies in the user's scope, so the changelist's count is the figure.
-
-    Aggregates are shown to everyone, but a province's staff see only their rows in the admin: a figure of
-    another province (or of the whole country) gets no link rather than one to a shorter list.
-    """
+def _links(context) -> _Links:
     request = context["request"]
-    if sees_everything(request.user):
-        return True
-    profile = profile_of(request.user)
-    query = parse_qs(urlsplit(url).query)
-    if profile is not None and profile.province_id:
-        return query.get("province") == [profile.province.code]
-    if profile is not None and profile.recipient_id:
-        if not hasattr(request, "_dashboard_subtree"):
-            request._dashboard_subtree = set(profile.recipient.subtree().values_list("code", flat=True))
-        return query.get("recipient", [None])[0] in request._dashboard_subtree
-    return False
+    links = getattr(request, "_dashboard_links", None)
+    if links is None or links.filters is not context["filters"]:
+        links = _Links(request, context["filters"], context.get("category_parents"))
+        request._dashboard_links = links
+    return links
 
 
 @register.simple_tag(takes_context=True)
 def drill(context, display, target, key=None, value=None, rows=False, **extra):
-    """`display` linked to the changelist of its rows (see drill_url); `rows=True` marks a figure that is
+    """`display` linked to the changelist of its rows (see _Links.url); `rows=True` marks a figure that is
     the number of those rows (class "rows"), as opposed to a sum over them."""
-    filters = context["filters"]
+    links = _links(context)
     if key and target != "agreement" or key == "province":
-        value = row_value(context, filters, key, value)
+        value = links.row_value(key, value)
         if value is None:
             return display
-    url = drill_url(filters, target, key, value, **extra)
-    if not url or not _lists_only_own_rows(context, url):
+    url = links.url(target, key, value, extra)
+    if not url:
         return display
-    return format_html('<a class="drill{}" href="{}">{}</a>', " rows" if rows else "", url, display)
+    # Built directly rather than through format_html: a page holds a few hundred of these links.
+    kind = "drill rows" if rows else "drill"
+    return mark_safe(f'<a class="{kind}" href="{escape(url)}">{conditional_escape(display)}</a>')
 
 
 @register.simple_tag(takes_context=True)

@@ -152,7 +152,7 @@ def test_summary_xlsx_has_a_sheet_per_table_in_wan_with_a_total_row(as_manager, 
     response = as_manager.get("/dashboard/summary.xlsx?category=A")
     assert response.status_code == 200
     workbook = load_workbook(BytesIO(response.content))
-    assert workbook.sheetnames == ["筛选条件", "按省市", "按类别", "建设成果"]
+    assert workbook.sheetnames == ["筛选条件", "按省市", "按类别", "建设成果", "季度报告"]
     provinces = workbook["按省市"]
     header = [c.value for c in provinces[1]]
     assert "援助金额（万元）" in header

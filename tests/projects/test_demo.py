@@ -11,7 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo_summary(settings):
+def demo_summary(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the demo's generated photos
     settings.DEBUG = True  # pytest-django runs with DEBUG off; the demo refuses that
     call_command("load_demo")
     return selectors.summary()
@@ -111,3 +112,35 @@ def test_the_readme_tells_the_demo_as_the_screens_show_it(settings):
     assert money.yi(totals["budget"]) == "3.71"  # 370,500,000 yuan, rounded half up
     assert "3.71 亿元" in readme and "3.705 亿元" not in readme
     assert "1698" in out.getvalue() and "1689" in out.getvalue()  # what `make run` prints, explained
+
+
+def test_demo_walks_the_whole_reporting_cycle(demo_summary):
+    from PIL import Image
+
+    from projects.models import ClosedPeriod, ProgressReport, ReportPhoto
+    from projects.reporting import reporting_quarter
+
+    year, quarter = reporting_quarter()
+    quarters = set(ProgressReport.objects.values_list("year", "quarter").distinct())
+    expected = {(year, quarter)}
+    y, q = year, quarter
+    for _ in range(3):
+        y, q = (y, q - 1) if q > 1 else (y - 1, 4)
+        expected.add((y, q))
+    assert quarters == expected
+    latest = ProgressReport.objects.filter(year=year, quarter=quarter)
+    assert set(latest.values_list("status", flat=True)) == {"draft", "submitted", "returned", "approved"}
+    beijing = latest.filter(project__agreement__province__code="110000")
+    assert set(beijing.values_list("status", flat=True)) == {"draft", "submitted", "returned", "approved"}
+    assert all(r.author.username == "staff_bj" for r in beijing.select_related("author"))
+    assert all(r.review_note for r in latest.filter(status="returned"))
+    assert not latest.filter(status="approved", reviewed_by__isnull=True).exists()
+    photo = ReportPhoto.objects.select_related("report").first()
+    assert photo is not None and photo.report.year == year
+    with Image.open(photo.image) as image:
+        assert max(image.size) <= 1920 and not image.getexif()
+    assert ClosedPeriod.objects.filter(year=2021, quarter=4, reopened_at__isnull=True).exists()
+    from projects.report_coverage import reporting
+
+    beijing_row = reporting(selectors.SummaryFilters())["provinces"][0]
+    assert beijing_row["missing"] > 0 and beijing_row["approved"] > 0  # staff_bj has reports to write

@@ -104,3 +104,16 @@ def test_a_header_wider_than_any_sheet_is_refused():
     data = workbook([("项目", f"<row>{cells}</row>")])
     record, _outcome = import_recorded(data, "p.xlsx", None, target="workbook")
     assert record.outcome == ImportRecord.Outcome.REJECTED and "200" in record.message
+
+
+@pytest.mark.django_db
+def test_a_long_inline_text_in_a_column_without_a_length_limit_is_an_error_not_cut_silently():
+    long_code = "B" * 50_000
+    row = (
+        f'<row r="2"><c r="A2" t="inlineStr"><is><t>P-1</t></is></c>'
+        f'<c r="B2" t="inlineStr"><is><t>书屋</t></is></c><c r="C2" t="inlineStr"><is><t>{long_code}</t></is></c></row>'
+    )
+    data = workbook([("项目", f'<row r="1">{HEADER}</row>{row}')])
+    record, _outcome = import_recorded(data, "p.xlsx", None, target="workbook")
+    errors = {e["column"]: e for e in record.errors}
+    assert "协议编号" in errors and len(errors["协议编号"]["value"]) <= 100

@@ -33,8 +33,24 @@ class Command(BaseCommand):
                 account = get_user_model()._default_manager.get_by_natural_key(user)
             except get_user_model().DoesNotExist as exc:
                 raise CommandError(_("No such user: %(user)s") % {"user": user}) from exc
+        # Progress per sheet on a terminal; nothing extra when the output goes to a file or a pipe.
+        progress = None
+        if self.stderr.isatty():
+            self.stderr.write(_("Reading %(file)s…") % {"file": path.name})
+
+            def progress(sheet, rows):
+                self.stderr.write(
+                    _("Sheet %(sheet)s: checking and writing %(rows)s rows…") % {"sheet": sheet, "rows": rows}
+                )
+
         record, outcome = import_recorded(
-            path.read_bytes(), path.name, account, dry_run=dry_run, source="command", target="workbook"
+            path.read_bytes(),
+            path.name,
+            account,
+            dry_run=dry_run,
+            source="command",
+            target="workbook",
+            progress=progress,
         )
         if outcome is None:
             raise CommandError(record.message)

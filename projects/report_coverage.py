@@ -1,0 +1,155 @@
+"""Report coverage on the dashboards (DESIGN section 7): per province, how many projects are due a report for
+the reporting quarter and where their reports stand; and, on a province page, the projects needing
+attention first. The due rule and the reporting quarter are projects.reporting's; this module only counts.
+"""
+
+import re
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from agreements.access import profile_of, scope_queryset, sees_everything
+from agreements.models import Province
+from aidtracker.replica import reads
+from projects.models import ProgressReport, Project
+from projects.reporting import MISSING, due_q, reporting_quarter
+from projects.selectors import SummaryFilters, filter_projects
+
+Status = ProgressReport.Status
+STATES = (Status.APPROVED, Status.SUBMITTED, Status.RETURNED, Status.DRAFT, MISSING)
+KEYS = ("due", "approved", "submitted", "returned", "draft", "missing")
+# Those needing attention first: nothing written, sent back, still a draft; then waiting for review; done.
+ATTENTION = (MISSING, Status.RETURNED, Status.DRAFT, Status.SUBMITTED, Status.APPROVED)
+PROJECT_LIST_LIMIT = 50
+QUARTER_PARAMETER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def quarter_parameter(year: int, quarter: int) -> str:
+    """The changelist's `due` value for a quarter, e.g. 2026Q3."""
+    return f"{year}Q{quarter}"
+
+
+def parse_quarter_parameter(value: str) -> tuple[int, int] | None:
+    """(year, quarter) from a `due` value such as 2026Q3, or None when malformed."""
+    match = QUARTER_PARAMETER.match(value or "")
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def due_with_status(queryset, *, year: int, quarter: int):
+    """Projects of `queryset` due a report for the quarter, annotated with `reporting_status` through one
+    LEFT JOIN on the report of that quarter (the unique (project, year, quarter) index), so a grouped count
+    is one query whatever the number of projects."""
+    return (
+        queryset.filter(due_q(year=year, quarter=quarter))
+        .annotate(
+            quarter_report=FilteredRelation(
+                "reports", condition=Q(reports__year=year, reports__quarter=quarter)
+            )
+        )
+        .annotate(reporting_status=Coalesce(F("quarter_report__status"), Value(MISSING)))
+    )
+
+
+def filter_reporting(queryset, *, year: int, quarter: int, state: str | None):
+    """The changelist's rule for `?due=<quarter>[&reporting=<state>]`: projects due a report for the
+    quarter, and with that reporting status (a report state, or "missing") when given."""
+    queryset = due_with_status(queryset, year=year, quarter=quarter)
+    if state:
+        queryset = queryset.filter(reporting_status=state)
+    return queryset
+
+
+@reads
+def reporting(filters: SummaryFilters) -> dict:
+    """The `reporting` block: the reporting quarter (by `as_of`, or today) and, for every province in code
+    order, the projects within the filters due a report for it, by reporting status. One grouped query."""
+    year, quarter = reporting_quarter(as_of=filters.as_of)
+    cells = (
+        due_with_status(filter_projects(Project.objects.all(), filters), year=year, quarter=quarter)
+        .order_by()
+        .values_list("agreement__province_id", "reporting_status")
+        .annotate(n=Count("id"))
+    )
+    counts = {}
+    for province_id, state, n in cells:
+        counts.setdefault(province_id, {})[state] = n
+    provinces = []
+    for province in Province.objects.order_by("code"):
+        by_state = counts.get(province.pk, {})
+        row = {"code": province.code, "name": province.name, "due": sum(by_state.values())}
+        row.update({str(state): by_state.get(state, 0) for state in STATES})
+        provinces.append(row)
+    return {"year": year, "quarter": quarter, "due": quarter_parameter(year, quarter), "provinces": provinces}
+
+
+def reporting_json(block: dict) -> dict:
+    """The block in the JSON contract's shape (no extra keys)."""
+    return {
+        "year": block["year"],
+        "quarter": block["quarter"],
+        "provinces": [{key: row[key] for key in ("code", "name", *KEYS)} for row in block["provinces"]],
+    }
+
+
+def may_list_projects(user, province: Province) -> bool:
+    """Whether a province page lists projects to `user`: not to another province's staff (they get the
+    aggregates only). Others see the list through their scope (recipient staff: their subtree)."""
+    if sees_everything(user):
+        return True
+    profile = profile_of(user)
+    if profile is None:
+        return False
+    if profile.province_id:
+        return profile.province_id == province.pk
+    return bool(profile.recipient_id)
+
+
+def attention_projects(filters: SummaryFilters, user, *, year: int, quarter: int) -> list[Project]:
+    """At most PROJECT_LIST_LIMIT projects in the filters (and the user's scope) due a report for the
+    quarter, those needing attention first, each with `reporting_status` and `percent_complete` (of its
+    latest approved report, None when none is approved). One query."""
+    latest_approved = (
+        ProgressReport.objects.filter(project=OuterRef("pk"), status=Status.APPROVED)
+        .order_by("-year", "-quarter")
+        .values("percent_complete")[:1]
+    )
+    rank = Case(
+        *(When(reporting_status=state, then=Value(i)) for i, state in enumerate(ATTENTION)),
+        output_field=IntegerField(),
+    )
+    queryset = scope_queryset(user, filter_projects(Project.objects.all(), filters))
+    return list(
+        due_with_status(queryset, year=year, quarter=quarter)
+        .annotate(attention=rank, percent_complete=Subquery(latest_approved))
+        .only("pk", "code", "name", "status")
+        .order_by("attention", "code")[:PROJECT_LIST_LIMIT]
+    )
+
+
+@reads
+def province_reporting(filters: SummaryFilters, user, block: dict) -> dict:
+    """What a province page shows of the reporting cycle: its coverage row and, to users allowed to see
+    them, the projects needing attention."""
+    row = next(r for r in block["provinces"] if r["code"] == filters.province.code)
+    listed = may_list_projects(user, filters.province)
+    projects = (
+        attention_projects(filters, user, year=block["year"], quarter=block["quarter"]) if listed else []
+    )
+    return {
+        "row": row,
+        "rows": [row],
+        "listed": listed,
+        "projects": projects,
+        "cut": len(projects) == PROJECT_LIST_LIMIT,
+    }

@@ -1,0 +1,31 @@
+"""Reading many rows in bounded memory."""
+
+from django.db.models import Q
+
+
+def keyset(queryset, order, fields, chunk=5000, *, unique=False):
+    """`values_list(*fields)` rows of a queryset in `order`, read a chunk at a time by keyset
+    (`WHERE (order, pk) > last ORDER BY order, pk LIMIT chunk`): memory stays flat whatever the number of
+    rows, with no server-side cursor (which a transaction-pooling PgBouncer does not allow). The `order`
+    fields must not be null. With one unique field the condition is a plain `field > last`, which the
+    field's index serves directly."""
+    keys = list(order) if unique else [*order, "pk"]  # `unique`: the order alone names one row
+    width = len(fields)
+    last = None
+    queryset = queryset.order_by(*keys)
+    while True:
+        page = queryset
+        if last is not None:
+            after = Q()
+            for i, key in enumerate(keys):
+                step = Q(**{f"{key}__gt": last[i]})
+                for j in range(i):
+                    step &= Q(**{keys[j]: last[j]})
+                after |= step
+            page = page.filter(after)
+        batch = list(page.values_list(*fields, *keys)[:chunk])
+        for row in batch:
+            yield row[:width]
+        if len(batch) < chunk:
+            return
+        last = batch[-1][width:]
