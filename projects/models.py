@@ -323,6 +323,45 @@ class DisbursementRollup(RollupKey):
         return f"{self.agreement_id}/{self.category_id}/{self.quarter}: {self.amount_cents}"
 
 
+class ReportCoverageRollup(RollupKey):
+    """Projects due progress reports, and their reports, counted per project key (as in ProjectRollup) and
+    due window: a row with quarter 0 counts projects due every quarter from `due_from` to `due_to`; other rows
+    count those projects' reports of `quarter` in `state` (the dashboards' report coverage)."""
+
+    due_from = models.PositiveIntegerField(help_text="year * 10 + quarter; 0 when due from the start")
+    due_to = models.PositiveIntegerField(help_text="year * 10 + quarter; 99999 while in progress")
+    quarter = models.PositiveIntegerField(
+        help_text="0 for the projects; else the reports' year * 10 + quarter"
+    )
+    state = models.CharField(
+        max_length=12, blank=True, help_text="empty for the projects; else report status"
+    )
+    number = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("report coverage (rollup)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "agreement",
+                    "category",
+                    "recipient",
+                    "status",
+                    "start_year",
+                    "due_from",
+                    "due_to",
+                    "quarter",
+                    "state",
+                ],
+                name="report_coverage_rollup_key",
+            )
+        ]
+        indexes = [models.Index(fields=["quarter", "due_from"], name="report_coverage_quarter")]
+
+    def __str__(self):
+        return f"{self.agreement_id}/{self.category_id}/{self.quarter}/{self.state}: {self.number}"
+
+
 # The reporting cycle (DESIGN section 7): quarterly progress reports with photos, their review, and quarters
 # the national office has closed.
 

@@ -9,6 +9,7 @@ from django.db.models import (
     Case,
     Count,
     F,
+    Sum,
     FilteredRelation,
     IntegerField,
     OuterRef,
@@ -22,9 +23,9 @@ from django.db.models.functions import Coalesce
 from agreements.access import profile_of, scope_queryset, sees_everything
 from agreements.models import Province
 from aidtracker.replica import reads
-from projects.models import ProgressReport, Project
+from projects.models import ProgressReport, Project, ReportCoverageRollup
 from projects.reporting import MISSING, due_q, reporting_quarter
-from projects.selectors import SummaryFilters, filter_projects
+from projects.selectors import SummaryFilters, filter_projects, filter_rollups
 
 Status = ProgressReport.Status
 STATES = (Status.APPROVED, Status.SUBMITTED, Status.RETURNED, Status.DRAFT, MISSING)
@@ -70,11 +71,8 @@ def filter_reporting(queryset, *, year: int, quarter: int, state: str | None):
     return queryset
 
 
-@reads
-def reporting(filters: SummaryFilters) -> dict:
-    """The `reporting` block: the reporting quarter (by `as_of`, or today) and, for every province in code
-    order, the projects within the filters due a report for it, by reporting status. One grouped query."""
-    year, quarter = reporting_quarter(as_of=filters.as_of)
+def _counts_from_base(filters: SummaryFilters, year: int, quarter: int) -> dict:
+    """{province id: {reporting status: projects}} from the projects joined to the quarter's reports."""
     cells = (
         due_with_status(filter_projects(Project.objects.all(), filters), year=year, quarter=quarter)
         .order_by()
@@ -84,6 +82,39 @@ def reporting(filters: SummaryFilters) -> dict:
     counts = {}
     for province_id, state, n in cells:
         counts.setdefault(province_id, {})[state] = n
+    return counts
+
+
+def _counts_from_rollup(filters: SummaryFilters, year: int, quarter: int) -> dict:
+    """The same from ReportCoverageRollup: the rows whose due window holds the quarter, their projects
+    (quarter 0) and their reports of the quarter; those due without a report are missing."""
+    index = year * 10 + quarter
+    cells = (
+        filter_rollups(ReportCoverageRollup.objects.all(), filters)
+        .filter(due_from__lte=index, due_to__gte=index, quarter__in=(0, index))
+        .order_by()
+        .values_list("agreement__province_id", "state")
+        .annotate(n=Sum("number"))
+    )
+    counts = {}
+    for province_id, state, n in cells:
+        if n:
+            counts.setdefault(province_id, {})[state] = n
+    for by_state in counts.values():
+        due = by_state.pop("", 0)
+        missing = due - sum(by_state.values())
+        if missing:
+            by_state[MISSING] = missing
+    return counts
+
+
+@reads
+def reporting(filters: SummaryFilters, *, from_base: bool = False) -> dict:
+    """The `reporting` block: the reporting quarter (by `as_of`, or today) and, for every province in code
+    order, the projects within the filters due a report for it, by reporting status. One grouped query, on
+    the report coverage rollup (`as_of` only moves the quarter), or on the base tables with `from_base`."""
+    year, quarter = reporting_quarter(as_of=filters.as_of)
+    counts = (_counts_from_base if from_base else _counts_from_rollup)(filters, year, quarter)
     provinces = []
     for province in Province.objects.order_by("code"):
         by_state = counts.get(province.pk, {})

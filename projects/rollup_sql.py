@@ -50,11 +50,13 @@ TABLES = {
         "recipient_id",
         "status",
         "start_date",
+        "end_date",
         "budget",
         "beneficiaries",
     ],
     "projects_disbursement": ["project_id", "date", "amount"],
     "projects_facilityoutput": ["project_id", "facility_type_id", "quantity"],
+    "projects_progressreport": ["project_id", "year", "quarter", "status"],
 }
 
 # Per rollup: its own key columns after the project key, its summed columns, and when a row is empty.
@@ -62,7 +64,28 @@ ROLLUPS = {
     "projects_projectrollup": ("", ["projects", "budget_cents", "disbursed_cents", "beneficiaries"]),
     "projects_facilityrollup": ("facility_type_id", ["quantity"]),
     "projects_disbursementrollup": ("quarter", ["amount_cents"]),
+    "projects_reportcoveragerollup": ("due_from, due_to, quarter, state", ["number"]),
 }
+COVERAGE = "projects_reportcoveragerollup"
+COVERAGE_COLUMNS = f"{KEY}, due_from, due_to, quarter, state, number"
+OPEN_END = 99999  # due_to of a project in progress: due every quarter from its start on
+
+
+def _due(v, p):
+    """(due_from, due_to, whether counted) of project row `p` for the report coverage (DESIGN section 7):
+    a project in progress is due every quarter from its start quarter (0: no start date); a completed one,
+    the quarter of its end date only; any other project never. Quarters as year * 10 + quarter."""
+    start, end = v["quarter"].format(p + ".start_date"), v["quarter"].format(p + ".end_date")
+    running = f"{p}.status = 'in_progress'"
+    return (
+        f"CASE WHEN {running} THEN COALESCE({start}, 0) ELSE {end} END",
+        f"CASE WHEN {running} THEN {OPEN_END} ELSE {end} END",
+        f"({running} OR ({p}.status = 'completed' AND {p}.end_date IS NOT NULL))",
+    )
+
+
+def _report_quarter(r):
+    return f"({r}.year * 10 + {r}.quarter)"
 
 
 # --- SQLite: row triggers --------------------------------------------------------------------------------
@@ -123,6 +146,47 @@ def _row_project(v, r, s):
         f"DELETE FROM projects_facilityrollup WHERE {_key_match(v, 'projects_facilityrollup', r)} AND quantity = 0",
         f"DELETE FROM projects_disbursementrollup WHERE {_key_match(v, 'projects_disbursementrollup', r)}"
         " AND amount_cents = 0",
+        *_row_project_coverage(v, r, s),
+    ]
+
+
+def _row_project_coverage(v, r, s):
+    """The project row and its reports in the report coverage rollup."""
+    key = _project_key(v, r)
+    due_from, due_to, counted = _due(v, r)
+    quarter = _report_quarter("pr")
+    upsert = _row_upsert(COVERAGE, COVERAGE_COLUMNS, ["number"])
+    conflict = f"{KEY}, due_from, due_to, quarter, state"
+    return [
+        upsert.format(
+            select=f"SELECT {key}, {due_from}, {due_to}, 0, '', {s} WHERE {counted}", conflict=conflict
+        ),
+        upsert.format(
+            select=(
+                f"SELECT {key}, {due_from}, {due_to}, {quarter}, pr.status, {s} * COUNT(*)"
+                f" FROM projects_progressreport pr WHERE pr.project_id = {r}.id AND {counted}"
+                f" GROUP BY {quarter}, pr.status"
+            ),
+            conflict=conflict,
+        ),
+        f"DELETE FROM {COVERAGE} WHERE {_key_match(v, COVERAGE, r)} AND number = 0",
+    ]
+
+
+def _row_report(v, r, s):
+    """Add or remove progress report row `r` under its project's key and due window (nothing if the project
+    is gone or never due)."""
+    due_from, due_to, counted = _due(v, "p")
+    quarter = _report_quarter(r)
+    return [
+        _row_upsert(COVERAGE, COVERAGE_COLUMNS, ["number"]).format(
+            select=(
+                f"SELECT {_project_key(v, 'p')}, {due_from}, {due_to}, {quarter}, {r}.status, {s}"
+                f" FROM projects_project p WHERE p.id = {r}.project_id AND {counted}"
+            ),
+            conflict=f"{KEY}, due_from, due_to, quarter, state",
+        ),
+        f"DELETE FROM {COVERAGE} WHERE number = 0 AND quarter = {quarter} AND state = {r}.status",
     ]
 
 
@@ -173,6 +237,7 @@ _ROW_BUILDERS = {
     "projects_project": _row_project,
     "projects_disbursement": _row_disbursement,
     "projects_facilityoutput": _row_output,
+    "projects_progressreport": _row_report,
 }
 
 
@@ -263,6 +328,8 @@ def _lock_projects(rows):
 
 def _set_project(rows):
     key = _set_key("r")
+    due_from, due_to, counted = _due(_PG, "r")
+    due_from, due_to = f"{due_from} AS due_from", f"{due_to} AS due_to"
     projects = (
         f"SELECT {key}, r.s, r.s * {_CENTS.format('r.budget')} AS budget_cents, r.s * r.beneficiaries AS beneficiaries,"
         f" r.s * COALESCE((SELECT SUM({_CENTS.format('d.amount')}) FROM projects_disbursement d"
@@ -293,6 +360,33 @@ def _set_project(rows):
         _drop_zeros("projects_projectrollup", projects),
         _drop_zeros("projects_facilityrollup", outputs),
         _drop_zeros("projects_disbursementrollup", payments),
+        *_coverage(
+            f"SELECT {key}, {due_from}, {due_to}, 0 AS quarter, '' AS state, r.s AS number"
+            f" FROM ({rows}) r WHERE {counted}"
+            f" UNION ALL SELECT {key}, {due_from}, {due_to}, {_report_quarter('pr')} AS quarter,"
+            f" pr.status AS state, r.s AS number FROM ({rows}) r"
+            f" JOIN projects_progressreport pr ON pr.project_id = r.id WHERE {counted}"
+        ),
+    ]
+
+
+def _coverage(source):
+    return [
+        _upsert(COVERAGE, "due_from, due_to, quarter, state", [("number", "number")], source),
+        _drop_zeros(COVERAGE, source),
+    ]
+
+
+def _set_report(rows):
+    """Under the project's key and due window; a report whose project is gone changes nothing."""
+    due_from, due_to, counted = _due(_PG, "p")
+    return [
+        _lock_projects(rows),
+        *_coverage(
+            f"SELECT {_set_key('p')}, {due_from} AS due_from, {due_to} AS due_to,"
+            f" {_report_quarter('r')} AS quarter, r.status AS state, r.s AS number"
+            f" FROM ({rows}) r JOIN projects_project p ON p.id = r.project_id WHERE {counted}"
+        ),
     ]
 
 
@@ -337,6 +431,7 @@ _SET_BUILDERS = {
     "projects_project": _set_project,
     "projects_disbursement": _set_disbursement,
     "projects_facilityoutput": _set_output,
+    "projects_progressreport": _set_report,
 }
 EVENTS = {
     "INSERT": ("ins", "REFERENCING NEW TABLE AS new_rows"),
@@ -383,6 +478,8 @@ def rebuild_selects(vendor) -> dict[str, tuple[str, str]]:
     year = v["year"].format("p.start_date")
     group = f"p.agreement_id, p.category_id, p.recipient_id, p.status, {year}"
     quarter = v["quarter"].format("d.date")
+    due_from, due_to, counted = _due(v, "p")
+    report = _report_quarter("pr")
     return {
         "projects_projectrollup": (
             f"{KEY}, projects, budget_cents, disbursed_cents, beneficiaries",
@@ -401,11 +498,19 @@ def rebuild_selects(vendor) -> dict[str, tuple[str, str]]:
             f"SELECT {key}, {quarter}, SUM({cents.format('d.amount')}) FROM projects_disbursement d"
             f" JOIN projects_project p ON p.id = d.project_id GROUP BY {group}, {quarter}",
         ),
+        COVERAGE: (
+            COVERAGE_COLUMNS,
+            f"SELECT {key}, {due_from}, {due_to}, 0, '', COUNT(*) FROM projects_project p WHERE {counted}"
+            f" GROUP BY {group}, {due_from}, {due_to}"
+            f" UNION ALL SELECT {key}, {due_from}, {due_to}, {report}, pr.status, COUNT(*)"
+            f" FROM projects_progressreport pr JOIN projects_project p ON p.id = pr.project_id"
+            f" WHERE {counted} GROUP BY {group}, {due_from}, {due_to}, {report}, pr.status",
+        ),
     }
 
 
 def rebuild_sql(vendor) -> list[str]:
-    """Recompute the three rollups from the base tables."""
+    """Recompute every rollup from the base tables."""
     selects = rebuild_selects(vendor)
     return [f"DELETE FROM {table}" for table in selects] + [
         f"INSERT INTO {table} ({columns}) {select}" for table, (columns, select) in selects.items()

@@ -1,4 +1,5 @@
-"""The dashboard rollups (ProjectRollup, FacilityRollup, DisbursementRollup): rebuild and check.
+"""The dashboard rollups (ProjectRollup, FacilityRollup, DisbursementRollup, ReportCoverageRollup): rebuild
+and check.
 
 Database triggers keep the rollups exact on every write (their SQL: projects.rollup_sql); the rebuild is for
 data loaded around the triggers (COPY with triggers disabled, TRUNCATE) and for repairs, and the check
@@ -21,7 +22,8 @@ def rebuild_rollups(using=None) -> None:
         if conn.vendor == "postgresql":
             # Writers wait until the rebuild commits, so none of their trigger updates is lost or doubled.
             cursor.execute(
-                "LOCK TABLE projects_project, projects_disbursement, projects_facilityoutput IN SHARE MODE"
+                "LOCK TABLE projects_project, projects_disbursement, projects_facilityoutput,"
+                " projects_progressreport IN SHARE MODE"
             )
         for sql in rollup_sql.rebuild_sql(conn.vendor):
             cursor.execute(sql)
