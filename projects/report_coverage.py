@@ -9,12 +9,12 @@ from django.db.models import (
     Case,
     Count,
     F,
-    Sum,
     FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
     Subquery,
+    Sum,
     Value,
     When,
 )
