@@ -17,8 +17,8 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from projects import selectors
-from projects.models import Disbursement, FacilityOutput, FacilityType, Project
+from projects import report_coverage, selectors
+from projects.models import Disbursement, FacilityOutput, FacilityType, ProgressReport, Project
 from projects.rollups import rollup_differences
 from projects.selectors import SummaryFilters
 from tests.projects import dashboard_data
@@ -322,3 +322,26 @@ def test_a_storm_of_random_concurrent_writes_leaves_the_rollups_exact(data):
         worker.join(30)
     assert counts["committed"] > 100, counts
     assert_exact()
+
+
+def write_report(project_id, quarter=3):
+    return lambda: (
+        ProgressReport.objects.create(
+            project_id=project_id, year=2026, quarter=quarter, status="submitted"
+        ).pk
+    )
+
+
+@pytest.mark.parametrize("report_first", [False, True])
+def test_a_progress_report_against_a_status_change(data, report_first):
+    """The report coverage rollup: a report written while its project is completed (or the other way round)
+    lands under the project's committed key and due window, whichever commits first."""
+    p1 = data["p1"]
+    complete = set_project(p1.pk, status="completed", end_date=datetime.date(2026, 9, 30))
+    race(*((write_report(p1.pk), complete) if report_first else (complete, write_report(p1.pk))))
+    assert_exact()
+    filters = SummaryFilters(as_of=datetime.date(2026, 11, 30))
+    block = report_coverage.reporting(filters)
+    assert block == report_coverage.reporting(filters, from_base=True)
+    beijing = next(row for row in block["provinces"] if row["code"] == "110000")
+    assert (beijing["due"], beijing["submitted"], beijing["missing"]) == (1, 1, 0)
