@@ -326,7 +326,7 @@ class DisbursementRollup(RollupKey):
 class ReportCoverageRollup(RollupKey):
     """Projects due progress reports, and their reports, counted per project key (as in ProjectRollup) and
     due window: a row with quarter 0 counts projects due every quarter from `due_from` to `due_to`; other rows
-    count those projects' reports of `quarter` in `state` (the dashboards' report coverage)."""
+    (window 0 to 99999) count the reports of `quarter` in `state` of projects due that quarter."""
 
     due_from = models.PositiveIntegerField(help_text="year * 10 + quarter; 0 when due from the start")
     due_to = models.PositiveIntegerField(help_text="year * 10 + quarter; 99999 while in progress")

@@ -84,6 +84,16 @@ def _due(v, p):
     )
 
 
+def _due_at(v, p, quarter):
+    """Whether project row `p` is due a report for `quarter` (year * 10 + quarter): a report is counted only
+    then, under the open window (0, OPEN_END), so report rows need no window of their own."""
+    start, end = v["quarter"].format(p + ".start_date"), v["quarter"].format(p + ".end_date")
+    return (
+        f"(({p}.status = 'in_progress' AND COALESCE({start}, 0) <= {quarter})"
+        f" OR ({p}.status = 'completed' AND {end} = {quarter}))"
+    )
+
+
 def _report_quarter(r):
     return f"({r}.year * 10 + {r}.quarter)"
 
@@ -163,8 +173,8 @@ def _row_project_coverage(v, r, s):
         ),
         upsert.format(
             select=(
-                f"SELECT {key}, {due_from}, {due_to}, {quarter}, pr.status, {s} * COUNT(*)"
-                f" FROM projects_progressreport pr WHERE pr.project_id = {r}.id AND {counted}"
+                f"SELECT {key}, 0, {OPEN_END}, {quarter}, pr.status, {s} * COUNT(*)"
+                f" FROM projects_progressreport pr WHERE pr.project_id = {r}.id AND {_due_at(v, r, quarter)}"
                 f" GROUP BY {quarter}, pr.status"
             ),
             conflict=conflict,
@@ -176,13 +186,12 @@ def _row_project_coverage(v, r, s):
 def _row_report(v, r, s):
     """Add or remove progress report row `r` under its project's key and due window (nothing if the project
     is gone or never due)."""
-    due_from, due_to, counted = _due(v, "p")
     quarter = _report_quarter(r)
     return [
         _row_upsert(COVERAGE, COVERAGE_COLUMNS, ["number"]).format(
             select=(
-                f"SELECT {_project_key(v, 'p')}, {due_from}, {due_to}, {quarter}, {r}.status, {s}"
-                f" FROM projects_project p WHERE p.id = {r}.project_id AND {counted}"
+                f"SELECT {_project_key(v, 'p')}, 0, {OPEN_END}, {quarter}, {r}.status, {s}"
+                f" FROM projects_project p WHERE p.id = {r}.project_id AND {_due_at(v, 'p', quarter)}"
             ),
             conflict=f"{KEY}, due_from, due_to, quarter, state",
         ),
@@ -363,9 +372,10 @@ def _set_project(rows):
         *_coverage(
             f"SELECT {key}, {due_from}, {due_to}, 0 AS quarter, '' AS state, r.s AS number"
             f" FROM ({rows}) r WHERE {counted}"
-            f" UNION ALL SELECT {key}, {due_from}, {due_to}, {_report_quarter('pr')} AS quarter,"
+            f" UNION ALL SELECT {key}, 0 AS due_from, {OPEN_END} AS due_to, {_report_quarter('pr')} AS quarter,"
             f" pr.status AS state, r.s AS number FROM ({rows}) r"
-            f" JOIN projects_progressreport pr ON pr.project_id = r.id WHERE {counted}"
+            f" JOIN projects_progressreport pr ON pr.project_id = r.id"
+            f" WHERE {_due_at(_PG, 'r', _report_quarter('pr'))}"
         ),
     ]
 
@@ -379,13 +389,13 @@ def _coverage(source):
 
 def _set_report(rows):
     """Under the project's key and due window; a report whose project is gone changes nothing."""
-    due_from, due_to, counted = _due(_PG, "p")
     return [
         _lock_projects(rows),
         *_coverage(
-            f"SELECT {_set_key('p')}, {due_from} AS due_from, {due_to} AS due_to,"
+            f"SELECT {_set_key('p')}, 0 AS due_from, {OPEN_END} AS due_to,"
             f" {_report_quarter('r')} AS quarter, r.status AS state, r.s AS number"
-            f" FROM ({rows}) r JOIN projects_project p ON p.id = r.project_id WHERE {counted}"
+            f" FROM ({rows}) r JOIN projects_project p ON p.id = r.project_id"
+            f" WHERE {_due_at(_PG, 'p', _report_quarter('r'))}"
         ),
     ]
 
@@ -502,9 +512,9 @@ def rebuild_selects(vendor) -> dict[str, tuple[str, str]]:
             COVERAGE_COLUMNS,
             f"SELECT {key}, {due_from}, {due_to}, 0, '', COUNT(*) FROM projects_project p WHERE {counted}"
             f" GROUP BY {group}, {due_from}, {due_to}"
-            f" UNION ALL SELECT {key}, {due_from}, {due_to}, {report}, pr.status, COUNT(*)"
+            f" UNION ALL SELECT {key}, 0, {OPEN_END}, {report}, pr.status, COUNT(*)"
             f" FROM projects_progressreport pr JOIN projects_project p ON p.id = pr.project_id"
-            f" WHERE {counted} GROUP BY {group}, {due_from}, {due_to}, {report}, pr.status",
+            f" WHERE {_due_at(v, 'p', report)} GROUP BY {group}, {report}, pr.status",
         ),
     }
 

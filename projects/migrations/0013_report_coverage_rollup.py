@@ -82,18 +82,17 @@ POSTGRESQL = ['CREATE OR REPLACE FUNCTION projects_project_rollup_ins() RETURNS 
  'FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) END AS due_to, 0 AS quarter, '
  "'' AS state, r.s AS number FROM (SELECT r.*, 1 AS s FROM new_rows r) r WHERE (r.status = 'in_progress' OR "
  "(r.status = 'completed' AND r.end_date IS NOT NULL)) UNION ALL SELECT r.agreement_id, r.category_id, "
- 'r.recipient_id, r.status, COALESCE(EXTRACT(YEAR FROM r.start_date)::integer, 0) AS start_year, CASE WHEN '
- "r.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM r.start_date)::integer * 10 + EXTRACT(QUARTER "
- 'FROM r.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM '
- "r.end_date)::integer) END AS due_from, CASE WHEN r.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR "
- 'FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) END AS due_to, (pr.year * 10 + '
- 'pr.quarter) AS quarter, pr.status AS state, r.s AS number FROM (SELECT r.*, 1 AS s FROM new_rows r) r JOIN '
- "projects_progressreport pr ON pr.project_id = r.id WHERE (r.status = 'in_progress' OR (r.status = "
- "'completed' AND r.end_date IS NOT NULL))) x GROUP BY agreement_id, category_id, recipient_id, status, "
- 'start_year, due_from, due_to, quarter, state HAVING SUM(number) <> 0 ORDER BY agreement_id, category_id, '
- 'recipient_id, status, start_year, due_from, due_to, quarter, state ON CONFLICT (agreement_id, category_id, '
- 'recipient_id, status, start_year, due_from, due_to, quarter, state) DO UPDATE SET number = '
- 'projects_reportcoveragerollup.number + excluded.number;\n'
+ 'r.recipient_id, r.status, COALESCE(EXTRACT(YEAR FROM r.start_date)::integer, 0) AS start_year, 0 AS '
+ 'due_from, 99999 AS due_to, (pr.year * 10 + pr.quarter) AS quarter, pr.status AS state, r.s AS number FROM '
+ '(SELECT r.*, 1 AS s FROM new_rows r) r JOIN projects_progressreport pr ON pr.project_id = r.id WHERE '
+ "((r.status = 'in_progress' AND COALESCE((EXTRACT(YEAR FROM r.start_date)::integer * 10 + EXTRACT(QUARTER "
+ "FROM r.start_date)::integer), 0) <= (pr.year * 10 + pr.quarter)) OR (r.status = 'completed' AND "
+ '(EXTRACT(YEAR FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) = (pr.year * 10 '
+ '+ pr.quarter)))) x GROUP BY agreement_id, category_id, recipient_id, status, start_year, due_from, due_to, '
+ 'quarter, state HAVING SUM(number) <> 0 ORDER BY agreement_id, category_id, recipient_id, status, '
+ 'start_year, due_from, due_to, quarter, state ON CONFLICT (agreement_id, category_id, recipient_id, status, '
+ 'start_year, due_from, due_to, quarter, state) DO UPDATE SET number = projects_reportcoveragerollup.number '
+ '+ excluded.number;\n'
  '  DELETE FROM projects_reportcoveragerollup WHERE number = 0 AND (agreement_id, category_id, recipient_id, '
  'status, start_year, due_from, due_to, quarter, state) IN (SELECT agreement_id, category_id, recipient_id, '
  'status, start_year, due_from, due_to, quarter, state FROM (SELECT r.agreement_id, r.category_id, '
@@ -104,14 +103,13 @@ POSTGRESQL = ['CREATE OR REPLACE FUNCTION projects_project_rollup_ins() RETURNS 
  'FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) END AS due_to, 0 AS quarter, '
  "'' AS state, r.s AS number FROM (SELECT r.*, 1 AS s FROM new_rows r) r WHERE (r.status = 'in_progress' OR "
  "(r.status = 'completed' AND r.end_date IS NOT NULL)) UNION ALL SELECT r.agreement_id, r.category_id, "
- 'r.recipient_id, r.status, COALESCE(EXTRACT(YEAR FROM r.start_date)::integer, 0) AS start_year, CASE WHEN '
- "r.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM r.start_date)::integer * 10 + EXTRACT(QUARTER "
- 'FROM r.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM '
- "r.end_date)::integer) END AS due_from, CASE WHEN r.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR "
- 'FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) END AS due_to, (pr.year * 10 + '
- 'pr.quarter) AS quarter, pr.status AS state, r.s AS number FROM (SELECT r.*, 1 AS s FROM new_rows r) r JOIN '
- "projects_progressreport pr ON pr.project_id = r.id WHERE (r.status = 'in_progress' OR (r.status = "
- "'completed' AND r.end_date IS NOT NULL))) x);\n"
+ 'r.recipient_id, r.status, COALESCE(EXTRACT(YEAR FROM r.start_date)::integer, 0) AS start_year, 0 AS '
+ 'due_from, 99999 AS due_to, (pr.year * 10 + pr.quarter) AS quarter, pr.status AS state, r.s AS number FROM '
+ '(SELECT r.*, 1 AS s FROM new_rows r) r JOIN projects_progressreport pr ON pr.project_id = r.id WHERE '
+ "((r.status = 'in_progress' AND COALESCE((EXTRACT(YEAR FROM r.start_date)::integer * 10 + EXTRACT(QUARTER "
+ "FROM r.start_date)::integer), 0) <= (pr.year * 10 + pr.quarter)) OR (r.status = 'completed' AND "
+ '(EXTRACT(YEAR FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) = (pr.year * 10 '
+ '+ pr.quarter)))) x);\n'
  '  RETURN NULL;\n'
  'END\n'
  '$$',
@@ -251,27 +249,26 @@ POSTGRESQL = ['CREATE OR REPLACE FUNCTION projects_project_rollup_ins() RETURNS 
  'a.end_date AND b.budget IS NOT DISTINCT FROM a.budget AND b.beneficiaries IS NOT DISTINCT FROM '
  "a.beneficiaries)) r WHERE (r.status = 'in_progress' OR (r.status = 'completed' AND r.end_date IS NOT "
  'NULL)) UNION ALL SELECT r.agreement_id, r.category_id, r.recipient_id, r.status, COALESCE(EXTRACT(YEAR '
- "FROM r.start_date)::integer, 0) AS start_year, CASE WHEN r.status = 'in_progress' THEN "
- 'COALESCE((EXTRACT(YEAR FROM r.start_date)::integer * 10 + EXTRACT(QUARTER FROM r.start_date)::integer), 0) '
- 'ELSE (EXTRACT(YEAR FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) END AS '
- "due_from, CASE WHEN r.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR FROM r.end_date)::integer * 10 "
- '+ EXTRACT(QUARTER FROM r.end_date)::integer) END AS due_to, (pr.year * 10 + pr.quarter) AS quarter, '
- 'pr.status AS state, r.s AS number FROM (SELECT a.*, -1 AS s FROM old_rows a WHERE NOT EXISTS (SELECT 1 '
- 'FROM new_rows b WHERE b.id = a.id AND b.agreement_id IS NOT DISTINCT FROM a.agreement_id AND b.category_id '
- 'IS NOT DISTINCT FROM a.category_id AND b.recipient_id IS NOT DISTINCT FROM a.recipient_id AND b.status IS '
- 'NOT DISTINCT FROM a.status AND b.start_date IS NOT DISTINCT FROM a.start_date AND b.end_date IS NOT '
- 'DISTINCT FROM a.end_date AND b.budget IS NOT DISTINCT FROM a.budget AND b.beneficiaries IS NOT DISTINCT '
- 'FROM a.beneficiaries) UNION ALL SELECT a.*, 1 AS s FROM new_rows a WHERE NOT EXISTS (SELECT 1 FROM '
- 'old_rows b WHERE b.id = a.id AND b.agreement_id IS NOT DISTINCT FROM a.agreement_id AND b.category_id IS '
- 'NOT DISTINCT FROM a.category_id AND b.recipient_id IS NOT DISTINCT FROM a.recipient_id AND b.status IS NOT '
- 'DISTINCT FROM a.status AND b.start_date IS NOT DISTINCT FROM a.start_date AND b.end_date IS NOT DISTINCT '
- 'FROM a.end_date AND b.budget IS NOT DISTINCT FROM a.budget AND b.beneficiaries IS NOT DISTINCT FROM '
- 'a.beneficiaries)) r JOIN projects_progressreport pr ON pr.project_id = r.id WHERE (r.status = '
- "'in_progress' OR (r.status = 'completed' AND r.end_date IS NOT NULL))) x GROUP BY agreement_id, "
- 'category_id, recipient_id, status, start_year, due_from, due_to, quarter, state HAVING SUM(number) <> 0 '
- 'ORDER BY agreement_id, category_id, recipient_id, status, start_year, due_from, due_to, quarter, state ON '
- 'CONFLICT (agreement_id, category_id, recipient_id, status, start_year, due_from, due_to, quarter, state) '
- 'DO UPDATE SET number = projects_reportcoveragerollup.number + excluded.number;\n'
+ 'FROM r.start_date)::integer, 0) AS start_year, 0 AS due_from, 99999 AS due_to, (pr.year * 10 + pr.quarter) '
+ 'AS quarter, pr.status AS state, r.s AS number FROM (SELECT a.*, -1 AS s FROM old_rows a WHERE NOT EXISTS '
+ '(SELECT 1 FROM new_rows b WHERE b.id = a.id AND b.agreement_id IS NOT DISTINCT FROM a.agreement_id AND '
+ 'b.category_id IS NOT DISTINCT FROM a.category_id AND b.recipient_id IS NOT DISTINCT FROM a.recipient_id '
+ 'AND b.status IS NOT DISTINCT FROM a.status AND b.start_date IS NOT DISTINCT FROM a.start_date AND '
+ 'b.end_date IS NOT DISTINCT FROM a.end_date AND b.budget IS NOT DISTINCT FROM a.budget AND b.beneficiaries '
+ 'IS NOT DISTINCT FROM a.beneficiaries) UNION ALL SELECT a.*, 1 AS s FROM new_rows a WHERE NOT EXISTS '
+ '(SELECT 1 FROM old_rows b WHERE b.id = a.id AND b.agreement_id IS NOT DISTINCT FROM a.agreement_id AND '
+ 'b.category_id IS NOT DISTINCT FROM a.category_id AND b.recipient_id IS NOT DISTINCT FROM a.recipient_id '
+ 'AND b.status IS NOT DISTINCT FROM a.status AND b.start_date IS NOT DISTINCT FROM a.start_date AND '
+ 'b.end_date IS NOT DISTINCT FROM a.end_date AND b.budget IS NOT DISTINCT FROM a.budget AND b.beneficiaries '
+ 'IS NOT DISTINCT FROM a.beneficiaries)) r JOIN projects_progressreport pr ON pr.project_id = r.id WHERE '
+ "((r.status = 'in_progress' AND COALESCE((EXTRACT(YEAR FROM r.start_date)::integer * 10 + EXTRACT(QUARTER "
+ "FROM r.start_date)::integer), 0) <= (pr.year * 10 + pr.quarter)) OR (r.status = 'completed' AND "
+ '(EXTRACT(YEAR FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) = (pr.year * 10 '
+ '+ pr.quarter)))) x GROUP BY agreement_id, category_id, recipient_id, status, start_year, due_from, due_to, '
+ 'quarter, state HAVING SUM(number) <> 0 ORDER BY agreement_id, category_id, recipient_id, status, '
+ 'start_year, due_from, due_to, quarter, state ON CONFLICT (agreement_id, category_id, recipient_id, status, '
+ 'start_year, due_from, due_to, quarter, state) DO UPDATE SET number = projects_reportcoveragerollup.number '
+ '+ excluded.number;\n'
  '  DELETE FROM projects_reportcoveragerollup WHERE number = 0 AND (agreement_id, category_id, recipient_id, '
  'status, start_year, due_from, due_to, quarter, state) IN (SELECT agreement_id, category_id, recipient_id, '
  'status, start_year, due_from, due_to, quarter, state FROM (SELECT r.agreement_id, r.category_id, '
@@ -292,23 +289,22 @@ POSTGRESQL = ['CREATE OR REPLACE FUNCTION projects_project_rollup_ins() RETURNS 
  'a.end_date AND b.budget IS NOT DISTINCT FROM a.budget AND b.beneficiaries IS NOT DISTINCT FROM '
  "a.beneficiaries)) r WHERE (r.status = 'in_progress' OR (r.status = 'completed' AND r.end_date IS NOT "
  'NULL)) UNION ALL SELECT r.agreement_id, r.category_id, r.recipient_id, r.status, COALESCE(EXTRACT(YEAR '
- "FROM r.start_date)::integer, 0) AS start_year, CASE WHEN r.status = 'in_progress' THEN "
- 'COALESCE((EXTRACT(YEAR FROM r.start_date)::integer * 10 + EXTRACT(QUARTER FROM r.start_date)::integer), 0) '
- 'ELSE (EXTRACT(YEAR FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) END AS '
- "due_from, CASE WHEN r.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR FROM r.end_date)::integer * 10 "
- '+ EXTRACT(QUARTER FROM r.end_date)::integer) END AS due_to, (pr.year * 10 + pr.quarter) AS quarter, '
- 'pr.status AS state, r.s AS number FROM (SELECT a.*, -1 AS s FROM old_rows a WHERE NOT EXISTS (SELECT 1 '
- 'FROM new_rows b WHERE b.id = a.id AND b.agreement_id IS NOT DISTINCT FROM a.agreement_id AND b.category_id '
- 'IS NOT DISTINCT FROM a.category_id AND b.recipient_id IS NOT DISTINCT FROM a.recipient_id AND b.status IS '
- 'NOT DISTINCT FROM a.status AND b.start_date IS NOT DISTINCT FROM a.start_date AND b.end_date IS NOT '
- 'DISTINCT FROM a.end_date AND b.budget IS NOT DISTINCT FROM a.budget AND b.beneficiaries IS NOT DISTINCT '
- 'FROM a.beneficiaries) UNION ALL SELECT a.*, 1 AS s FROM new_rows a WHERE NOT EXISTS (SELECT 1 FROM '
- 'old_rows b WHERE b.id = a.id AND b.agreement_id IS NOT DISTINCT FROM a.agreement_id AND b.category_id IS '
- 'NOT DISTINCT FROM a.category_id AND b.recipient_id IS NOT DISTINCT FROM a.recipient_id AND b.status IS NOT '
- 'DISTINCT FROM a.status AND b.start_date IS NOT DISTINCT FROM a.start_date AND b.end_date IS NOT DISTINCT '
- 'FROM a.end_date AND b.budget IS NOT DISTINCT FROM a.budget AND b.beneficiaries IS NOT DISTINCT FROM '
- 'a.beneficiaries)) r JOIN projects_progressreport pr ON pr.project_id = r.id WHERE (r.status = '
- "'in_progress' OR (r.status = 'completed' AND r.end_date IS NOT NULL))) x);\n"
+ 'FROM r.start_date)::integer, 0) AS start_year, 0 AS due_from, 99999 AS due_to, (pr.year * 10 + pr.quarter) '
+ 'AS quarter, pr.status AS state, r.s AS number FROM (SELECT a.*, -1 AS s FROM old_rows a WHERE NOT EXISTS '
+ '(SELECT 1 FROM new_rows b WHERE b.id = a.id AND b.agreement_id IS NOT DISTINCT FROM a.agreement_id AND '
+ 'b.category_id IS NOT DISTINCT FROM a.category_id AND b.recipient_id IS NOT DISTINCT FROM a.recipient_id '
+ 'AND b.status IS NOT DISTINCT FROM a.status AND b.start_date IS NOT DISTINCT FROM a.start_date AND '
+ 'b.end_date IS NOT DISTINCT FROM a.end_date AND b.budget IS NOT DISTINCT FROM a.budget AND b.beneficiaries '
+ 'IS NOT DISTINCT FROM a.beneficiaries) UNION ALL SELECT a.*, 1 AS s FROM new_rows a WHERE NOT EXISTS '
+ '(SELECT 1 FROM old_rows b WHERE b.id = a.id AND b.agreement_id IS NOT DISTINCT FROM a.agreement_id AND '
+ 'b.category_id IS NOT DISTINCT FROM a.category_id AND b.recipient_id IS NOT DISTINCT FROM a.recipient_id '
+ 'AND b.status IS NOT DISTINCT FROM a.status AND b.start_date IS NOT DISTINCT FROM a.start_date AND '
+ 'b.end_date IS NOT DISTINCT FROM a.end_date AND b.budget IS NOT DISTINCT FROM a.budget AND b.beneficiaries '
+ 'IS NOT DISTINCT FROM a.beneficiaries)) r JOIN projects_progressreport pr ON pr.project_id = r.id WHERE '
+ "((r.status = 'in_progress' AND COALESCE((EXTRACT(YEAR FROM r.start_date)::integer * 10 + EXTRACT(QUARTER "
+ "FROM r.start_date)::integer), 0) <= (pr.year * 10 + pr.quarter)) OR (r.status = 'completed' AND "
+ '(EXTRACT(YEAR FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) = (pr.year * 10 '
+ '+ pr.quarter)))) x);\n'
  '  RETURN NULL;\n'
  'END\n'
  '$$',
@@ -380,18 +376,17 @@ POSTGRESQL = ['CREATE OR REPLACE FUNCTION projects_project_rollup_ins() RETURNS 
  'FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) END AS due_to, 0 AS quarter, '
  "'' AS state, r.s AS number FROM (SELECT r.*, -1 AS s FROM old_rows r) r WHERE (r.status = 'in_progress' OR "
  "(r.status = 'completed' AND r.end_date IS NOT NULL)) UNION ALL SELECT r.agreement_id, r.category_id, "
- 'r.recipient_id, r.status, COALESCE(EXTRACT(YEAR FROM r.start_date)::integer, 0) AS start_year, CASE WHEN '
- "r.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM r.start_date)::integer * 10 + EXTRACT(QUARTER "
- 'FROM r.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM '
- "r.end_date)::integer) END AS due_from, CASE WHEN r.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR "
- 'FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) END AS due_to, (pr.year * 10 + '
- 'pr.quarter) AS quarter, pr.status AS state, r.s AS number FROM (SELECT r.*, -1 AS s FROM old_rows r) r '
- "JOIN projects_progressreport pr ON pr.project_id = r.id WHERE (r.status = 'in_progress' OR (r.status = "
- "'completed' AND r.end_date IS NOT NULL))) x GROUP BY agreement_id, category_id, recipient_id, status, "
- 'start_year, due_from, due_to, quarter, state HAVING SUM(number) <> 0 ORDER BY agreement_id, category_id, '
- 'recipient_id, status, start_year, due_from, due_to, quarter, state ON CONFLICT (agreement_id, category_id, '
- 'recipient_id, status, start_year, due_from, due_to, quarter, state) DO UPDATE SET number = '
- 'projects_reportcoveragerollup.number + excluded.number;\n'
+ 'r.recipient_id, r.status, COALESCE(EXTRACT(YEAR FROM r.start_date)::integer, 0) AS start_year, 0 AS '
+ 'due_from, 99999 AS due_to, (pr.year * 10 + pr.quarter) AS quarter, pr.status AS state, r.s AS number FROM '
+ '(SELECT r.*, -1 AS s FROM old_rows r) r JOIN projects_progressreport pr ON pr.project_id = r.id WHERE '
+ "((r.status = 'in_progress' AND COALESCE((EXTRACT(YEAR FROM r.start_date)::integer * 10 + EXTRACT(QUARTER "
+ "FROM r.start_date)::integer), 0) <= (pr.year * 10 + pr.quarter)) OR (r.status = 'completed' AND "
+ '(EXTRACT(YEAR FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) = (pr.year * 10 '
+ '+ pr.quarter)))) x GROUP BY agreement_id, category_id, recipient_id, status, start_year, due_from, due_to, '
+ 'quarter, state HAVING SUM(number) <> 0 ORDER BY agreement_id, category_id, recipient_id, status, '
+ 'start_year, due_from, due_to, quarter, state ON CONFLICT (agreement_id, category_id, recipient_id, status, '
+ 'start_year, due_from, due_to, quarter, state) DO UPDATE SET number = projects_reportcoveragerollup.number '
+ '+ excluded.number;\n'
  '  DELETE FROM projects_reportcoveragerollup WHERE number = 0 AND (agreement_id, category_id, recipient_id, '
  'status, start_year, due_from, due_to, quarter, state) IN (SELECT agreement_id, category_id, recipient_id, '
  'status, start_year, due_from, due_to, quarter, state FROM (SELECT r.agreement_id, r.category_id, '
@@ -402,14 +397,13 @@ POSTGRESQL = ['CREATE OR REPLACE FUNCTION projects_project_rollup_ins() RETURNS 
  'FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) END AS due_to, 0 AS quarter, '
  "'' AS state, r.s AS number FROM (SELECT r.*, -1 AS s FROM old_rows r) r WHERE (r.status = 'in_progress' OR "
  "(r.status = 'completed' AND r.end_date IS NOT NULL)) UNION ALL SELECT r.agreement_id, r.category_id, "
- 'r.recipient_id, r.status, COALESCE(EXTRACT(YEAR FROM r.start_date)::integer, 0) AS start_year, CASE WHEN '
- "r.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM r.start_date)::integer * 10 + EXTRACT(QUARTER "
- 'FROM r.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM '
- "r.end_date)::integer) END AS due_from, CASE WHEN r.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR "
- 'FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) END AS due_to, (pr.year * 10 + '
- 'pr.quarter) AS quarter, pr.status AS state, r.s AS number FROM (SELECT r.*, -1 AS s FROM old_rows r) r '
- "JOIN projects_progressreport pr ON pr.project_id = r.id WHERE (r.status = 'in_progress' OR (r.status = "
- "'completed' AND r.end_date IS NOT NULL))) x);\n"
+ 'r.recipient_id, r.status, COALESCE(EXTRACT(YEAR FROM r.start_date)::integer, 0) AS start_year, 0 AS '
+ 'due_from, 99999 AS due_to, (pr.year * 10 + pr.quarter) AS quarter, pr.status AS state, r.s AS number FROM '
+ '(SELECT r.*, -1 AS s FROM old_rows r) r JOIN projects_progressreport pr ON pr.project_id = r.id WHERE '
+ "((r.status = 'in_progress' AND COALESCE((EXTRACT(YEAR FROM r.start_date)::integer * 10 + EXTRACT(QUARTER "
+ "FROM r.start_date)::integer), 0) <= (pr.year * 10 + pr.quarter)) OR (r.status = 'completed' AND "
+ '(EXTRACT(YEAR FROM r.end_date)::integer * 10 + EXTRACT(QUARTER FROM r.end_date)::integer) = (pr.year * 10 '
+ '+ pr.quarter)))) x);\n'
  '  RETURN NULL;\n'
  'END\n'
  '$$',
@@ -423,29 +417,26 @@ POSTGRESQL = ['CREATE OR REPLACE FUNCTION projects_project_rollup_ins() RETURNS 
  '  INSERT INTO projects_reportcoveragerollup (agreement_id, category_id, recipient_id, status, start_year, '
  'due_from, due_to, quarter, state, number) SELECT agreement_id, category_id, recipient_id, status, '
  'start_year, due_from, due_to, quarter, state, SUM(number) FROM (SELECT p.agreement_id, p.category_id, '
- 'p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0) AS start_year, CASE WHEN '
- "p.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER "
- 'FROM p.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM '
- "p.end_date)::integer) END AS due_from, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR "
- 'FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END AS due_to, (r.year * 10 + '
- 'r.quarter) AS quarter, r.status AS state, r.s AS number FROM (SELECT r.*, 1 AS s FROM new_rows r) r JOIN '
- "projects_project p ON p.id = r.project_id WHERE (p.status = 'in_progress' OR (p.status = 'completed' AND "
- 'p.end_date IS NOT NULL))) x GROUP BY agreement_id, category_id, recipient_id, status, start_year, '
- 'due_from, due_to, quarter, state HAVING SUM(number) <> 0 ORDER BY agreement_id, category_id, recipient_id, '
- 'status, start_year, due_from, due_to, quarter, state ON CONFLICT (agreement_id, category_id, recipient_id, '
- 'status, start_year, due_from, due_to, quarter, state) DO UPDATE SET number = '
- 'projects_reportcoveragerollup.number + excluded.number;\n'
+ 'p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0) AS start_year, 0 AS '
+ 'due_from, 99999 AS due_to, (r.year * 10 + r.quarter) AS quarter, r.status AS state, r.s AS number FROM '
+ '(SELECT r.*, 1 AS s FROM new_rows r) r JOIN projects_project p ON p.id = r.project_id WHERE ((p.status = '
+ "'in_progress' AND COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER FROM "
+ "p.start_date)::integer), 0) <= (r.year * 10 + r.quarter)) OR (p.status = 'completed' AND (EXTRACT(YEAR "
+ 'FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) = (r.year * 10 + r.quarter)))) '
+ 'x GROUP BY agreement_id, category_id, recipient_id, status, start_year, due_from, due_to, quarter, state '
+ 'HAVING SUM(number) <> 0 ORDER BY agreement_id, category_id, recipient_id, status, start_year, due_from, '
+ 'due_to, quarter, state ON CONFLICT (agreement_id, category_id, recipient_id, status, start_year, due_from, '
+ 'due_to, quarter, state) DO UPDATE SET number = projects_reportcoveragerollup.number + excluded.number;\n'
  '  DELETE FROM projects_reportcoveragerollup WHERE number = 0 AND (agreement_id, category_id, recipient_id, '
  'status, start_year, due_from, due_to, quarter, state) IN (SELECT agreement_id, category_id, recipient_id, '
  'status, start_year, due_from, due_to, quarter, state FROM (SELECT p.agreement_id, p.category_id, '
- 'p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0) AS start_year, CASE WHEN '
- "p.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER "
- 'FROM p.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM '
- "p.end_date)::integer) END AS due_from, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR "
- 'FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END AS due_to, (r.year * 10 + '
- 'r.quarter) AS quarter, r.status AS state, r.s AS number FROM (SELECT r.*, 1 AS s FROM new_rows r) r JOIN '
- "projects_project p ON p.id = r.project_id WHERE (p.status = 'in_progress' OR (p.status = 'completed' AND "
- 'p.end_date IS NOT NULL))) x);\n'
+ 'p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0) AS start_year, 0 AS '
+ 'due_from, 99999 AS due_to, (r.year * 10 + r.quarter) AS quarter, r.status AS state, r.s AS number FROM '
+ '(SELECT r.*, 1 AS s FROM new_rows r) r JOIN projects_project p ON p.id = r.project_id WHERE ((p.status = '
+ "'in_progress' AND COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER FROM "
+ "p.start_date)::integer), 0) <= (r.year * 10 + r.quarter)) OR (p.status = 'completed' AND (EXTRACT(YEAR "
+ 'FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) = (r.year * 10 + r.quarter)))) '
+ 'x);\n'
  '  RETURN NULL;\n'
  'END\n'
  '$$',
@@ -464,39 +455,36 @@ POSTGRESQL = ['CREATE OR REPLACE FUNCTION projects_project_rollup_ins() RETURNS 
  '  INSERT INTO projects_reportcoveragerollup (agreement_id, category_id, recipient_id, status, start_year, '
  'due_from, due_to, quarter, state, number) SELECT agreement_id, category_id, recipient_id, status, '
  'start_year, due_from, due_to, quarter, state, SUM(number) FROM (SELECT p.agreement_id, p.category_id, '
- 'p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0) AS start_year, CASE WHEN '
- "p.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER "
- 'FROM p.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM '
- "p.end_date)::integer) END AS due_from, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR "
- 'FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END AS due_to, (r.year * 10 + '
- 'r.quarter) AS quarter, r.status AS state, r.s AS number FROM (SELECT a.*, -1 AS s FROM old_rows a WHERE '
- 'NOT EXISTS (SELECT 1 FROM new_rows b WHERE b.id = a.id AND b.project_id IS NOT DISTINCT FROM a.project_id '
- 'AND b.year IS NOT DISTINCT FROM a.year AND b.quarter IS NOT DISTINCT FROM a.quarter AND b.status IS NOT '
- 'DISTINCT FROM a.status) UNION ALL SELECT a.*, 1 AS s FROM new_rows a WHERE NOT EXISTS (SELECT 1 FROM '
- 'old_rows b WHERE b.id = a.id AND b.project_id IS NOT DISTINCT FROM a.project_id AND b.year IS NOT DISTINCT '
- 'FROM a.year AND b.quarter IS NOT DISTINCT FROM a.quarter AND b.status IS NOT DISTINCT FROM a.status)) r '
- "JOIN projects_project p ON p.id = r.project_id WHERE (p.status = 'in_progress' OR (p.status = 'completed' "
- 'AND p.end_date IS NOT NULL))) x GROUP BY agreement_id, category_id, recipient_id, status, start_year, '
- 'due_from, due_to, quarter, state HAVING SUM(number) <> 0 ORDER BY agreement_id, category_id, recipient_id, '
- 'status, start_year, due_from, due_to, quarter, state ON CONFLICT (agreement_id, category_id, recipient_id, '
- 'status, start_year, due_from, due_to, quarter, state) DO UPDATE SET number = '
- 'projects_reportcoveragerollup.number + excluded.number;\n'
+ 'p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0) AS start_year, 0 AS '
+ 'due_from, 99999 AS due_to, (r.year * 10 + r.quarter) AS quarter, r.status AS state, r.s AS number FROM '
+ '(SELECT a.*, -1 AS s FROM old_rows a WHERE NOT EXISTS (SELECT 1 FROM new_rows b WHERE b.id = a.id AND '
+ 'b.project_id IS NOT DISTINCT FROM a.project_id AND b.year IS NOT DISTINCT FROM a.year AND b.quarter IS NOT '
+ 'DISTINCT FROM a.quarter AND b.status IS NOT DISTINCT FROM a.status) UNION ALL SELECT a.*, 1 AS s FROM '
+ 'new_rows a WHERE NOT EXISTS (SELECT 1 FROM old_rows b WHERE b.id = a.id AND b.project_id IS NOT DISTINCT '
+ 'FROM a.project_id AND b.year IS NOT DISTINCT FROM a.year AND b.quarter IS NOT DISTINCT FROM a.quarter AND '
+ 'b.status IS NOT DISTINCT FROM a.status)) r JOIN projects_project p ON p.id = r.project_id WHERE ((p.status '
+ "= 'in_progress' AND COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER FROM "
+ "p.start_date)::integer), 0) <= (r.year * 10 + r.quarter)) OR (p.status = 'completed' AND (EXTRACT(YEAR "
+ 'FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) = (r.year * 10 + r.quarter)))) '
+ 'x GROUP BY agreement_id, category_id, recipient_id, status, start_year, due_from, due_to, quarter, state '
+ 'HAVING SUM(number) <> 0 ORDER BY agreement_id, category_id, recipient_id, status, start_year, due_from, '
+ 'due_to, quarter, state ON CONFLICT (agreement_id, category_id, recipient_id, status, start_year, due_from, '
+ 'due_to, quarter, state) DO UPDATE SET number = projects_reportcoveragerollup.number + excluded.number;\n'
  '  DELETE FROM projects_reportcoveragerollup WHERE number = 0 AND (agreement_id, category_id, recipient_id, '
  'status, start_year, due_from, due_to, quarter, state) IN (SELECT agreement_id, category_id, recipient_id, '
  'status, start_year, due_from, due_to, quarter, state FROM (SELECT p.agreement_id, p.category_id, '
- 'p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0) AS start_year, CASE WHEN '
- "p.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER "
- 'FROM p.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM '
- "p.end_date)::integer) END AS due_from, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR "
- 'FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END AS due_to, (r.year * 10 + '
- 'r.quarter) AS quarter, r.status AS state, r.s AS number FROM (SELECT a.*, -1 AS s FROM old_rows a WHERE '
- 'NOT EXISTS (SELECT 1 FROM new_rows b WHERE b.id = a.id AND b.project_id IS NOT DISTINCT FROM a.project_id '
- 'AND b.year IS NOT DISTINCT FROM a.year AND b.quarter IS NOT DISTINCT FROM a.quarter AND b.status IS NOT '
- 'DISTINCT FROM a.status) UNION ALL SELECT a.*, 1 AS s FROM new_rows a WHERE NOT EXISTS (SELECT 1 FROM '
- 'old_rows b WHERE b.id = a.id AND b.project_id IS NOT DISTINCT FROM a.project_id AND b.year IS NOT DISTINCT '
- 'FROM a.year AND b.quarter IS NOT DISTINCT FROM a.quarter AND b.status IS NOT DISTINCT FROM a.status)) r '
- "JOIN projects_project p ON p.id = r.project_id WHERE (p.status = 'in_progress' OR (p.status = 'completed' "
- 'AND p.end_date IS NOT NULL))) x);\n'
+ 'p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0) AS start_year, 0 AS '
+ 'due_from, 99999 AS due_to, (r.year * 10 + r.quarter) AS quarter, r.status AS state, r.s AS number FROM '
+ '(SELECT a.*, -1 AS s FROM old_rows a WHERE NOT EXISTS (SELECT 1 FROM new_rows b WHERE b.id = a.id AND '
+ 'b.project_id IS NOT DISTINCT FROM a.project_id AND b.year IS NOT DISTINCT FROM a.year AND b.quarter IS NOT '
+ 'DISTINCT FROM a.quarter AND b.status IS NOT DISTINCT FROM a.status) UNION ALL SELECT a.*, 1 AS s FROM '
+ 'new_rows a WHERE NOT EXISTS (SELECT 1 FROM old_rows b WHERE b.id = a.id AND b.project_id IS NOT DISTINCT '
+ 'FROM a.project_id AND b.year IS NOT DISTINCT FROM a.year AND b.quarter IS NOT DISTINCT FROM a.quarter AND '
+ 'b.status IS NOT DISTINCT FROM a.status)) r JOIN projects_project p ON p.id = r.project_id WHERE ((p.status '
+ "= 'in_progress' AND COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER FROM "
+ "p.start_date)::integer), 0) <= (r.year * 10 + r.quarter)) OR (p.status = 'completed' AND (EXTRACT(YEAR "
+ 'FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) = (r.year * 10 + r.quarter)))) '
+ 'x);\n'
  '  RETURN NULL;\n'
  'END\n'
  '$$',
@@ -511,29 +499,26 @@ POSTGRESQL = ['CREATE OR REPLACE FUNCTION projects_project_rollup_ins() RETURNS 
  '  INSERT INTO projects_reportcoveragerollup (agreement_id, category_id, recipient_id, status, start_year, '
  'due_from, due_to, quarter, state, number) SELECT agreement_id, category_id, recipient_id, status, '
  'start_year, due_from, due_to, quarter, state, SUM(number) FROM (SELECT p.agreement_id, p.category_id, '
- 'p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0) AS start_year, CASE WHEN '
- "p.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER "
- 'FROM p.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM '
- "p.end_date)::integer) END AS due_from, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR "
- 'FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END AS due_to, (r.year * 10 + '
- 'r.quarter) AS quarter, r.status AS state, r.s AS number FROM (SELECT r.*, -1 AS s FROM old_rows r) r JOIN '
- "projects_project p ON p.id = r.project_id WHERE (p.status = 'in_progress' OR (p.status = 'completed' AND "
- 'p.end_date IS NOT NULL))) x GROUP BY agreement_id, category_id, recipient_id, status, start_year, '
- 'due_from, due_to, quarter, state HAVING SUM(number) <> 0 ORDER BY agreement_id, category_id, recipient_id, '
- 'status, start_year, due_from, due_to, quarter, state ON CONFLICT (agreement_id, category_id, recipient_id, '
- 'status, start_year, due_from, due_to, quarter, state) DO UPDATE SET number = '
- 'projects_reportcoveragerollup.number + excluded.number;\n'
+ 'p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0) AS start_year, 0 AS '
+ 'due_from, 99999 AS due_to, (r.year * 10 + r.quarter) AS quarter, r.status AS state, r.s AS number FROM '
+ '(SELECT r.*, -1 AS s FROM old_rows r) r JOIN projects_project p ON p.id = r.project_id WHERE ((p.status = '
+ "'in_progress' AND COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER FROM "
+ "p.start_date)::integer), 0) <= (r.year * 10 + r.quarter)) OR (p.status = 'completed' AND (EXTRACT(YEAR "
+ 'FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) = (r.year * 10 + r.quarter)))) '
+ 'x GROUP BY agreement_id, category_id, recipient_id, status, start_year, due_from, due_to, quarter, state '
+ 'HAVING SUM(number) <> 0 ORDER BY agreement_id, category_id, recipient_id, status, start_year, due_from, '
+ 'due_to, quarter, state ON CONFLICT (agreement_id, category_id, recipient_id, status, start_year, due_from, '
+ 'due_to, quarter, state) DO UPDATE SET number = projects_reportcoveragerollup.number + excluded.number;\n'
  '  DELETE FROM projects_reportcoveragerollup WHERE number = 0 AND (agreement_id, category_id, recipient_id, '
  'status, start_year, due_from, due_to, quarter, state) IN (SELECT agreement_id, category_id, recipient_id, '
  'status, start_year, due_from, due_to, quarter, state FROM (SELECT p.agreement_id, p.category_id, '
- 'p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0) AS start_year, CASE WHEN '
- "p.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER "
- 'FROM p.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM '
- "p.end_date)::integer) END AS due_from, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR "
- 'FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END AS due_to, (r.year * 10 + '
- 'r.quarter) AS quarter, r.status AS state, r.s AS number FROM (SELECT r.*, -1 AS s FROM old_rows r) r JOIN '
- "projects_project p ON p.id = r.project_id WHERE (p.status = 'in_progress' OR (p.status = 'completed' AND "
- 'p.end_date IS NOT NULL))) x);\n'
+ 'p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0) AS start_year, 0 AS '
+ 'due_from, 99999 AS due_to, (r.year * 10 + r.quarter) AS quarter, r.status AS state, r.s AS number FROM '
+ '(SELECT r.*, -1 AS s FROM old_rows r) r JOIN projects_project p ON p.id = r.project_id WHERE ((p.status = '
+ "'in_progress' AND COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER FROM "
+ "p.start_date)::integer), 0) <= (r.year * 10 + r.quarter)) OR (p.status = 'completed' AND (EXTRACT(YEAR "
+ 'FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) = (r.year * 10 + r.quarter)))) '
+ 'x);\n'
  '  RETURN NULL;\n'
  'END\n'
  '$$',
@@ -547,18 +532,16 @@ SQLITE = {'projects_progressreport_rollup_del': 'CREATE TRIGGER projects_progres
                                        'category_id, recipient_id, status, start_year, due_from, due_to, '
                                        'quarter, state, number) SELECT p.agreement_id, p.category_id, '
                                        "p.recipient_id, p.status, COALESCE(CAST(strftime('%Y', p.start_date) "
-                                       "AS INTEGER), 0), CASE WHEN p.status = 'in_progress' THEN "
-                                       "COALESCE((CAST(strftime('%Y', p.start_date) AS INTEGER) * 10 + "
-                                       "(CAST(strftime('%m', p.start_date) AS INTEGER) + 2) / 3), 0) ELSE "
-                                       "(CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + "
-                                       "(CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, CASE "
-                                       "WHEN p.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', "
-                                       "p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS "
-                                       'INTEGER) + 2) / 3) END, (OLD.year * 10 + OLD.quarter), OLD.status, '
-                                       '-1 FROM projects_project p WHERE p.id = OLD.project_id AND (p.status '
-                                       "= 'in_progress' OR (p.status = 'completed' AND p.end_date IS NOT "
-                                       'NULL)) ON CONFLICT (agreement_id, category_id, recipient_id, status, '
-                                       'start_year, due_from, due_to, quarter, state) DO UPDATE SET number = '
+                                       'AS INTEGER), 0), 0, 99999, (OLD.year * 10 + OLD.quarter), '
+                                       'OLD.status, -1 FROM projects_project p WHERE p.id = OLD.project_id '
+                                       "AND ((p.status = 'in_progress' AND COALESCE((CAST(strftime('%Y', "
+                                       "p.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.start_date) "
+                                       'AS INTEGER) + 2) / 3), 0) <= (OLD.year * 10 + OLD.quarter)) OR '
+                                       "(p.status = 'completed' AND (CAST(strftime('%Y', p.end_date) AS "
+                                       "INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / "
+                                       '3) = (OLD.year * 10 + OLD.quarter))) ON CONFLICT (agreement_id, '
+                                       'category_id, recipient_id, status, start_year, due_from, due_to, '
+                                       'quarter, state) DO UPDATE SET number = '
                                        'projects_reportcoveragerollup.number + excluded.number;\n'
                                        '  DELETE FROM projects_reportcoveragerollup WHERE number = 0 AND '
                                        'quarter = (OLD.year * 10 + OLD.quarter) AND state = OLD.status;\n'
@@ -569,18 +552,16 @@ SQLITE = {'projects_progressreport_rollup_del': 'CREATE TRIGGER projects_progres
                                        'category_id, recipient_id, status, start_year, due_from, due_to, '
                                        'quarter, state, number) SELECT p.agreement_id, p.category_id, '
                                        "p.recipient_id, p.status, COALESCE(CAST(strftime('%Y', p.start_date) "
-                                       "AS INTEGER), 0), CASE WHEN p.status = 'in_progress' THEN "
-                                       "COALESCE((CAST(strftime('%Y', p.start_date) AS INTEGER) * 10 + "
-                                       "(CAST(strftime('%m', p.start_date) AS INTEGER) + 2) / 3), 0) ELSE "
-                                       "(CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + "
-                                       "(CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, CASE "
-                                       "WHEN p.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', "
-                                       "p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS "
-                                       'INTEGER) + 2) / 3) END, (NEW.year * 10 + NEW.quarter), NEW.status, 1 '
-                                       'FROM projects_project p WHERE p.id = NEW.project_id AND (p.status = '
-                                       "'in_progress' OR (p.status = 'completed' AND p.end_date IS NOT "
-                                       'NULL)) ON CONFLICT (agreement_id, category_id, recipient_id, status, '
-                                       'start_year, due_from, due_to, quarter, state) DO UPDATE SET number = '
+                                       'AS INTEGER), 0), 0, 99999, (NEW.year * 10 + NEW.quarter), '
+                                       'NEW.status, 1 FROM projects_project p WHERE p.id = NEW.project_id '
+                                       "AND ((p.status = 'in_progress' AND COALESCE((CAST(strftime('%Y', "
+                                       "p.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.start_date) "
+                                       'AS INTEGER) + 2) / 3), 0) <= (NEW.year * 10 + NEW.quarter)) OR '
+                                       "(p.status = 'completed' AND (CAST(strftime('%Y', p.end_date) AS "
+                                       "INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / "
+                                       '3) = (NEW.year * 10 + NEW.quarter))) ON CONFLICT (agreement_id, '
+                                       'category_id, recipient_id, status, start_year, due_from, due_to, '
+                                       'quarter, state) DO UPDATE SET number = '
                                        'projects_reportcoveragerollup.number + excluded.number;\n'
                                        '  DELETE FROM projects_reportcoveragerollup WHERE number = 0 AND '
                                        'quarter = (NEW.year * 10 + NEW.quarter) AND state = NEW.status;\n'
@@ -593,18 +574,16 @@ SQLITE = {'projects_progressreport_rollup_del': 'CREATE TRIGGER projects_progres
                                        'category_id, recipient_id, status, start_year, due_from, due_to, '
                                        'quarter, state, number) SELECT p.agreement_id, p.category_id, '
                                        "p.recipient_id, p.status, COALESCE(CAST(strftime('%Y', p.start_date) "
-                                       "AS INTEGER), 0), CASE WHEN p.status = 'in_progress' THEN "
-                                       "COALESCE((CAST(strftime('%Y', p.start_date) AS INTEGER) * 10 + "
-                                       "(CAST(strftime('%m', p.start_date) AS INTEGER) + 2) / 3), 0) ELSE "
-                                       "(CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + "
-                                       "(CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, CASE "
-                                       "WHEN p.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', "
-                                       "p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS "
-                                       'INTEGER) + 2) / 3) END, (OLD.year * 10 + OLD.quarter), OLD.status, '
-                                       '-1 FROM projects_project p WHERE p.id = OLD.project_id AND (p.status '
-                                       "= 'in_progress' OR (p.status = 'completed' AND p.end_date IS NOT "
-                                       'NULL)) ON CONFLICT (agreement_id, category_id, recipient_id, status, '
-                                       'start_year, due_from, due_to, quarter, state) DO UPDATE SET number = '
+                                       'AS INTEGER), 0), 0, 99999, (OLD.year * 10 + OLD.quarter), '
+                                       'OLD.status, -1 FROM projects_project p WHERE p.id = OLD.project_id '
+                                       "AND ((p.status = 'in_progress' AND COALESCE((CAST(strftime('%Y', "
+                                       "p.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.start_date) "
+                                       'AS INTEGER) + 2) / 3), 0) <= (OLD.year * 10 + OLD.quarter)) OR '
+                                       "(p.status = 'completed' AND (CAST(strftime('%Y', p.end_date) AS "
+                                       "INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / "
+                                       '3) = (OLD.year * 10 + OLD.quarter))) ON CONFLICT (agreement_id, '
+                                       'category_id, recipient_id, status, start_year, due_from, due_to, '
+                                       'quarter, state) DO UPDATE SET number = '
                                        'projects_reportcoveragerollup.number + excluded.number;\n'
                                        '  DELETE FROM projects_reportcoveragerollup WHERE number = 0 AND '
                                        'quarter = (OLD.year * 10 + OLD.quarter) AND state = OLD.status;\n'
@@ -612,18 +591,16 @@ SQLITE = {'projects_progressreport_rollup_del': 'CREATE TRIGGER projects_progres
                                        'category_id, recipient_id, status, start_year, due_from, due_to, '
                                        'quarter, state, number) SELECT p.agreement_id, p.category_id, '
                                        "p.recipient_id, p.status, COALESCE(CAST(strftime('%Y', p.start_date) "
-                                       "AS INTEGER), 0), CASE WHEN p.status = 'in_progress' THEN "
-                                       "COALESCE((CAST(strftime('%Y', p.start_date) AS INTEGER) * 10 + "
-                                       "(CAST(strftime('%m', p.start_date) AS INTEGER) + 2) / 3), 0) ELSE "
-                                       "(CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + "
-                                       "(CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, CASE "
-                                       "WHEN p.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', "
-                                       "p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS "
-                                       'INTEGER) + 2) / 3) END, (NEW.year * 10 + NEW.quarter), NEW.status, 1 '
-                                       'FROM projects_project p WHERE p.id = NEW.project_id AND (p.status = '
-                                       "'in_progress' OR (p.status = 'completed' AND p.end_date IS NOT "
-                                       'NULL)) ON CONFLICT (agreement_id, category_id, recipient_id, status, '
-                                       'start_year, due_from, due_to, quarter, state) DO UPDATE SET number = '
+                                       'AS INTEGER), 0), 0, 99999, (NEW.year * 10 + NEW.quarter), '
+                                       'NEW.status, 1 FROM projects_project p WHERE p.id = NEW.project_id '
+                                       "AND ((p.status = 'in_progress' AND COALESCE((CAST(strftime('%Y', "
+                                       "p.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.start_date) "
+                                       'AS INTEGER) + 2) / 3), 0) <= (NEW.year * 10 + NEW.quarter)) OR '
+                                       "(p.status = 'completed' AND (CAST(strftime('%Y', p.end_date) AS "
+                                       "INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / "
+                                       '3) = (NEW.year * 10 + NEW.quarter))) ON CONFLICT (agreement_id, '
+                                       'category_id, recipient_id, status, start_year, due_from, due_to, '
+                                       'quarter, state) DO UPDATE SET number = '
                                        'projects_reportcoveragerollup.number + excluded.number;\n'
                                        '  DELETE FROM projects_reportcoveragerollup WHERE number = 0 AND '
                                        'quarter = (NEW.year * 10 + NEW.quarter) AND state = NEW.status;\n'
@@ -703,20 +680,18 @@ SQLITE = {'projects_progressreport_rollup_del': 'CREATE TRIGGER projects_progres
                                 '  INSERT INTO projects_reportcoveragerollup (agreement_id, category_id, '
                                 'recipient_id, status, start_year, due_from, due_to, quarter, state, number) '
                                 'SELECT OLD.agreement_id, OLD.category_id, OLD.recipient_id, OLD.status, '
-                                "COALESCE(CAST(strftime('%Y', OLD.start_date) AS INTEGER), 0), CASE WHEN "
-                                "OLD.status = 'in_progress' THEN COALESCE((CAST(strftime('%Y', "
-                                "OLD.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', OLD.start_date) AS "
-                                "INTEGER) + 2) / 3), 0) ELSE (CAST(strftime('%Y', OLD.end_date) AS INTEGER) "
-                                "* 10 + (CAST(strftime('%m', OLD.end_date) AS INTEGER) + 2) / 3) END, CASE "
-                                "WHEN OLD.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', "
-                                "OLD.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', OLD.end_date) AS "
-                                'INTEGER) + 2) / 3) END, (pr.year * 10 + pr.quarter), pr.status, -1 * '
-                                'COUNT(*) FROM projects_progressreport pr WHERE pr.project_id = OLD.id AND '
-                                "(OLD.status = 'in_progress' OR (OLD.status = 'completed' AND OLD.end_date "
-                                'IS NOT NULL)) GROUP BY (pr.year * 10 + pr.quarter), pr.status ON CONFLICT '
-                                '(agreement_id, category_id, recipient_id, status, start_year, due_from, '
-                                'due_to, quarter, state) DO UPDATE SET number = '
-                                'projects_reportcoveragerollup.number + excluded.number;\n'
+                                "COALESCE(CAST(strftime('%Y', OLD.start_date) AS INTEGER), 0), 0, 99999, "
+                                '(pr.year * 10 + pr.quarter), pr.status, -1 * COUNT(*) FROM '
+                                'projects_progressreport pr WHERE pr.project_id = OLD.id AND ((OLD.status = '
+                                "'in_progress' AND COALESCE((CAST(strftime('%Y', OLD.start_date) AS INTEGER) "
+                                "* 10 + (CAST(strftime('%m', OLD.start_date) AS INTEGER) + 2) / 3), 0) <= "
+                                "(pr.year * 10 + pr.quarter)) OR (OLD.status = 'completed' AND "
+                                "(CAST(strftime('%Y', OLD.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', "
+                                'OLD.end_date) AS INTEGER) + 2) / 3) = (pr.year * 10 + pr.quarter))) GROUP '
+                                'BY (pr.year * 10 + pr.quarter), pr.status ON CONFLICT (agreement_id, '
+                                'category_id, recipient_id, status, start_year, due_from, due_to, quarter, '
+                                'state) DO UPDATE SET number = projects_reportcoveragerollup.number + '
+                                'excluded.number;\n'
                                 '  DELETE FROM projects_reportcoveragerollup WHERE '
                                 'projects_reportcoveragerollup.agreement_id = OLD.agreement_id AND '
                                 'projects_reportcoveragerollup.category_id = OLD.category_id AND '
@@ -800,20 +775,18 @@ SQLITE = {'projects_progressreport_rollup_del': 'CREATE TRIGGER projects_progres
                                 '  INSERT INTO projects_reportcoveragerollup (agreement_id, category_id, '
                                 'recipient_id, status, start_year, due_from, due_to, quarter, state, number) '
                                 'SELECT NEW.agreement_id, NEW.category_id, NEW.recipient_id, NEW.status, '
-                                "COALESCE(CAST(strftime('%Y', NEW.start_date) AS INTEGER), 0), CASE WHEN "
-                                "NEW.status = 'in_progress' THEN COALESCE((CAST(strftime('%Y', "
-                                "NEW.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', NEW.start_date) AS "
-                                "INTEGER) + 2) / 3), 0) ELSE (CAST(strftime('%Y', NEW.end_date) AS INTEGER) "
-                                "* 10 + (CAST(strftime('%m', NEW.end_date) AS INTEGER) + 2) / 3) END, CASE "
-                                "WHEN NEW.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', "
-                                "NEW.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', NEW.end_date) AS "
-                                'INTEGER) + 2) / 3) END, (pr.year * 10 + pr.quarter), pr.status, 1 * '
-                                'COUNT(*) FROM projects_progressreport pr WHERE pr.project_id = NEW.id AND '
-                                "(NEW.status = 'in_progress' OR (NEW.status = 'completed' AND NEW.end_date "
-                                'IS NOT NULL)) GROUP BY (pr.year * 10 + pr.quarter), pr.status ON CONFLICT '
-                                '(agreement_id, category_id, recipient_id, status, start_year, due_from, '
-                                'due_to, quarter, state) DO UPDATE SET number = '
-                                'projects_reportcoveragerollup.number + excluded.number;\n'
+                                "COALESCE(CAST(strftime('%Y', NEW.start_date) AS INTEGER), 0), 0, 99999, "
+                                '(pr.year * 10 + pr.quarter), pr.status, 1 * COUNT(*) FROM '
+                                'projects_progressreport pr WHERE pr.project_id = NEW.id AND ((NEW.status = '
+                                "'in_progress' AND COALESCE((CAST(strftime('%Y', NEW.start_date) AS INTEGER) "
+                                "* 10 + (CAST(strftime('%m', NEW.start_date) AS INTEGER) + 2) / 3), 0) <= "
+                                "(pr.year * 10 + pr.quarter)) OR (NEW.status = 'completed' AND "
+                                "(CAST(strftime('%Y', NEW.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', "
+                                'NEW.end_date) AS INTEGER) + 2) / 3) = (pr.year * 10 + pr.quarter))) GROUP '
+                                'BY (pr.year * 10 + pr.quarter), pr.status ON CONFLICT (agreement_id, '
+                                'category_id, recipient_id, status, start_year, due_from, due_to, quarter, '
+                                'state) DO UPDATE SET number = projects_reportcoveragerollup.number + '
+                                'excluded.number;\n'
                                 '  DELETE FROM projects_reportcoveragerollup WHERE '
                                 'projects_reportcoveragerollup.agreement_id = NEW.agreement_id AND '
                                 'projects_reportcoveragerollup.category_id = NEW.category_id AND '
@@ -901,20 +874,18 @@ SQLITE = {'projects_progressreport_rollup_del': 'CREATE TRIGGER projects_progres
                                 '  INSERT INTO projects_reportcoveragerollup (agreement_id, category_id, '
                                 'recipient_id, status, start_year, due_from, due_to, quarter, state, number) '
                                 'SELECT OLD.agreement_id, OLD.category_id, OLD.recipient_id, OLD.status, '
-                                "COALESCE(CAST(strftime('%Y', OLD.start_date) AS INTEGER), 0), CASE WHEN "
-                                "OLD.status = 'in_progress' THEN COALESCE((CAST(strftime('%Y', "
-                                "OLD.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', OLD.start_date) AS "
-                                "INTEGER) + 2) / 3), 0) ELSE (CAST(strftime('%Y', OLD.end_date) AS INTEGER) "
-                                "* 10 + (CAST(strftime('%m', OLD.end_date) AS INTEGER) + 2) / 3) END, CASE "
-                                "WHEN OLD.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', "
-                                "OLD.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', OLD.end_date) AS "
-                                'INTEGER) + 2) / 3) END, (pr.year * 10 + pr.quarter), pr.status, -1 * '
-                                'COUNT(*) FROM projects_progressreport pr WHERE pr.project_id = OLD.id AND '
-                                "(OLD.status = 'in_progress' OR (OLD.status = 'completed' AND OLD.end_date "
-                                'IS NOT NULL)) GROUP BY (pr.year * 10 + pr.quarter), pr.status ON CONFLICT '
-                                '(agreement_id, category_id, recipient_id, status, start_year, due_from, '
-                                'due_to, quarter, state) DO UPDATE SET number = '
-                                'projects_reportcoveragerollup.number + excluded.number;\n'
+                                "COALESCE(CAST(strftime('%Y', OLD.start_date) AS INTEGER), 0), 0, 99999, "
+                                '(pr.year * 10 + pr.quarter), pr.status, -1 * COUNT(*) FROM '
+                                'projects_progressreport pr WHERE pr.project_id = OLD.id AND ((OLD.status = '
+                                "'in_progress' AND COALESCE((CAST(strftime('%Y', OLD.start_date) AS INTEGER) "
+                                "* 10 + (CAST(strftime('%m', OLD.start_date) AS INTEGER) + 2) / 3), 0) <= "
+                                "(pr.year * 10 + pr.quarter)) OR (OLD.status = 'completed' AND "
+                                "(CAST(strftime('%Y', OLD.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', "
+                                'OLD.end_date) AS INTEGER) + 2) / 3) = (pr.year * 10 + pr.quarter))) GROUP '
+                                'BY (pr.year * 10 + pr.quarter), pr.status ON CONFLICT (agreement_id, '
+                                'category_id, recipient_id, status, start_year, due_from, due_to, quarter, '
+                                'state) DO UPDATE SET number = projects_reportcoveragerollup.number + '
+                                'excluded.number;\n'
                                 '  DELETE FROM projects_reportcoveragerollup WHERE '
                                 'projects_reportcoveragerollup.agreement_id = OLD.agreement_id AND '
                                 'projects_reportcoveragerollup.category_id = OLD.category_id AND '
@@ -995,20 +966,18 @@ SQLITE = {'projects_progressreport_rollup_del': 'CREATE TRIGGER projects_progres
                                 '  INSERT INTO projects_reportcoveragerollup (agreement_id, category_id, '
                                 'recipient_id, status, start_year, due_from, due_to, quarter, state, number) '
                                 'SELECT NEW.agreement_id, NEW.category_id, NEW.recipient_id, NEW.status, '
-                                "COALESCE(CAST(strftime('%Y', NEW.start_date) AS INTEGER), 0), CASE WHEN "
-                                "NEW.status = 'in_progress' THEN COALESCE((CAST(strftime('%Y', "
-                                "NEW.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', NEW.start_date) AS "
-                                "INTEGER) + 2) / 3), 0) ELSE (CAST(strftime('%Y', NEW.end_date) AS INTEGER) "
-                                "* 10 + (CAST(strftime('%m', NEW.end_date) AS INTEGER) + 2) / 3) END, CASE "
-                                "WHEN NEW.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', "
-                                "NEW.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', NEW.end_date) AS "
-                                'INTEGER) + 2) / 3) END, (pr.year * 10 + pr.quarter), pr.status, 1 * '
-                                'COUNT(*) FROM projects_progressreport pr WHERE pr.project_id = NEW.id AND '
-                                "(NEW.status = 'in_progress' OR (NEW.status = 'completed' AND NEW.end_date "
-                                'IS NOT NULL)) GROUP BY (pr.year * 10 + pr.quarter), pr.status ON CONFLICT '
-                                '(agreement_id, category_id, recipient_id, status, start_year, due_from, '
-                                'due_to, quarter, state) DO UPDATE SET number = '
-                                'projects_reportcoveragerollup.number + excluded.number;\n'
+                                "COALESCE(CAST(strftime('%Y', NEW.start_date) AS INTEGER), 0), 0, 99999, "
+                                '(pr.year * 10 + pr.quarter), pr.status, 1 * COUNT(*) FROM '
+                                'projects_progressreport pr WHERE pr.project_id = NEW.id AND ((NEW.status = '
+                                "'in_progress' AND COALESCE((CAST(strftime('%Y', NEW.start_date) AS INTEGER) "
+                                "* 10 + (CAST(strftime('%m', NEW.start_date) AS INTEGER) + 2) / 3), 0) <= "
+                                "(pr.year * 10 + pr.quarter)) OR (NEW.status = 'completed' AND "
+                                "(CAST(strftime('%Y', NEW.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', "
+                                'NEW.end_date) AS INTEGER) + 2) / 3) = (pr.year * 10 + pr.quarter))) GROUP '
+                                'BY (pr.year * 10 + pr.quarter), pr.status ON CONFLICT (agreement_id, '
+                                'category_id, recipient_id, status, start_year, due_from, due_to, quarter, '
+                                'state) DO UPDATE SET number = projects_reportcoveragerollup.number + '
+                                'excluded.number;\n'
                                 '  DELETE FROM projects_reportcoveragerollup WHERE '
                                 'projects_reportcoveragerollup.agreement_id = NEW.agreement_id AND '
                                 'projects_reportcoveragerollup.category_id = NEW.category_id AND '
@@ -1025,8 +994,8 @@ REBUILD = {
         " due_from, due_to, quarter, state, number) " + select,
     ]
     for vendor, select in {
-        "postgresql": "SELECT p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0), CASE WHEN p.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER FROM p.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END, 0, '', COUNT(*) FROM projects_project p WHERE (p.status = 'in_progress' OR (p.status = 'completed' AND p.end_date IS NOT NULL)) GROUP BY p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0), CASE WHEN p.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER FROM p.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END UNION ALL SELECT p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0), CASE WHEN p.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER FROM p.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END, (pr.year * 10 + pr.quarter), pr.status, COUNT(*) FROM projects_progressreport pr JOIN projects_project p ON p.id = pr.project_id WHERE (p.status = 'in_progress' OR (p.status = 'completed' AND p.end_date IS NOT NULL)) GROUP BY p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0), CASE WHEN p.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER FROM p.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END, (pr.year * 10 + pr.quarter), pr.status",
-        "sqlite": "SELECT p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(CAST(strftime('%Y', p.start_date) AS INTEGER), 0), CASE WHEN p.status = 'in_progress' THEN COALESCE((CAST(strftime('%Y', p.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.start_date) AS INTEGER) + 2) / 3), 0) ELSE (CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, 0, '', COUNT(*) FROM projects_project p WHERE (p.status = 'in_progress' OR (p.status = 'completed' AND p.end_date IS NOT NULL)) GROUP BY p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(CAST(strftime('%Y', p.start_date) AS INTEGER), 0), CASE WHEN p.status = 'in_progress' THEN COALESCE((CAST(strftime('%Y', p.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.start_date) AS INTEGER) + 2) / 3), 0) ELSE (CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END UNION ALL SELECT p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(CAST(strftime('%Y', p.start_date) AS INTEGER), 0), CASE WHEN p.status = 'in_progress' THEN COALESCE((CAST(strftime('%Y', p.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.start_date) AS INTEGER) + 2) / 3), 0) ELSE (CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, (pr.year * 10 + pr.quarter), pr.status, COUNT(*) FROM projects_progressreport pr JOIN projects_project p ON p.id = pr.project_id WHERE (p.status = 'in_progress' OR (p.status = 'completed' AND p.end_date IS NOT NULL)) GROUP BY p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(CAST(strftime('%Y', p.start_date) AS INTEGER), 0), CASE WHEN p.status = 'in_progress' THEN COALESCE((CAST(strftime('%Y', p.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.start_date) AS INTEGER) + 2) / 3), 0) ELSE (CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, (pr.year * 10 + pr.quarter), pr.status",
+        'postgresql': "SELECT p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0), CASE WHEN p.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER FROM p.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END, 0, '', COUNT(*) FROM projects_project p WHERE (p.status = 'in_progress' OR (p.status = 'completed' AND p.end_date IS NOT NULL)) GROUP BY p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0), CASE WHEN p.status = 'in_progress' THEN COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER FROM p.start_date)::integer), 0) ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) END UNION ALL SELECT p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0), 0, 99999, (pr.year * 10 + pr.quarter), pr.status, COUNT(*) FROM projects_progressreport pr JOIN projects_project p ON p.id = pr.project_id WHERE ((p.status = 'in_progress' AND COALESCE((EXTRACT(YEAR FROM p.start_date)::integer * 10 + EXTRACT(QUARTER FROM p.start_date)::integer), 0) <= (pr.year * 10 + pr.quarter)) OR (p.status = 'completed' AND (EXTRACT(YEAR FROM p.end_date)::integer * 10 + EXTRACT(QUARTER FROM p.end_date)::integer) = (pr.year * 10 + pr.quarter))) GROUP BY p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(EXTRACT(YEAR FROM p.start_date)::integer, 0), (pr.year * 10 + pr.quarter), pr.status",
+        'sqlite': "SELECT p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(CAST(strftime('%Y', p.start_date) AS INTEGER), 0), CASE WHEN p.status = 'in_progress' THEN COALESCE((CAST(strftime('%Y', p.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.start_date) AS INTEGER) + 2) / 3), 0) ELSE (CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, 0, '', COUNT(*) FROM projects_project p WHERE (p.status = 'in_progress' OR (p.status = 'completed' AND p.end_date IS NOT NULL)) GROUP BY p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(CAST(strftime('%Y', p.start_date) AS INTEGER), 0), CASE WHEN p.status = 'in_progress' THEN COALESCE((CAST(strftime('%Y', p.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.start_date) AS INTEGER) + 2) / 3), 0) ELSE (CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END, CASE WHEN p.status = 'in_progress' THEN 99999 ELSE (CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) END UNION ALL SELECT p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(CAST(strftime('%Y', p.start_date) AS INTEGER), 0), 0, 99999, (pr.year * 10 + pr.quarter), pr.status, COUNT(*) FROM projects_progressreport pr JOIN projects_project p ON p.id = pr.project_id WHERE ((p.status = 'in_progress' AND COALESCE((CAST(strftime('%Y', p.start_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.start_date) AS INTEGER) + 2) / 3), 0) <= (pr.year * 10 + pr.quarter)) OR (p.status = 'completed' AND (CAST(strftime('%Y', p.end_date) AS INTEGER) * 10 + (CAST(strftime('%m', p.end_date) AS INTEGER) + 2) / 3) = (pr.year * 10 + pr.quarter))) GROUP BY p.agreement_id, p.category_id, p.recipient_id, p.status, COALESCE(CAST(strftime('%Y', p.start_date) AS INTEGER), 0), (pr.year * 10 + pr.quarter), pr.status",
     }.items()
 }
 
