@@ -131,6 +131,14 @@ def copy_rows(cursor, table, columns, rows, *, versioned=True):
     )
 
 
+TRIGGERED = (
+    "projects_project",
+    "projects_disbursement",
+    "projects_facilityoutput",
+    "projects_progressreport",
+)
+
+
 def load(n_projects, seed):
     """COPY the data set in, with the rollup triggers off, then rebuild the rollups."""
     from django.db import connection
@@ -214,9 +222,10 @@ def load(n_projects, seed):
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE projects_facilityoutput, projects_disbursement, projects_project, agreements_agreement,"
-            " projects_projectrollup, projects_facilityrollup, projects_disbursementrollup RESTART IDENTITY CASCADE"
+            " projects_projectrollup, projects_facilityrollup, projects_disbursementrollup,"
+            " projects_reportcoveragerollup RESTART IDENTITY CASCADE"
         )
-        for table in ("projects_project", "projects_disbursement", "projects_facilityoutput"):
+        for table in TRIGGERED:
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         copy_rows(
             cursor,
@@ -274,7 +283,7 @@ def load(n_projects, seed):
             ],
             reports,
         )
-        for table in ("projects_project", "projects_disbursement", "projects_facilityoutput"):
+        for table in TRIGGERED:
             cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         cursor.execute("SELECT setval(pg_get_serial_sequence('projects_project', 'id'), %s)", [n_projects])
         cursor.execute(

@@ -23,7 +23,12 @@ outputs, every one whose trigger already ran under the old key is committed and 
 trigger itself needs no extra lock: its UPDATE and DELETE hold the project rows, and a row it inserts is
 visible to nobody else yet.
 
-Delete order does not matter: a disbursement or output whose project is already gone is a no-op (the
+Progress reports follow the same rule: the report coverage rollup counts each report under its project's key
+(only when the project is due a report for the report's quarter), so the report triggers lock their projects
+FOR SHARE first, and the project triggers recount the project's reports under its old and new key and due
+window (they watch `end_date` too, which only the coverage depends on).
+
+Delete order does not matter: a disbursement, output or report whose project is already gone is a no-op (the
 project's own trigger subtracted what was still attached to it).
 """
 
