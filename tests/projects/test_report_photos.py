@@ -170,3 +170,17 @@ def test_recipient_staff_write_reports_of_their_subtree_only(recipient_ks, staff
     refused = client.post(reverse(ADD_URL), report_post(project=bj_project, quarter=2))
     assert refused.status_code == 200
     assert ProgressReport.objects.count() == 1
+
+
+def test_a_read_only_report_links_its_photos_through_the_scoped_file_view(staff_bj, bj_project):
+    logged_in(staff_bj).post(reverse(ADD_URL), report_post(project=bj_project, photos=[png()]))
+    report = ProgressReport.objects.get()
+    ProgressReport.objects.filter(pk=report.pk).update(status=ProgressReport.Status.APPROVED)
+    photo = report.photos.get()
+    page = logged_in(staff_bj).get(change_url(report))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert settings.MEDIA_URL not in html  # the storage URL is not public: every link to it is broken
+    assert f'href="{photo_url(photo)}"' in html
+    assert f'src="{photo_url(photo, "thumbnail")}"' in html
+    assert logged_in(staff_bj).get(photo_url(photo)).status_code == 200
