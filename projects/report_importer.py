@@ -14,7 +14,7 @@ from projects import services
 from projects.importers import ScopedReferences
 from projects.models import ProgressReport, Project
 from projects.reporting import closed_quarters
-from spreadsheets.cells import Column
+from spreadsheets.cells import Column, excerpt
 from spreadsheets.importer import Pending, SheetImporter, chunked
 
 Status = ProgressReport.Status
@@ -88,7 +88,10 @@ class ProgressReportImporter(ScopedReferences, SheetImporter):
                 message = _("This report is %(status)s: a spreadsheet cannot change it.") % {
                     "status": stored.get_status_display()
                 }
-                errors.append((number, "percent_complete", values["percent_complete"], message))
+                # Each column that would change is named, with the value the file gives it.
+                for name in ("percent_complete", "narrative"):
+                    if getattr(stored, name) != values[name]:
+                        errors.append((number, name, excerpt(values[name]), message))
                 continue
             message = services.closed_quarter_error(
                 user=user, periods=[(values["year"], values["quarter"])], closed=closed
