@@ -35,6 +35,21 @@ def _date(value):
     return date.fromisoformat(value) if value else None
 
 
+TEMPLATE_CODES = 5000  # a template lists at most this many codes per column (a drop-down, not a limit)
+
+
+def scoped_codes(user, queryset, name_field):
+    """[(code, name)] of the records in the user's scope, by code: one bounded query."""
+    return list(
+        scope_queryset(user, queryset.order_by("code")).values_list("code", name_field)[:TEMPLATE_CODES]
+    )
+
+
+def project_codes(user):
+    """The project codes of the user's scope, for the 项目编号 drop-down and the template's codes sheet."""
+    return {"project": scoped_codes(user, Project.objects.all(), "name")}
+
+
 class ScopedReferences:
     """Resolve codes of agreements or projects the user may see, or that an earlier sheet adds."""
 
@@ -77,9 +92,8 @@ class ProjectImporter(ScopedReferences, SheetImporter):
     def template_lists(cls, user):
         """The valid codes of the code columns, for the template's drop-downs and its codes sheet."""
         categories = Category.objects.filter(parent__isnull=False).order_by("code")
-        agreements = scope_queryset(user, Agreement.objects.order_by("code"))
         return {
-            "agreement": list(agreements.values_list("code", "title")[:5000]),
+            "agreement": scoped_codes(user, Agreement.objects.all(), "title"),
             "category": list(categories.values_list("code", "name")),
             "recipient": list(RecipientUnit.objects.order_by("path").values_list("code", "name")),
         }
@@ -185,6 +199,7 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
         Column("amount_wan", "拨付金额（万元）", kind="amount", required=True, example=20, field="amount"),
         Column("reference", "凭证号", required=True, max_length=50, example="PZ2022-0001"),
     ]
+    template_lists = staticmethod(project_codes)
 
     def resolve(self, rows):
         projects = self.scoped_ids(Project, [row["project"] for _n, row in rows])
@@ -244,7 +259,10 @@ class FacilityOutputImporter(ScopedReferences, SheetImporter):
 
     @classmethod
     def template_lists(cls, user):
-        return {"facility_type": list(FacilityType.objects.order_by("code").values_list("code", "name"))}
+        return {
+            **project_codes(user),
+            "facility_type": list(FacilityType.objects.order_by("code").values_list("code", "name")),
+        }
 
     def resolve(self, rows):
         projects = self.scoped_ids(Project, [row["project"] for _n, row in rows])

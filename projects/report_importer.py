@@ -9,9 +9,8 @@ not imported.
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agreements.access import scope_queryset
 from projects import services
-from projects.importers import ScopedReferences
+from projects.importers import ScopedReferences, project_codes
 from projects.models import ProgressReport, Project
 from projects.reporting import closed_quarters
 from spreadsheets.cells import Column, excerpt
@@ -37,10 +36,7 @@ class ProgressReportImporter(ScopedReferences, SheetImporter):
         Column("narrative", "进展情况", max_length=5000, example="主体工程已完工，正在进行内部装修。"),
     ]
 
-    @classmethod
-    def template_lists(cls, user):
-        projects = scope_queryset(user, Project.objects.order_by("code"))
-        return {"project": list(projects.values_list("code", "name")[:5000])}
+    template_lists = staticmethod(project_codes)
 
     def resolve(self, rows):
         projects = self.scoped_ids(Project, [row["project"] for _n, row in rows])
