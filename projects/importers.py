@@ -14,7 +14,7 @@ from agreements.access import scope_queryset
 from agreements.models import Agreement, RecipientUnit
 from projects import services
 from projects.models import CODE_CONVENTION, Category, Disbursement, FacilityOutput, FacilityType, Project
-from spreadsheets.cells import Column, yuan_to_wan
+from spreadsheets.cells import EXAMPLE_AGREEMENT, EXAMPLE_PROJECT, Column, yuan_to_wan
 from spreadsheets.importer import (
     Pending,
     SheetImporter,
@@ -70,9 +70,9 @@ class ProjectImporter(ScopedReferences, SheetImporter):
     # Shown on the import page and as a note on the template's header: help only, never checked.
     column_help = {"code": CODE_CONVENTION}
     columns = [
-        Column("code", "项目编号", required=True, max_length=50, example="BJ-2021-01-001"),
+        Column("code", "项目编号", required=True, max_length=50, example=EXAMPLE_PROJECT),
         Column("name", "项目名称", required=True, max_length=200, example="和田市职工书屋"),
-        Column("agreement", "协议编号", kind="code", required=True, example="BJ-2021-01"),
+        Column("agreement", "协议编号", kind="code", required=True, example=EXAMPLE_AGREEMENT),
         Column("category", "项目类别", kind="code", required=True, example="A02"),
         Column("recipient", "受援单位", kind="code", required=True, example="653201"),
         Column("status", "项目状态", kind="status", required=True, example="实施中"),
@@ -194,7 +194,7 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
     key_column = "reference"
     key_columns = ("project", "reference")
     columns = [
-        Column("project", "项目编号", kind="code", required=True, example="BJ-2021-01-001"),
+        Column("project", "项目编号", kind="code", required=True, example=EXAMPLE_PROJECT),
         Column("date", "拨付日期", kind="date", required=True, example="2022-04-15"),
         Column("amount_wan", "拨付金额（万元）", kind="amount", required=True, example=20, field="amount"),
         Column("reference", "凭证号", required=True, max_length=50, example="PZ2022-0001"),
@@ -252,7 +252,7 @@ class FacilityOutputImporter(ScopedReferences, SheetImporter):
     key_column = "facility_type"
     key_columns = ("project", "facility_type")
     columns = [
-        Column("project", "项目编号", kind="code", required=True, example="BJ-2021-01-001"),
+        Column("project", "项目编号", kind="code", required=True, example=EXAMPLE_PROJECT),
         Column("facility_type", "设施类型", kind="code", required=True, example="F03"),
         Column("quantity", "数量", kind="int", required=True, example=1),
     ]

@@ -13,7 +13,7 @@ from projects import services
 from projects.importers import ScopedReferences, project_codes
 from projects.models import ProgressReport, Project
 from projects.reporting import closed_quarters
-from spreadsheets.cells import Column, excerpt
+from spreadsheets.cells import EXAMPLE_PROJECT, Column, excerpt
 from spreadsheets.importer import Pending, SheetImporter, chunked
 
 Status = ProgressReport.Status
@@ -29,7 +29,7 @@ class ProgressReportImporter(ScopedReferences, SheetImporter):
     key_column = "quarter"
     key_columns = ("project", "year", "quarter")
     columns = [
-        Column("project", "项目编号", kind="code", required=True, example="BJ-2021-01-001"),
+        Column("project", "项目编号", kind="code", required=True, example=EXAMPLE_PROJECT),
         Column("year", "年度", kind="int", required=True, example=2022),
         Column("quarter", "季度", kind="int", required=True, example=3),
         Column("percent_complete", "完成进度（%）", kind="int", required=True, example=40),
