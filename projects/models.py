@@ -63,7 +63,7 @@ class FacilityType(models.Model):
 
 # The programme's habit for project codes: shown as help wherever a code is typed, never enforced.
 CODE_CONVENTION = _(
-    "Usually the agreement code, a hyphen and three digits, e.g. XX-2021-01-001. This is a convention, "
+    "Usually the agreement code, a hyphen and three digits, e.g. BJ-2021-01-001. This is a convention, "
     "not a rule: any code not used by another project is accepted."
 )
 

@@ -123,9 +123,9 @@ def test_bulk_deleting_agreements_with_projects_says_what_to_do(client, national
 def test_the_project_code_convention_is_shown_as_help_and_not_enforced(client, staff_bj):
     client.force_login(staff_bj)
     html = client.get(reverse("admin:projects_project_add")).content.decode()
-    assert "XX-2021-01-001" in html and "惯例" in html
+    assert "BJ-2021-01-001" in html and "惯例" in html
     html = client.get(reverse("admin:projects_project_import")).content.decode()
-    assert "项目编号：" in html and "XX-2021-01-001" in html and "惯例" in html
+    assert "项目编号：" in html and "BJ-2021-01-001" in html and "惯例" in html
     template = load_workbook(io.BytesIO(client.get(reverse("admin:projects_project_template")).content))
     notes = " ".join(str(cell.value) for row in template["说明"].iter_rows() for cell in row if cell.value)
     assert "项目编号：" in notes and "惯例" in notes
