@@ -68,7 +68,11 @@ def test_a_national_template_lists_a_bounded_number_of_codes_in_few_queries(
 def test_no_template_shows_another_provinces_code(client, staff_hb, two_provinces, model):
     book = template(client, staff_hb, model)
     everything = [text for sheet in book.worksheets for text in cells(sheet)]
-    assert not [text for text in everything if "BJ-2022" in text or "110000" in text or ("北京" in text and "惯例" not in text)]
+    assert not [
+        text
+        for text in everything
+        if "BJ-2022" in text or "110000" in text or ("北京" in text and "惯例" not in text)
+    ]
     example = book["说明"][2]
     assert example[0].value  # the example row is still there
 
