@@ -264,3 +264,29 @@ def test_a_filter_given_twice_is_a_400_not_the_last_value(as_manager, data):
     response = as_manager.get("/dashboard/summary.json?province=110000&province=420000")
     assert response.status_code == 400
     assert "province" in response.json()["errors"]
+
+
+def test_the_overview_downloads_what_it_shows_at_its_own_url(as_manager, data):
+    response = as_manager.get("/dashboard/?format=xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    workbook = load_workbook(BytesIO(response.content))
+    assert {"总体情况", "按省市", "按类别", "按开始年份", "建设成果", "季度报告"} <= set(workbook.sheetnames)
+    headline = {row[0]: row[1] for row in workbook["总体情况"].iter_rows(min_row=2, values_only=True)}
+    totals = as_manager.get("/dashboard/summary.json").json()["totals"]
+    assert headline["项目数"] == totals["projects"]
+    assert Decimal(str(headline["援助金额"])) == Decimal(totals["budget"]) / 10000
+    years = list(workbook["按开始年份"].iter_rows(min_row=2, values_only=True))
+    assert years[-1][0] == "合计" and years[-1][1] == totals["projects"]
+
+
+@pytest.mark.parametrize("url", [*PAGES, "/dashboard/summary.json", "/dashboard/summary.xlsx"])
+def test_an_unknown_format_is_refused_not_ignored(as_manager, data, url):
+    response = as_manager.get(f"{url}?format=csv")
+    assert response.status_code == 400
+    if url.startswith("/dashboard/summary."):
+        assert "format=" in response.json()["errors"]["format"][0]
+    else:
+        page = response.content.decode()
+        assert "下载格式" in page and "csv" in page
