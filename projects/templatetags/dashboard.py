@@ -70,10 +70,14 @@ class _Links:
                 self.urls[target] = reverse(name)
             except NoReverseMatch:
                 self.urls[target] = ""
-        self.project_params = filters.as_json()
+        # as_of rides along: the disbursement list then holds exactly the disbursements summed, and the
+        # project and agreement lists sum only those in their disbursed columns.
+        as_of = filters.as_of.isoformat() if filters.as_of else None
+        self.project_params = {**filters.as_json(), "as_of": as_of}
         self.agreement_params = {
             "province": self.project_params["province"],
             "recipient": self.project_params["recipient"],
+            "as_of": as_of,
             "counted": "1",
         }
         self.scope = Scope(request.user)
