@@ -264,3 +264,8 @@ def summary_xlsx(request):
     result = selectors.summary(filterset.summary_filters(), using=source.alias)
     result["reporting"] = report_coverage.reporting(result["filters"], using=source.alias)
     return _xlsx(summary_workbook(result), "aidtracker-summary.xlsx", source)
+
+
+# Their errors are JSON keyed by the URL parameter, a NUL byte in one too (agreements.middleware.NulByteMiddleware).
+summary_json.errors_as_json = True
+summary_xlsx.errors_as_json = True
