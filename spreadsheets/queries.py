@@ -3,7 +3,7 @@
 from django.db.models import Q
 
 
-def keyset(queryset, order, fields, chunk=5000, *, unique=False):
+def keyset(queryset, order, fields, chunk=10_000, *, unique=False):
     """`values_list(*fields)` rows of a queryset in `order`, read a chunk at a time by keyset
     (`WHERE (order, pk) > last ORDER BY order, pk LIMIT chunk`): memory stays flat whatever the number of
     rows, with no server-side cursor (which a transaction-pooling PgBouncer does not allow). The `order`

@@ -47,9 +47,9 @@ def test_exports_read_no_more_than_a_chunk_at_a_time(agreement, django_assert_ma
     original = engine.keyset
     seen = []
 
-    def small(queryset, order, fields, chunk=5000):
+    def small(queryset, order, fields, chunk=5000, **options):
         seen.append(chunk)
-        return original(queryset, order, fields, chunk=5)
+        return original(queryset, order, fields, chunk=5, **options)
 
     engine_rows = None
     try:
