@@ -94,8 +94,10 @@ class AsOfFilter(admin.SimpleListFilter):
         super().__init__(request, params, model, model_admin)
 
     def lookups(self, request, model_admin):
-        given = _given(request) if self.value() else None
-        return [(self.value(), given.as_of.isoformat())] if given and given.as_of else None
+        if not self.value():
+            return None
+        given = _given(request)
+        return [(self.value(), given.as_of.isoformat() if given else self.value())]
 
     def queryset(self, request, queryset):
         if not self.value():

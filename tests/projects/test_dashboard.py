@@ -339,3 +339,13 @@ def test_an_unknown_format_is_refused_not_ignored(as_manager, data, url):
     else:
         page = response.content.decode()
         assert "下载格式" in page and "csv" in page
+
+
+def test_the_export_of_a_disbursement_list_as_of_a_date_holds_only_those(client, national, data):
+    client.force_login(national)
+    response = client.get("/admin/projects/disbursement/export/csv/?as_of=2021-12-31")
+    assert response.status_code == 200
+    lines = response.content.decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 1 + 2  # the header and P2's two payments of 2021
+    response = client.get("/admin/projects/disbursement/export/csv/?as_of=2021-12-32")
+    assert response.content.decode("utf-8-sig").strip().count("\n") == 0  # the header only
