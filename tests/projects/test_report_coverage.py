@@ -159,7 +159,7 @@ def test_province_page_lists_projects_needing_attention_first_with_their_percent
     assert rows["R-APP"] == "60%"  # its latest approved report (Q3), not Q2's 40
     assert rows["R-MIS"] == "30%"  # nothing for Q3: Q1's approved report
     assert rows["R-SUB"] == "–"  # never approved
-    assert "/admin/projects/project/?province=110000&amp;due=2026Q3&amp;live=1" in page
+    assert f"/admin/projects/project/?province=110000&amp;as_of={AS_OF}&amp;due=2026Q3&amp;live=1" in page
 
 
 def test_another_provinces_staff_get_the_aggregates_without_the_list(client, staff_hb, data):
