@@ -5,8 +5,9 @@ import datetime
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.utils import timezone
 
-from projects.models import Disbursement, FacilityOutput, FacilityType
+from projects.models import Disbursement, FacilityOutput, FacilityType, ProgressReport
 from tests.conftest import make_agreement, make_project
 from tests.crawl import admin_urls, data_words, english_words
 
@@ -33,6 +34,13 @@ def programme(db, national, staff_bj):
     FacilityOutput.objects.create(
         project=project, facility_type=FacilityType.objects.get(code="F01"), quantity=2
     )
+    report = ProgressReport.objects.create(
+        project=project, year=2022, quarter=2, percent_complete=40, narrative="进展顺利。", author=staff_bj
+    )
+    report.status, report.submitted_by = "submitted", staff_bj
+    report.save()
+    report.status, report.reviewed_by, report.reviewed_at = "approved", national, timezone.now()
+    report.save()  # its history: links from empty to a person, a moment
     AccessAttempt.objects.create(
         username="intruder", ip_address="10.0.0.1", user_agent="curl", failures_since_start=3
     )
