@@ -7,6 +7,7 @@ import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.utils import timezone
 
+from agreements.models import SecurityEvent
 from projects.models import Disbursement, FacilityOutput, FacilityType, ProgressReport
 from spreadsheets.models import ImportRecord
 from tests.conftest import make_agreement, make_project
@@ -42,6 +43,9 @@ def programme(db, national, staff_bj):
     report.save()
     report.status, report.reviewed_by, report.reviewed_at = "approved", national, timezone.now()
     report.save()  # its history: links from empty to a person, a moment
+    SecurityEvent.objects.create(
+        kind=SecurityEvent.Kind.FORBIDDEN, user=staff_bj, username="staff_bj", method="GET", path="/admin/"
+    )
     ImportRecord.objects.create(
         user=staff_bj,
         source="command",
