@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from agreements.access import sees_everything
 from agreements.models import Agreement, Province, RecipientUnit
-from spreadsheets.cells import Column, yuan_to_wan
+from spreadsheets.cells import EXAMPLE_AGREEMENT, Column, yuan_to_wan
 from spreadsheets.importer import (
     SheetImporter,
     chunked,
@@ -27,8 +27,8 @@ class AgreementImporter(SheetImporter):
     model = Agreement
     sheet_names = ("协议", "Agreements", "Agreement")
     columns = [
-        Column("code", "协议编号", required=True, max_length=50, example="BJ-2021-01"),
-        Column("title", "协议名称", required=True, max_length=200, example="北京市总工会对口援疆协议"),
+        Column("code", "协议编号", required=True, max_length=50, example=EXAMPLE_AGREEMENT),
+        Column("title", "协议名称", required=True, max_length=200, example="××市总工会对口援疆协议"),
         Column("province", "援助省市", kind="code", required=True, example="110000"),
         Column("donor_unit", "签约单位", max_length=100, example=None),
         Column("recipient", "受援单位", kind="code", required=True, example="653200"),

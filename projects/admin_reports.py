@@ -69,7 +69,7 @@ class ReportPhotoInline(admin.TabularInline):
     model = ReportPhoto
     form = ReportPhotoForm
     fields = ["preview", "image", "caption"]
-    readonly_fields = ["preview"]
+    readonly_fields = ["preview", "photo_file"]
     extra = 1
     max_num = photos.MAX_PHOTOS
 
@@ -82,6 +82,13 @@ class ReportPhotoInline(admin.TabularInline):
         if obj is None:
             return services.may_author(request.user, None)
         return services.content_editable(user=request.user, report=obj)
+
+    def get_fields(self, request, obj=None):
+        # Read only, the admin would link the file to its storage URL, which is never served: the scoped
+        # file view serves it, to those who may see the report.
+        if self._editable(request, obj):
+            return self.fields
+        return ["preview", "photo_file", "caption"]
 
     def has_add_permission(self, request, obj=None):
         return super().has_add_permission(request, obj) and self._editable(request, obj)
@@ -96,11 +103,24 @@ class ReportPhotoInline(admin.TabularInline):
     def preview(self, photo):
         if not photo.pk or not photo.thumbnail:
             return "-"
-        url = reverse("agreements:scoped_file", args=["projects", "reportphoto", photo.pk, "image"])
-        thumb = reverse("agreements:scoped_file", args=["projects", "reportphoto", photo.pk, "thumbnail"])
         return format_html(
-            '<a href="{}"><img src="{}" alt="{}" class="report-thumbnail"></a>', url, thumb, photo
+            '<a href="{}"><img src="{}" alt="{}" class="report-thumbnail"></a>',
+            scoped_photo_url(photo),
+            scoped_photo_url(photo, "thumbnail"),
+            photo,
         )
+
+    @admin.display(description=gettext_lazy("photo"))
+    def photo_file(self, photo):
+        if not photo.pk or not photo.image:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>', scoped_photo_url(photo), photo.image.name.rsplit("/", 1)[-1]
+        )
+
+
+def scoped_photo_url(photo, field="image"):
+    return reverse("agreements:scoped_file", args=["projects", "reportphoto", photo.pk, field])
 
 
 # --- Reports --------------------------------------------------------------------------------------------

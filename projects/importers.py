@@ -14,7 +14,7 @@ from agreements.access import scope_queryset
 from agreements.models import Agreement, RecipientUnit
 from projects import services
 from projects.models import CODE_CONVENTION, Category, Disbursement, FacilityOutput, FacilityType, Project
-from spreadsheets.cells import Column, yuan_to_wan
+from spreadsheets.cells import EXAMPLE_AGREEMENT, EXAMPLE_PROJECT, Column, yuan_to_wan
 from spreadsheets.importer import (
     Pending,
     SheetImporter,
@@ -33,6 +33,21 @@ UNKNOWN_FACILITY_TYPE = gettext_lazy("Unknown facility type.")
 
 def _date(value):
     return date.fromisoformat(value) if value else None
+
+
+TEMPLATE_CODES = 5000  # a template lists at most this many codes per column (a drop-down, not a limit)
+
+
+def scoped_codes(user, queryset, name_field):
+    """[(code, name)] of the records in the user's scope, by code: one bounded query."""
+    return list(
+        scope_queryset(user, queryset.order_by("code")).values_list("code", name_field)[:TEMPLATE_CODES]
+    )
+
+
+def project_codes(user):
+    """The project codes of the user's scope, for the 项目编号 drop-down and the template's codes sheet."""
+    return {"project": scoped_codes(user, Project.objects.all(), "name")}
 
 
 class ScopedReferences:
@@ -55,9 +70,9 @@ class ProjectImporter(ScopedReferences, SheetImporter):
     # Shown on the import page and as a note on the template's header: help only, never checked.
     column_help = {"code": CODE_CONVENTION}
     columns = [
-        Column("code", "项目编号", required=True, max_length=50, example="BJ-2021-01-001"),
+        Column("code", "项目编号", required=True, max_length=50, example=EXAMPLE_PROJECT),
         Column("name", "项目名称", required=True, max_length=200, example="和田市职工书屋"),
-        Column("agreement", "协议编号", kind="code", required=True, example="BJ-2021-01"),
+        Column("agreement", "协议编号", kind="code", required=True, example=EXAMPLE_AGREEMENT),
         Column("category", "项目类别", kind="code", required=True, example="A02"),
         Column("recipient", "受援单位", kind="code", required=True, example="653201"),
         Column("status", "项目状态", kind="status", required=True, example="实施中"),
@@ -77,9 +92,8 @@ class ProjectImporter(ScopedReferences, SheetImporter):
     def template_lists(cls, user):
         """The valid codes of the code columns, for the template's drop-downs and its codes sheet."""
         categories = Category.objects.filter(parent__isnull=False).order_by("code")
-        agreements = scope_queryset(user, Agreement.objects.order_by("code"))
         return {
-            "agreement": list(agreements.values_list("code", "title")[:5000]),
+            "agreement": scoped_codes(user, Agreement.objects.all(), "title"),
             "category": list(categories.values_list("code", "name")),
             "recipient": list(RecipientUnit.objects.order_by("path").values_list("code", "name")),
         }
@@ -180,11 +194,12 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
     key_column = "reference"
     key_columns = ("project", "reference")
     columns = [
-        Column("project", "项目编号", kind="code", required=True, example="BJ-2021-01-001"),
+        Column("project", "项目编号", kind="code", required=True, example=EXAMPLE_PROJECT),
         Column("date", "拨付日期", kind="date", required=True, example="2022-04-15"),
         Column("amount_wan", "拨付金额（万元）", kind="amount", required=True, example=20, field="amount"),
         Column("reference", "凭证号", required=True, max_length=50, example="PZ2022-0001"),
     ]
+    template_lists = staticmethod(project_codes)
 
     def resolve(self, rows):
         projects = self.scoped_ids(Project, [row["project"] for _n, row in rows])
@@ -237,14 +252,17 @@ class FacilityOutputImporter(ScopedReferences, SheetImporter):
     key_column = "facility_type"
     key_columns = ("project", "facility_type")
     columns = [
-        Column("project", "项目编号", kind="code", required=True, example="BJ-2021-01-001"),
+        Column("project", "项目编号", kind="code", required=True, example=EXAMPLE_PROJECT),
         Column("facility_type", "设施类型", kind="code", required=True, example="F03"),
         Column("quantity", "数量", kind="int", required=True, example=1),
     ]
 
     @classmethod
     def template_lists(cls, user):
-        return {"facility_type": list(FacilityType.objects.order_by("code").values_list("code", "name"))}
+        return {
+            **project_codes(user),
+            "facility_type": list(FacilityType.objects.order_by("code").values_list("code", "name")),
+        }
 
     def resolve(self, rows):
         projects = self.scoped_ids(Project, [row["project"] for _n, row in rows])

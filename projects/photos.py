@@ -7,6 +7,8 @@ GPS position left behind; the long side at most 1,920 px; and a thumbnail.
 """
 
 import io
+import struct
+import warnings
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -58,9 +60,8 @@ def check_photo(upload) -> str:
     if image_format is None:
         raise ValidationError(_("Only JPEG, PNG and WebP photos are accepted."), code="photo_type")
     try:
-        with Image.open(upload, formats=[image_format]) as image:
-            width, height = image.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        width, height = header_size(upload, image_format)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, KeyError, struct.error):
         raise ValidationError(_("The photo cannot be read."), code="photo_unreadable") from None
     finally:
         upload.seek(0)
@@ -71,6 +72,21 @@ def check_photo(upload) -> str:
             params={"width": width, "height": height},
         )
     return image_format
+
+
+def header_size(fileobj, image_format: str) -> tuple[int, int]:
+    """(width, height) as the header of the file states them, nothing decoded.
+
+    The format's own parser is called directly rather than through `Image.open`, whose decompression-bomb
+    check would refuse a huge photo (or warn of it) before our limit could be stated with its dimensions.
+    """
+    Image.init()
+    factory, _accept = Image.OPEN[image_format]
+    fileobj.seek(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        image = factory(fileobj, "")
+    return image.size  # not closed: that would close the upload, which is read again
 
 
 def _pixels_only(image: Image.Image, image_format: str) -> Image.Image:

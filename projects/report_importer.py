@@ -9,12 +9,11 @@ not imported.
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agreements.access import scope_queryset
 from projects import services
-from projects.importers import ScopedReferences
+from projects.importers import ScopedReferences, project_codes
 from projects.models import ProgressReport, Project
 from projects.reporting import closed_quarters
-from spreadsheets.cells import Column
+from spreadsheets.cells import EXAMPLE_PROJECT, Column, excerpt
 from spreadsheets.importer import Pending, SheetImporter, chunked
 
 Status = ProgressReport.Status
@@ -30,17 +29,14 @@ class ProgressReportImporter(ScopedReferences, SheetImporter):
     key_column = "quarter"
     key_columns = ("project", "year", "quarter")
     columns = [
-        Column("project", "项目编号", kind="code", required=True, example="BJ-2021-01-001"),
+        Column("project", "项目编号", kind="code", required=True, example=EXAMPLE_PROJECT),
         Column("year", "年度", kind="int", required=True, example=2022),
         Column("quarter", "季度", kind="int", required=True, example=3),
         Column("percent_complete", "完成进度（%）", kind="int", required=True, example=40),
         Column("narrative", "进展情况", max_length=5000, example="主体工程已完工，正在进行内部装修。"),
     ]
 
-    @classmethod
-    def template_lists(cls, user):
-        projects = scope_queryset(user, Project.objects.order_by("code"))
-        return {"project": list(projects.values_list("code", "name")[:5000])}
+    template_lists = staticmethod(project_codes)
 
     def resolve(self, rows):
         projects = self.scoped_ids(Project, [row["project"] for _n, row in rows])
@@ -88,7 +84,10 @@ class ProgressReportImporter(ScopedReferences, SheetImporter):
                 message = _("This report is %(status)s: a spreadsheet cannot change it.") % {
                     "status": stored.get_status_display()
                 }
-                errors.append((number, "percent_complete", values["percent_complete"], message))
+                # Each column that would change is named, with the value the file gives it.
+                for name in ("percent_complete", "narrative"):
+                    if getattr(stored, name) != values[name]:
+                        errors.append((number, name, excerpt(values[name]), message))
                 continue
             message = services.closed_quarter_error(
                 user=user, periods=[(values["year"], values["quarter"])], closed=closed

@@ -132,6 +132,11 @@ def normalise_sheet_name(text) -> str:
     return re.sub(r"[\s_]+", "", str(text or "")).lower()
 
 
+# Examples of codes in templates: obviously fictitious, so no template shows a record of another province.
+EXAMPLE_AGREEMENT = "XX-2021-01"
+EXAMPLE_PROJECT = "XX-2021-01-001"
+
+
 @dataclass
 class Column:
     """One spreadsheet column: its fixed Chinese header, its English alias and how its cells are read."""

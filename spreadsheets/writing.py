@@ -311,6 +311,17 @@ def column_help(importer):
     return [(column, str(notes[column.name])) for column in importer.columns if column.name in notes]
 
 
+def template_example(importer, lists):
+    """The example row of a template: a value of a listed column that is not among the user's codes (say the
+    province 110000 for a user of 湖北) becomes the first of them, so no example shows another's record."""
+    row = importer.example_row()
+    for index, column in enumerate(importer.columns):
+        values = lists.get(column.name)
+        if values and row[index] is not None and str(row[index]) not in {str(code) for code, _n in values}:
+            row[index] = values[0][0]
+    return row
+
+
 def template_workbook(importer, lists) -> bytes:
     """An import template: the data sheet with its headers only (drop-down lists on the code and status
     columns, code and text columns formatted as text), a 说明 sheet with an example row — where no import
@@ -349,7 +360,7 @@ def template_workbook(importer, lists) -> bytes:
     text = tuple(i for i, column in enumerate(columns) if column.kind in ("code", "text"))
     data = SheetLayout(widths=widths, text_columns=text, validations=tuple(validations))
     notes = [
-        importer.example_row(),
+        template_example(importer, lists),
         [],
         [
             "说明：上面一行是填写示例，只在本工作表中，导入时不会读取。请在“"

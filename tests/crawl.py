@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, reverse
 
 WORD = re.compile(r"[A-Za-z][A-Za-z']+")
 # Names a Chinese interface keeps as they are: file formats, the product, the language chooser's own
-# "English", units of size.
+# "English", units of size; XX, the fictitious province of example codes (XX-2021-01-001).
 ALLOWED = {
     "aidtracker",
     "xlsx",
@@ -34,6 +34,7 @@ ALLOWED = {
     "GBK",
     "GB",
     "T",
+    "XX",
 }
 # Stored codes the pages show by their Chinese name, never as they are stored.
 SHOWN_BY_NAME = {("spreadsheets.ImportRecord", "target")}

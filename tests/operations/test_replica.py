@@ -35,7 +35,9 @@ def replica_alias(settings):
     settings.DATABASE_REPLICA_URL = "the primary's test database (tests/conftest.py)"
     settings.DATABASE_REPLICA_MAX_LAG = 5
     assert connections[replica.REPLICA].settings_dict["NAME"] == connection.settings_dict["NAME"]
-    return connections[replica.REPLICA]
+    yield connections[replica.REPLICA]
+    # Its own connection to the test database: closed, so the database can be dropped at the end of the run.
+    connections[replica.REPLICA].close()
 
 
 @pytest.fixture

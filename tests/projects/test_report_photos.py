@@ -3,6 +3,8 @@ at most 1,920 px, nine in one request, and served only to users who may see the 
 
 import io
 import os
+import struct
+import zlib
 from unittest import mock
 
 import pytest
@@ -170,3 +172,69 @@ def test_recipient_staff_write_reports_of_their_subtree_only(recipient_ks, staff
     refused = client.post(reverse(ADD_URL), report_post(project=bj_project, quarter=2))
     assert refused.status_code == 200
     assert ProgressReport.objects.count() == 1
+
+
+def test_a_read_only_report_links_its_photos_through_the_scoped_file_view(staff_bj, bj_project):
+    logged_in(staff_bj).post(reverse(ADD_URL), report_post(project=bj_project, photos=[png()]))
+    report = ProgressReport.objects.get()
+    ProgressReport.objects.filter(pk=report.pk).update(status=ProgressReport.Status.APPROVED)
+    photo = report.photos.get()
+    page = logged_in(staff_bj).get(change_url(report))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert settings.MEDIA_URL not in html  # the storage URL is not public: every link to it is broken
+    assert f'href="{photo_url(photo)}"' in html
+    assert f'src="{photo_url(photo, "thumbnail")}"' in html
+    assert logged_in(staff_bj).get(photo_url(photo)).status_code == 200
+
+
+def png_header(width, height):
+    """A PNG of the given dimensions as far as its header goes; no pixel is ever allocated."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def jpeg_header(width, height):
+    """A baseline JPEG of the given dimensions as far as its markers go."""
+    sof = struct.pack(">BHHB", 8, height, width, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    sos = struct.pack(">B", 3) + b"\x01\x00\x02\x11\x03\x11" + b"\x00\x3f\x00"
+    return (
+        b"\xff\xd8"
+        + b"\xff\xc0"
+        + struct.pack(">H", len(sof) + 2)
+        + sof
+        + b"\xff\xda"
+        + struct.pack(">H", len(sos) + 2)
+        + sos
+        + b"\x00" * 64
+        + b"\xff\xd9"
+    )
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("huge.png", png_header(20000, 20000)),  # 400 megapixels: beyond Pillow's own bomb limit
+        ("wide.png", png_header(65000, 1000)),  # 65 megapixels: within Pillow's limit, beyond ours
+        ("huge.jpg", jpeg_header(20000, 20000)),
+        ("large.jpg", jpeg_header(10000, 9000)),  # 90 megapixels: Pillow would only warn
+    ],
+)
+def test_any_photo_over_40_megapixels_is_refused_as_such(name, content):
+    upload = SimpleUploadedFile(name, content)
+    with mock.patch.object(ImageFile.ImageFile, "load", side_effect=AssertionError("decoded")):
+        with pytest.raises(ValidationError) as refused:
+            photos.process_photo(upload)
+    assert refused.value.code == "photo_too_many_pixels"
+    width, height = refused.value.params["width"], refused.value.params["height"]
+    assert width * height > photos.MAX_PIXELS
+    assert "40" in str(refused.value.messages[0])

@@ -101,6 +101,25 @@ def test_submitted_and_approved_reports_are_never_changed_by_a_file(projects, st
     assert (report.percent_complete, report.version) == (50, 1)
 
 
+def test_a_refused_change_to_a_submitted_report_names_each_column_that_would_change(projects, staff_bj):
+    ProgressReport.objects.create(
+        project=projects["bj"],
+        year=2026,
+        quarter=3,
+        percent_complete=64,
+        narrative="原文",
+        status="submitted",
+    )
+    narrative = "主体工程已完工，正在进行内部装修，预计下季度交付使用。" * 5
+    changed = run(sheet(["BJ-S-001", 2026, 3, 64, narrative]), staff_bj)
+    assert not changed.ok
+    [error] = changed.errors
+    assert (error.row, error.column) == (2, "进展情况")
+    assert error.value.startswith("主体工程已完工") and len(error.value) < len(narrative)
+    both = run(sheet(["BJ-S-001", 2026, 3, 70, "新"]), staff_bj)
+    assert [(e.column, e.value) for e in both.errors] == [("完成进度（%）", "70"), ("进展情况", "新")]
+
+
 def test_a_closed_quarter_is_refused_with_a_row_error_naming_it(projects, staff_bj, national):
     ClosedPeriod.objects.create(year=2022, quarter=1, closed_by=national)
     outcome = run(sheet(["BJ-S-001", 2026, 3, 20, ""], ["BJ-S-002", 2022, 1, 20, ""]), staff_bj)

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from agreements.models import Agreement
 from projects.importers import ProjectImporter
-from projects.models import Disbursement, FacilityOutput, Project
+from projects.models import Disbursement, FacilityOutput, ProgressReport, Project
 from spreadsheets.models import ImportRecord
 from spreadsheets.services import import_file
 from spreadsheets.writing import write_csv, write_xlsx
@@ -129,6 +129,7 @@ ADMIN_MODELS = [
     "projects_project",
     "projects_disbursement",
     "projects_facilityoutput",
+    "projects_progressreport",
 ]
 
 
@@ -150,6 +151,7 @@ def test_importing_a_template_as_downloaded_writes_nothing(client, national, mod
     assert (project.name, agreement.title) == ("原名", "协议 BJ-2021-01")
     assert Project.objects.count() == 1 and Agreement.objects.count() == 1
     assert not Disbursement.objects.exists() and not FacilityOutput.objects.exists()
+    assert not ProgressReport.objects.exists()
 
 
 @pytest.mark.django_db
