@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from agreements.models import Agreement
 from projects.models import Project
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.django_db
 def _import(resource, path):
     """Run the library's command as a user would; returns what it printed."""
     printed = io.StringIO()  # the library reports on stderr
-    call_command("import", resource, str(path), "--no-input", stdout=io.StringIO(), stderr=printed)
+    with translation.override("zh-hans"):  # the default language (LANGUAGE_CODE)
+        call_command("import", resource, str(path), "--no-input", stdout=io.StringIO(), stderr=printed)
     return printed.getvalue()
 
 

@@ -25,7 +25,8 @@ def run(*args):
 
 def test_the_summary_is_in_chinese(bj_agreement, monkeypatch):  # noqa: F811
     monkeypatch.setattr(sys, "stdin", _Stdin(csv_bytes([PROJECT_HEADERS, project_row("P-1")])))
-    printed = run("-", "--format", "CSV")
+    with translation.override("zh-hans"):  # the default (LANGUAGE_CODE); other tests may leave another active
+        printed = run("-", "--format", "CSV")
     assert "导入完成：新增 1，更新 0，删除 0，跳过 0（援助项目）。" in printed
     assert english_words(printed) == []
 
@@ -43,7 +44,7 @@ def test_the_question_before_reading_a_file_is_chinese(bj_agreement, monkeypatch
     path.write_bytes(csv_bytes([PROJECT_HEADERS, project_row("P-1")]))
     asked = []
     monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or "no")
-    with pytest.raises(CommandError) as refused:
+    with translation.override("zh-hans"), pytest.raises(CommandError) as refused:
         run(str(path))
     assert "确定" in asked[0] and english_words(asked[0], {"yes", "no"}) == []
     assert english_words(str(refused.value)) == [] and "取消" in str(refused.value)
