@@ -5,9 +5,10 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import BadRequest
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from agreements import security
@@ -118,6 +119,10 @@ class NulByteMiddleware:
     a filter) would be a ValueError and a 500. Form fields already refuse NULs; this answers every other
     entry point the same way before any view runs. Multipart bodies are left to the forms (their files are
     not read here).
+
+    A view that answers its errors as JSON (`errors_as_json = True` on it, as summary.json) gets a NUL in a
+    parameter answered its way: 400 with `{"errors": {"<parameter>": ["…"]}}`, keyed by the parameter
+    holding it. The URL is resolved only for a request holding a NUL.
     """
 
     def __init__(self, get_response):
@@ -125,11 +130,35 @@ class NulByteMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path or _holds_nul(request.GET):
+            answer = _json_errors(request)
+            if answer is not None:
+                return answer
             raise BadRequest("NUL byte in the request")
         if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
             if _holds_nul(request.POST):
                 raise BadRequest("NUL byte in the request")
         return self.get_response(request)
+
+
+def _json_errors(request):
+    """The 400 JSON answer for a NUL in the parameters of a view that answers errors as JSON, else None."""
+    if "\x00" in request.path:
+        return None
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    if not getattr(match.func, "errors_as_json", False):
+        return None
+    message = _("The value holds a NUL byte, which is not allowed.")
+    errors = {
+        key: [message]
+        for key, values in request.GET.lists()
+        if "\x00" in key or any("\x00" in value for value in values)
+    }
+    response = JsonResponse({"errors": errors}, status=400, json_dumps_params={"ensure_ascii": False})
+    add_never_cache_headers(response)
+    return response
 
 
 def _holds_nul(query) -> bool:

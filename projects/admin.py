@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import NestedObjects
 from django.db import router
-from django.db.models import Subquery
+from django.db.models import Subquery, Value
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -22,6 +22,7 @@ from projects import (
     services,
 )
 from projects.admin_filters import (
+    AsOfFilter,
     CategoryFilter,
     DashboardParametersMixin,
     LiveFilter,
@@ -177,6 +178,7 @@ class ProjectAdmin(
         LiveFilter,
         RecipientFilter,
         StartYearFilter,
+        AsOfFilter,
         ReportingDueFilter,
         ReportingStateFilter,
     ]
@@ -215,6 +217,11 @@ class ProjectAdmin(
             .annotate(_disbursed=sum_related(Disbursement.objects.all(), "amount", "project"))
         )
 
+    def narrow_as_of(self, queryset, as_of):
+        # The same projects; their disbursed column counts only disbursements dated on or before as_of.
+        paid = Disbursement.objects.filter(date__lte=as_of)
+        return queryset.annotate(_disbursed=sum_related(paid, "amount", "project"))
+
     @admin.display(description=_("donor province"), ordering="agreement__province__order")
     def province(self, obj):
         return obj.agreement.province
@@ -250,7 +257,15 @@ class ProjectAdmin(
 class ScopedChildAdmin(VersionedAdminMixin, DashboardParametersMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """Disbursements and outputs: filtered like their projects."""
 
-    list_filter = [ProvinceFilter, CategoryFilter, StatusFilter, LiveFilter, RecipientFilter, StartYearFilter]
+    list_filter = [
+        ProvinceFilter,
+        CategoryFilter,
+        StatusFilter,
+        LiveFilter,
+        RecipientFilter,
+        StartYearFilter,
+        AsOfFilter,
+    ]
     list_select_related = ["project__agreement__province"]
     search_fields = ["project__code", "project__name"]
     autocomplete_fields = ["project"]
@@ -271,6 +286,9 @@ class DisbursementAdmin(ClosedQuarterDeletionMixin, SpreadsheetAdminMixin, Scope
     def get_form(self, request, obj=None, change=False, **kwargs):
         return form_for_user(super().get_form(request, obj, change, **kwargs), request.user)
 
+    def narrow_as_of(self, queryset, as_of):
+        return queryset.filter(date__lte=as_of)
+
     @admin.display(description=_("amount (10,000 yuan)"), ordering="amount")
     def amount_wan(self, obj):
         return money.wan(obj.amount)
@@ -289,6 +307,7 @@ class AgreementAdmin(ClosedQuarterDeletionMixin, DashboardParametersMixin, BaseA
     once: the agreements app defines the admin but knows nothing of projects."""
 
     project_only_parameters = ("category", "status", "start_year", "live")
+    list_filter = [*BaseAgreementAdmin.list_filter, AsOfFilter]
     list_display = [
         *BaseAgreementAdmin.list_display[:-1],
         "project_count",
@@ -310,6 +329,14 @@ class AgreementAdmin(ClosedQuarterDeletionMixin, DashboardParametersMixin, BaseA
                 _budget_cents=sum_related(rollups, "budget_cents", "agreement", output_field=COUNT),
                 _disbursed_cents=sum_related(rollups, "disbursed_cents", "agreement", output_field=COUNT),
             )
+        )
+
+    def narrow_as_of(self, queryset, as_of):
+        # The same agreements; their disbursed column counts only disbursements dated on or before as_of,
+        # read from the disbursements themselves (the rollups hold no dates).
+        paid = Disbursement.objects.filter(live("project__"), date__lte=as_of)
+        return queryset.annotate(
+            _disbursed_cents=sum_related(paid, "amount", "project__agreement") * Value(100)
         )
 
     @admin.display(description=_("live projects"), ordering="_projects")

@@ -1,5 +1,5 @@
 """Changelist filters named like the dashboard's query parameters (DESIGN section 4), so every
-dashboard figure links to exactly its rows: `category`, `status`, `start_year`, `live`."""
+dashboard figure links to exactly its rows: `category`, `status`, `start_year`, `live`, `as_of`."""
 
 from dataclasses import replace
 
@@ -80,6 +80,44 @@ class StartYearFilter(DashboardListFilter):
         return [(str(year), str(year)) for (year,) in years.distinct()]
 
 
+class AsOfFilter(admin.SimpleListFilter):
+    """`?as_of=<date>`: only disbursements dated on or before it count (DESIGN section 4). It selects no fewer
+    projects or agreements: each changelist narrows what it sums (`narrow_as_of` of its admin) — the
+    disbursement list lists only those disbursements, the project and agreement lists' disbursed columns sum
+    only them. Shown (as its one choice) only while in force."""
+
+    title = _("disbursed as of")
+    parameter_name = "as_of"
+
+    def __init__(self, request, params, model, model_admin):
+        self.model_admin = model_admin
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        if not self.value():
+            return None
+        given = _given(request)
+        return [(self.value(), given.as_of.isoformat() if given else self.value())]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        given = _given(request)
+        if given is None:  # bad parameters (the changelist itself answers them with 400)
+            return queryset.none()
+        return self.model_admin.narrow_as_of(queryset, given.as_of)
+
+
+def _given(request):
+    """The dashboard parameters of the request as the changelist parsed them, or parsed here for a view other
+    than the changelist (the export of the filtered list); None when they are bad."""
+    given = getattr(request, "dashboard_filters", None)
+    if given is None:
+        given, _errors = dashboard_parameters(request.GET)
+        request.dashboard_filters = given
+    return given
+
+
 class ReportingDueFilter(admin.SimpleListFilter):
     """`?due=2026Q3`: projects due a report for that quarter (DESIGN section 7), and with `?reporting=<state>`
     only those whose reporting status for it is that state (a report state, or "missing") — the rows
@@ -127,7 +165,7 @@ def reporting_states():
     return [(MISSING, _("missing")), *ProgressReport.Status.choices]
 
 
-DASHBOARD_PARAMETERS = ("province", "category", "recipient", "status", "start_year")
+DASHBOARD_PARAMETERS = ("province", "category", "recipient", "status", "start_year", "as_of")
 
 
 def dashboard_parameters(query):
@@ -172,6 +210,10 @@ class DashboardParametersMixin:
     """
 
     project_only_parameters = ()
+
+    def narrow_as_of(self, queryset, as_of):
+        """The changelist's rows when only disbursements dated on or before `as_of` count (AsOfFilter)."""
+        return queryset
 
     def changelist_view(self, request, extra_context=None):
         from projects.filters import errors_by_label

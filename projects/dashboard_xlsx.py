@@ -84,9 +84,45 @@ def _report_projects_sheet(sheets, projects):
     )
 
 
+HEADLINE = [
+    ("agreements", "协议数", ""),
+    ("pledged", "援助意向金额", "万元"),
+    ("projects", "项目数", ""),
+    ("budget", "援助金额", "万元"),
+    ("disbursed", "已拨付金额", "万元"),
+    ("execution", "执行率", "%"),
+    ("completed", "已完成项目数", ""),
+    ("completion", "完成率", "%"),
+    ("beneficiaries", "受益人次", ""),
+]
+
+
+def _headline_sheet(sheets, totals, filters):
+    """The overview's headline figures, one per row. The agreement figures are left off under a project-only
+    filter, as on the page (agreements are not narrowed by category, status or start year)."""
+    project_only = filters.category or filters.status or filters.start_year
+    rows = []
+    for key, label, unit in HEADLINE:
+        if project_only and key in ("agreements", "pledged"):
+            continue
+        value = totals[key]
+        if unit == "万元":
+            value = money.yuan_to_wan(value)
+        elif unit == "%":
+            value = None if value is None else round(float(value) * 100, 1)
+        rows.append([label, value, unit])
+    layout = SheetLayout(widths={0: 16, 1: 18, 2: 8}, amount_columns=(1,))
+    sheets.append(("总体情况", ["指标", "数值", "单位"], rows, layout))
+
+
+def _year_sheet(sheets, by_year):
+    rows = [{**row, "label": row["year"] or "无开始日期"} for row in by_year]
+    _sheet(sheets, "按开始年份", ["开始年份"], PROJECT_COLUMNS, rows, keys=("label",))
+
+
 def summary_workbook(result, page=None) -> bytes:
-    """Sheets 筛选条件, 按省市, 按类别, 建设成果, with a 合计 row on each table; for a province or a
-    category page (`page`), also the tables only that page shows."""
+    """Sheets 筛选条件, 按省市, 按类别, 建设成果, with a 合计 row on each table; for the overview, a province
+    or a category page (`page`), also the tables only that page shows."""
     sheets = []
     labels = {
         "province": "援助省市",
@@ -104,6 +140,8 @@ def summary_workbook(result, page=None) -> bytes:
     if "reporting" in result:
         conditions.append(["报告季度", _quarter_name(result["reporting"])])
     sheets.append(("筛选条件", ["条件", "值"], conditions, SheetLayout(widths={0: 16, 1: 16})))
+    if page == "overview":
+        _headline_sheet(sheets, result["totals"], result["filters"])
     _sheet(
         sheets,
         "按省市",
@@ -113,6 +151,8 @@ def summary_workbook(result, page=None) -> bytes:
     )
     _sheet(sheets, "按类别", ["类别代码", "项目类别"], PROJECT_COLUMNS, result["by_category"])
     _sheet(sheets, "建设成果", ["设施代码", "设施类型"], [("quantity", "数量")], result["facilities"])
+    if page == "overview":
+        _year_sheet(sheets, result["by_year"])
     if "reporting" in result:
         _reporting_sheet(sheets, result["reporting"])
     if page == "province" and result.get("province_reporting", {}).get("listed"):

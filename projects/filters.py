@@ -120,4 +120,5 @@ def errors_by_label(errors: dict) -> dict:
     the URL parameters (`province`, `start_year`) as its keys."""
     labels = {name: definition.label for name, definition in SummaryFilterSet.base_filters.items()}
     labels["live"] = _("live")
+    labels["format"] = _("download format")
     return {capfirst(str(labels.get(name, name))): messages for name, messages in errors.items()}

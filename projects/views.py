@@ -17,6 +17,7 @@ from projects.filters import SummaryFilterSet, errors_by_label
 from projects.models import Project
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PAGE_FORMATS = {"xlsx"}  # each dashboard page downloads what it shows at its own URL plus ?format=xlsx
 
 
 def _filterset(request, **fixed):
@@ -41,9 +42,31 @@ def _errors(filterset):
     return {field: [str(error) for error in errors] for field, errors in filterset.form.errors.items()}
 
 
-def _bad_filters_page(request, filterset):
-    errors = errors_by_label(_errors(filterset))
+def _bad_filters_page(request, filterset, errors):
+    errors = errors_by_label(errors)
     return render(request, "dashboard/errors.html", {"filterset": filterset, "errors": errors}, status=400)
+
+
+def _bad_filters_json(errors):
+    return JsonResponse({"errors": errors}, status=400, json_dumps_params={"ensure_ascii": False})
+
+
+def _request_errors(request, filterset, formats):
+    """The errors of the filters and of `format` (absent, or one of `formats`), keyed by URL parameter: an
+    unknown format is refused, never answered with the page as if it had not been asked for."""
+    errors = {} if filterset.is_valid() else _errors(filterset)
+    if "format" in request.GET:
+        given = request.GET.getlist("format")
+        if len(given) > 1 or given[0] not in formats:
+            errors["format"] = [
+                _("Unknown format “%(value)s”: give format=%(formats)s, or leave it out.")
+                % {"value": given[-1], "formats": " / format=".join(sorted(formats))}
+            ]
+    return errors
+
+
+def _wants_xlsx(request):
+    return request.GET.get("format") == "xlsx"
 
 
 # One colour per meaning on every chart of every page: a reader who learnt that green is "disbursed" on one
@@ -130,11 +153,14 @@ def _page(request, template, filterset, data, charts, source, **extra):
 @require_GET
 def overview(request):
     filterset = _filterset(request)
-    if not filterset.is_valid():
-        return _bad_filters_page(request, filterset)
+    errors = _request_errors(request, filterset, PAGE_FORMATS)
+    if errors:
+        return _bad_filters_page(request, filterset, errors)
     source = read_source(request)
     data = selectors.overview(filterset.summary_filters(), using=source.alias)
     data["reporting"] = report_coverage.reporting(data["filters"], using=source.alias)
+    if _wants_xlsx(request):
+        return _xlsx(summary_workbook(data, page="overview"), "aidtracker-overview.xlsx", source)
     years = [{**row, "name": row["year"] or _("no start date")} for row in data["by_year"]]
     charts = [
         _bar_chart("chart-province", _("By donor province"), data["by_province"]),
@@ -159,15 +185,16 @@ def overview(request):
 def province(request, code):
     filterset = _filterset(request, province=code)
     province = _path_object(filterset, "province")
-    if not filterset.is_valid():
-        return _bad_filters_page(request, filterset)
+    errors = _request_errors(request, filterset, PAGE_FORMATS)
+    if errors:
+        return _bad_filters_page(request, filterset, errors)
     source = read_source(request)
     data = selectors.province_dashboard(filterset.summary_filters(), request.user, using=source.alias)
     data["reporting"] = report_coverage.reporting(data["filters"], using=source.alias)
     data["province_reporting"] = report_coverage.province_reporting(
         data["filters"], request.user, data["reporting"], using=source.alias
     )
-    if request.GET.get("format") == "xlsx":
+    if _wants_xlsx(request):
         return _xlsx(summary_workbook(data, page="province"), f"aidtracker-{province.code}.xlsx", source)
     quarters = data["by_quarter"]
     charts = [
@@ -195,11 +222,12 @@ def province(request, code):
 def category(request, code):
     filterset = _filterset(request, category=code)
     category = _path_object(filterset, "category")
-    if not filterset.is_valid():
-        return _bad_filters_page(request, filterset)
+    errors = _request_errors(request, filterset, PAGE_FORMATS)
+    if errors:
+        return _bad_filters_page(request, filterset, errors)
     source = read_source(request)
     data = selectors.category_dashboard(filterset.summary_filters(), using=source.alias)
-    if request.GET.get("format") == "xlsx":
+    if _wants_xlsx(request):
         return _xlsx(summary_workbook(data, page="category"), f"aidtracker-{category.code}.xlsx", source)
     charts = [
         _bar_chart("chart-province", _("By donor province"), data["by_province"], stacked=True),
@@ -213,10 +241,9 @@ def category(request, code):
 @require_GET
 def summary_json(request):
     filterset = _filterset(request)
-    if not filterset.is_valid():
-        return JsonResponse(
-            {"errors": _errors(filterset)}, status=400, json_dumps_params={"ensure_ascii": False}
-        )
+    errors = _request_errors(request, filterset, {"json"})
+    if errors:
+        return _bad_filters_json(errors)
     source = read_source(request)
     result = selectors.summary(filterset.summary_filters(), using=source.alias)
     body = selectors.summary_as_json(result)
@@ -230,11 +257,15 @@ def summary_json(request):
 @require_GET
 def summary_xlsx(request):
     filterset = _filterset(request)
-    if not filterset.is_valid():
-        return JsonResponse(
-            {"errors": _errors(filterset)}, status=400, json_dumps_params={"ensure_ascii": False}
-        )
+    errors = _request_errors(request, filterset, {"xlsx"})
+    if errors:
+        return _bad_filters_json(errors)
     source = read_source(request)
     result = selectors.summary(filterset.summary_filters(), using=source.alias)
     result["reporting"] = report_coverage.reporting(result["filters"], using=source.alias)
     return _xlsx(summary_workbook(result), "aidtracker-summary.xlsx", source)
+
+
+# Their errors are JSON keyed by the URL parameter, a NUL byte in one too (agreements.middleware.NulByteMiddleware).
+summary_json.errors_as_json = True
+summary_xlsx.errors_as_json = True

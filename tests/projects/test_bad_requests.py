@@ -132,3 +132,23 @@ def test_a_nul_byte_in_a_posted_form_is_refused_without_a_500(national):
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query, parameter",
+    [
+        ("province=%00", "province"),
+        ("as_of=2022-01-01%00", "as_of"),
+        ("start_year=2022&recipient=65%0032", "recipient"),
+    ],
+)
+def test_summary_json_answers_a_nul_byte_in_json_keyed_by_the_parameter(national, query, parameter):
+    client = Client(raise_request_exception=False)
+    client.force_login(national)
+    response = client.get(f"/dashboard/summary.json?{query}")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert list(response.json()["errors"]) == [parameter]
+    assert response.json()["errors"][parameter] == ["该值含有 NUL 空字节，不允许。"]
+    page = client.get(f"/dashboard/?{query}")  # the pages keep their HTML 400
+    assert page.status_code == 400 and not page["Content-Type"].startswith("application/json")

@@ -8,6 +8,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
+from aidtracker import money
 from tests.conftest import make_agreement, make_project
 from tests.projects import dashboard_data
 
@@ -224,16 +225,64 @@ DRILL = re.compile(
         "/dashboard/provinces/110000/",
         "/dashboard/categories/A/",
         "/dashboard/categories/A05/",
+        "/dashboard/?as_of=2022-06-30",
+        "/dashboard/?as_of=2022-06-30&province=110000",
+        "/dashboard/?as_of=2021-12-31&start_year=2021",
+        "/dashboard/provinces/110000/?as_of=2022-04-30",
+        "/dashboard/categories/A/?as_of=2022-06-30",
     ],
 )
 def test_every_count_links_to_a_changelist_with_that_many_rows(client, national, data, page):
     client.force_login(national)
-    links = DRILL.findall(client.get(page).content.decode())
+    content = client.get(page).content.decode()
+    links = DRILL.findall(content)
     assert links
+    as_of = re.search(r"as_of=([\d-]+)", page)
     for url, figure in set(links):
         response = client.get(html.unescape(url))
         assert response.status_code == 200, url
         assert response.context["cl"].result_count == int(figure.replace(",", "")), url
+        assert not as_of or f"as_of={as_of[1]}" in url
+    # Each disbursed figure links to the disbursements it sums, and only those (dated on or before as_of).
+    paid = DISBURSED.findall(content)
+    assert paid
+    for url, figure in set(paid):
+        assert not as_of or f"as_of={as_of[1]}" in url
+        response = client.get(html.unescape(url))
+        assert response.status_code == 200, url
+        listed = list(response.context["cl"].queryset)
+        assert figure in (
+            money.wan(sum(d.amount for d in listed)),
+            money.yi(sum(d.amount for d in listed)),
+        ), url
+        assert not as_of or all(d.date.isoformat() <= as_of[1] for d in listed)
+
+
+DISBURSED = re.compile(r'<a class="drill" href="(/admin/projects/disbursement/\?[^"]+)">([\d,.]+)</a>')
+
+
+def test_changelists_take_as_of_and_count_only_disbursements_up_to_it(client, national, data):
+    """The disbursement list lists those dated on or before as_of; the project and agreement lists keep their
+    rows and sum only those in their disbursed columns; a bad as_of is a 400 with the error."""
+    client.force_login(national)
+    response = client.get("/admin/projects/disbursement/?as_of=2022-06-30&province=110000")
+    assert response.status_code == 200
+    dates = sorted(d.date.isoformat() for d in response.context["cl"].queryset)
+    assert dates == ["2021-07-01", "2021-10-01", "2022-03-05", "2022-04-01", "2022-05-05"]
+    response = client.get("/admin/projects/project/?as_of=2022-04-30&province=110000")
+    assert response.status_code == 200
+    disbursed = {p.code: p._disbursed for p in response.context["cl"].result_list}
+    everything = client.get("/admin/projects/project/?province=110000").context["cl"].result_list
+    assert set(disbursed) == {p.code for p in everything}
+    assert disbursed["P1"] == Decimal("10000.00")  # not the 20,000.00 of 5 May
+    response = client.get("/admin/agreements/agreement/?as_of=2022-04-30&province=110000&counted=1")
+    assert response.status_code == 200
+    agreements = {a.code: a._disbursed_cents for a in response.context["cl"].result_list}
+    assert Decimal(agreements["BJ-1"]) == Decimal("1000000")  # P1's 10,000.00 yuan, in fen; P3 is cancelled
+    for url in ("/admin/projects/disbursement/", "/admin/projects/project/", "/admin/agreements/agreement/"):
+        response = client.get(f"{url}?as_of=2022-02-30")
+        assert response.status_code == 400
+        assert 'class="errors"' in response.content.decode() or "errors" in response.context
 
 
 @pytest.mark.parametrize(
@@ -264,3 +313,39 @@ def test_a_filter_given_twice_is_a_400_not_the_last_value(as_manager, data):
     response = as_manager.get("/dashboard/summary.json?province=110000&province=420000")
     assert response.status_code == 400
     assert "province" in response.json()["errors"]
+
+
+def test_the_overview_downloads_what_it_shows_at_its_own_url(as_manager, data):
+    response = as_manager.get("/dashboard/?format=xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    workbook = load_workbook(BytesIO(response.content))
+    assert {"总体情况", "按省市", "按类别", "按开始年份", "建设成果", "季度报告"} <= set(workbook.sheetnames)
+    headline = {row[0]: row[1] for row in workbook["总体情况"].iter_rows(min_row=2, values_only=True)}
+    totals = as_manager.get("/dashboard/summary.json").json()["totals"]
+    assert headline["项目数"] == totals["projects"]
+    assert Decimal(str(headline["援助金额"])) == Decimal(totals["budget"]) / 10000
+    years = list(workbook["按开始年份"].iter_rows(min_row=2, values_only=True))
+    assert years[-1][0] == "合计" and years[-1][1] == totals["projects"]
+
+
+@pytest.mark.parametrize("url", [*PAGES, "/dashboard/summary.json", "/dashboard/summary.xlsx"])
+def test_an_unknown_format_is_refused_not_ignored(as_manager, data, url):
+    response = as_manager.get(f"{url}?format=csv")
+    assert response.status_code == 400
+    if url.startswith("/dashboard/summary."):
+        assert "format=" in response.json()["errors"]["format"][0]
+    else:
+        page = response.content.decode()
+        assert "下载格式" in page and "csv" in page
+
+
+def test_the_export_of_a_disbursement_list_as_of_a_date_holds_only_those(client, national, data):
+    client.force_login(national)
+    response = client.get("/admin/projects/disbursement/export/csv/?as_of=2021-12-31")
+    assert response.status_code == 200
+    lines = response.content.decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 1 + 2  # the header and P2's two payments of 2021
+    response = client.get("/admin/projects/disbursement/export/csv/?as_of=2021-12-32")
+    assert response.content.decode("utf-8-sig").strip().count("\n") == 0  # the header only

@@ -117,7 +117,10 @@ def test_every_coverage_figure_links_to_exactly_its_projects(client, national, d
         assert response.status_code == 200, url
         assert response.context["cl"].result_count == int(figure), url
         seen.add(html.unescape(url))
-    assert "/admin/projects/project/?province=110000&due=2026Q3&reporting=missing&live=1" in seen
+    # as_of rides along (it selects no fewer projects): the list is the figure's, under the same filters
+    assert (
+        f"/admin/projects/project/?province=110000&as_of={AS_OF}&due=2026Q3&reporting=missing&live=1" in seen
+    )
 
 
 def test_the_changelist_reporting_filter_selects_the_projects(client, national, data):
@@ -156,7 +159,7 @@ def test_province_page_lists_projects_needing_attention_first_with_their_percent
     assert rows["R-APP"] == "60%"  # its latest approved report (Q3), not Q2's 40
     assert rows["R-MIS"] == "30%"  # nothing for Q3: Q1's approved report
     assert rows["R-SUB"] == "–"  # never approved
-    assert "/admin/projects/project/?province=110000&amp;due=2026Q3&amp;live=1" in page
+    assert f"/admin/projects/project/?province=110000&amp;as_of={AS_OF}&amp;due=2026Q3&amp;live=1" in page
 
 
 def test_another_provinces_staff_get_the_aggregates_without_the_list(client, staff_hb, data):
