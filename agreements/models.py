@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import ExpressionWrapper, F, Q, Value
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -269,4 +270,5 @@ class SecurityEvent(models.Model):
         verbose_name_plural = _("security events")
 
     def __str__(self):
-        return f"{self.created:%Y-%m-%d %H:%M:%S} {self.kind} {self.username} {self.path}"
+        moment = formats.localize(timezone.localtime(self.created)) if self.created else ""
+        return " ".join(part for part in (moment, self.get_kind_display(), self.username, self.path) if part)

@@ -4,9 +4,11 @@ restore into an empty database, and the per-province totals a restore drill is c
 `make backup` / `make restore FILE=…` call the `backup` and `restore` commands, which call these.
 """
 
+import hashlib
 import os
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -67,14 +69,18 @@ def backup(directory: Path | None = None) -> tuple[Path, Path | None]:
     -media.tar.gz; returns both paths. A file is complete once it has its final name."""
     directory = Path(directory or backup_dir())
     directory.mkdir(parents=True, exist_ok=True)
-    stem = DUMP_PREFIX + timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    dump = directory / f"{stem}.dump"
-    if dump.exists():
-        raise BackupError(_("%(path)s already exists.") % {"path": dump})
+    dump, partial = _claim_name(directory)
     args, env = _libpq()
-    partial = dump.with_name(dump.name + ".partial")
-    _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(partial), *args], env)
+    try:
+        _run(
+            ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(partial), *args],
+            env,
+        )
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.rename(dump)
+    stem = dump.name.removesuffix(".dump")
 
     folder = uploads_folder()
     if folder is None:
@@ -88,6 +94,30 @@ def backup(directory: Path | None = None) -> tuple[Path, Path | None]:
     return dump, media
 
 
+def _claim_name(directory: Path, attempts=5) -> tuple[Path, Path]:
+    """The next free aidtracker-YYYYMMDD-HHMMSS.dump and its `.partial`, created here so that two backups
+    started in the same second (or one still running) never write the same file: the later one waits for
+    the next second."""
+    for _attempt in range(attempts):
+        stem = DUMP_PREFIX + timezone.localtime().strftime("%Y%m%d-%H%M%S")
+        dump = directory / f"{stem}.dump"
+        partial = dump.with_name(dump.name + ".partial")
+        if not dump.exists():
+            try:
+                partial.open("x").close()
+            except FileExistsError:
+                pass
+            else:
+                if not dump.exists():  # a backup of that second may have finished in between
+                    return dump, partial
+                partial.unlink()
+        time.sleep(1.05 - time.time() % 1)  # into the next second
+    raise BackupError(
+        _("Another backup is writing into %(folder)s at the same time; try again in a moment.")
+        % {"folder": directory}
+    )
+
+
 def media_archive_for(dump: Path) -> Path:
     return dump.with_name(dump.name.removesuffix(".dump") + MEDIA_SUFFIX)
 
@@ -98,9 +128,52 @@ def database_is_empty(alias="default") -> bool:
         return cursor.fetchone()[0] == 0
 
 
-def restore(dump: Path) -> Path | None:
+def _sha256(fileobj) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: fileobj.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def uploads_to_restore(archive: Path, folder: Path) -> list[tarfile.TarInfo]:
+    """The members of an uploads archive still to write into `folder`: a file already there with the same
+    content (SHA-256) is skipped; a different file in its place refuses the restore (BackupError), before
+    anything is written, rather than overwrite it."""
+    wanted, different = [], []
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar.getmembers():
+            target = folder / member.name
+            if not target.exists() and not target.is_symlink():
+                wanted.append(member)
+            elif member.isdir():
+                if not target.is_dir():
+                    different.append(target)
+            elif not member.isfile() or not target.is_file() or target.is_symlink():
+                different.append(target)
+            else:
+                with tar.extractfile(member) as stored, target.open("rb") as present:
+                    if _sha256(stored) != _sha256(present):
+                        different.append(target)
+    if different:
+        shown = "、".join(str(path) for path in different[:5])
+        if len(different) > 5:
+            shown += _(" and %(count)s more") % {"count": len(different) - 5}
+        raise BackupError(
+            _(
+                "Nothing was restored: the uploads folder %(folder)s already holds %(count)s different "
+                "file(s) where the backup has its own (%(files)s). Restore into an empty uploads folder "
+                "(MEDIA_ROOT), or move these files away first."
+            )
+            % {"folder": folder, "count": len(different), "files": shown}
+        )
+    return wanted
+
+
+def restore(dump: Path) -> tuple[Path | None, int, int]:
     """Restore a dump into the empty database DATABASE_URL names, and its uploads archive (when there is
-    one beside it) into the uploads folder; returns the archive restored, if any."""
+    one beside it) into the uploads folder, skipping files already there with the same content. Everything
+    that would refuse the restore is checked before the database is touched. Returns the archive restored
+    (if any), how many files were written and how many were already there."""
     dump = Path(dump)
     if not dump.is_file():
         raise BackupError(_("No such file: %(path)s") % {"path": dump})
@@ -109,21 +182,22 @@ def restore(dump: Path) -> Path | None:
             _("The database %(name)s is not empty; restore into a new, empty database.")
             % {"name": connections["default"].settings_dict["NAME"]}
         )
-    args, env = _libpq()
-    connections["default"].close()
-    _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", *args, str(dump)], env)
-
     archive = media_archive_for(dump)
     folder = uploads_folder()
     if folder is None or not archive.exists():
-        return None
+        archive = None
+    else:
+        to_write = uploads_to_restore(archive, folder)
+    args, env = _libpq()
+    connections["default"].close()
+    _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", *args, str(dump)], env)
+    if archive is None:
+        return None, 0, 0
     folder.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive, "r:gz") as tar:
-        for member in tar.getmembers():
-            if (folder / member.name).exists() and not member.isdir():
-                raise BackupError(_("%(path)s already exists.") % {"path": folder / member.name})
-        tar.extractall(folder, filter="data")
-    return archive
+        skipped = sum(1 for member in tar.getmembers() if member.isfile()) - sum(m.isfile() for m in to_write)
+        tar.extractall(folder, members=to_write, filter="data")
+    return archive, sum(m.isfile() for m in to_write), skipped
 
 
 def province_totals() -> list[list[str]]:

@@ -244,6 +244,21 @@ def build_template(importer, user) -> bytes:
     return template_workbook(importer, reference_lists(importer, user))
 
 
+class TargetFilter(admin.SimpleListFilter):
+    """What the files were imported into, by its Chinese name."""
+
+    title = gettext_lazy("imported into")
+    parameter_name = "target"
+
+    def lookups(self, request, model_admin):
+        targets = model_admin.get_queryset(request).order_by().values_list("target", flat=True).distinct()
+        return sorted(((t, ImportRecord.target_name(t)) for t in targets), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset if value is None else queryset.filter(target=value)
+
+
 @admin.register(ImportRecord)
 class ImportRecordAdmin(admin.ModelAdmin):
     """Every import, read-only: who, when, which file (and its checksum), counts per sheet, outcome."""
@@ -252,13 +267,13 @@ class ImportRecordAdmin(admin.ModelAdmin):
         "created_at",
         "user",
         "source",
-        "target",
+        "target_display",
         "file_name",
         "outcome",
         "totals_display",
         "error_count",
     ]
-    list_filter = ["outcome", "source", "target"]
+    list_filter = ["outcome", "source", TargetFilter]
     list_select_related = ["user"]
     search_fields = ["file_name", "sha256", "user__username"]
     date_hierarchy = "created_at"
@@ -268,13 +283,13 @@ class ImportRecordAdmin(admin.ModelAdmin):
         "finished_at",
         "user",
         "source",
-        "target",
+        "target_display",
         "file_name",
         "file_size",
         "sha256",
         "outcome",
         "message",
-        "counts",
+        "counts_display",
         "errors_display",
     ]
     readonly_fields = fields
@@ -312,6 +327,14 @@ class ImportRecordAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    @admin.display(description=gettext_lazy("imported into"), ordering="target")
+    def target_display(self, obj):
+        return ImportRecord.target_name(obj.target)
+
+    @admin.display(description=gettext_lazy("counts per sheet"))
+    def counts_display(self, obj):
+        return "\n".join(obj.counts_lines()) or "—"
+
     @admin.display(description=gettext_lazy("new / updated / unchanged"))
     def totals_display(self, obj):
         totals = obj.totals()
@@ -327,4 +350,4 @@ class ImportRecordAdmin(admin.ModelAdmin):
             _("%(sheet)s row %(row)s, column %(column)s, value “%(value)s”: %(message)s") % error
             for error in (obj.errors or [])[:1000]
         ]
-        return "\n".join(lines) or "-"
+        return "\n".join(lines) or "—"

@@ -1,7 +1,10 @@
 """What the engine stores: every import (ImportRecord)."""
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -61,6 +64,37 @@ class ImportRecord(models.Model):
     @property
     def error_count(self):
         return len(self.errors or [])
+
+    @staticmethod
+    def target_name(target):
+        """The Chinese name of what a file was imported into (`target` is a model label; empty for a whole
+        workbook)."""
+        if not target:
+            return gettext("whole workbook")
+        try:
+            return capfirst(apps.get_model(target)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return target
+
+    def counts_lines(self):
+        """One line per sheet: 资金拨付：新增 1，更新 0，未变 0，错误 1 (with the columns updates change)."""
+        lines = []
+        for sheet, counts in (self.counts or {}).items():
+            line = gettext(
+                "%(sheet)s: %(new)s new, %(updated)s updated, %(unchanged)s unchanged, %(errors)s errors"
+            ) % {
+                "sheet": sheet,
+                **{key: counts.get(key, 0) for key in ("new", "updated", "unchanged", "errors")},
+            }
+            columns = counts.get("columns") or {}
+            if columns:
+                changed = "、".join(
+                    gettext("%(column)s %(rows)s rows") % {"column": column, "rows": rows}
+                    for column, rows in columns.items()
+                )
+                line += gettext(" (columns changed: %(columns)s)") % {"columns": changed}
+            lines.append(line)
+        return lines
 
     def totals(self):
         total = {"new": 0, "updated": 0, "unchanged": 0, "errors": 0}

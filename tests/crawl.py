@@ -36,6 +36,8 @@ ALLOWED = {
     "T",
     "XX",
 }
+# Stored codes the pages show by their Chinese name, never as they are stored.
+SHOWN_BY_NAME = {("spreadsheets.ImportRecord", "target")}
 SPOKEN = ("alt", "title", "aria-label", "placeholder")
 
 
@@ -97,7 +99,7 @@ def data_words():
                 "FileField",
                 "SlugField",
             ):
-                if field.choices:
+                if field.choices or (model._meta.label, field.name) in SHOWN_BY_NAME:
                     continue
                 for value in model._default_manager.values_list(field.attname, flat=True)[:2000]:
                     found = WORD.findall(str(value or ""))

@@ -5,8 +5,11 @@ import datetime
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.utils import timezone
 
-from projects.models import Disbursement, FacilityOutput, FacilityType
+from agreements.models import SecurityEvent
+from projects.models import Disbursement, FacilityOutput, FacilityType, ProgressReport
+from spreadsheets.models import ImportRecord
 from tests.conftest import make_agreement, make_project
 from tests.crawl import admin_urls, data_words, english_words
 
@@ -32,6 +35,30 @@ def programme(db, national, staff_bj):
     )
     FacilityOutput.objects.create(
         project=project, facility_type=FacilityType.objects.get(code="F01"), quantity=2
+    )
+    report = ProgressReport.objects.create(
+        project=project, year=2022, quarter=2, percent_complete=40, narrative="进展顺利。", author=staff_bj
+    )
+    report.status, report.submitted_by = "submitted", staff_bj
+    report.save()
+    report.status, report.reviewed_by, report.reviewed_at = "approved", national, timezone.now()
+    report.save()  # its history: links from empty to a person, a moment
+    SecurityEvent.objects.create(
+        kind=SecurityEvent.Kind.FORBIDDEN, user=staff_bj, username="staff_bj", method="GET", path="/admin/"
+    )
+    ImportRecord.objects.create(
+        user=staff_bj,
+        source="command",
+        target="projects.disbursement",
+        file_name="拨付.csv",
+        sha256="ab" * 32,
+        outcome="rejected",
+        counts={
+            "资金拨付": {"new": 1, "errors": 1, "updated": 1, "unchanged": 0, "columns": {"金额（元）": 1}}
+        },
+        errors=[
+            {"sheet": "资金拨付", "row": 3, "column": "金额（元）", "value": "", "message": "不能为空。"}
+        ],
     )
     AccessAttempt.objects.create(
         username="intruder", ip_address="10.0.0.1", user_agent="curl", failures_since_start=3

@@ -84,6 +84,55 @@ def test_the_restore_drill_gives_back_the_figures_and_the_documents(settings, tm
     assert "is not empty" in result.stderr
 
 
+def test_a_restore_in_the_same_checkout_skips_the_identical_uploads(settings, tmp_path, empty_database):
+    """Only DATABASE_URL changes: the uploads folder already holds the very files the backup has."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    dashboard_data.build()
+    agreement = make_agreement("BJ-DOC")
+    agreement.document.save("协议.pdf", ContentFile(PDF))
+    source_totals = backups.province_totals()
+    env = server_environment(tmp_path, BACKUP_DIR=str(tmp_path / "backups"))
+    make("backup", env)
+    second = make("backup", env)  # at once: a second file, not a collision
+    dumps = sorted((tmp_path / "backups").glob("aidtracker-*.dump"))
+    assert len(dumps) == 2 and str(dumps[1]) in second
+
+    env = {**env, "DATABASE_URL": empty_database}
+    output = make("restore", env, f"FILE={dumps[0]}")
+    printed = [line.split("\t") for line in output.splitlines() if line.count("\t") >= 3]
+    assert printed[1:-1] == source_totals[1:-1]
+    assert (tmp_path / "media" / agreement.document.name).read_bytes() == PDF
+
+
+def test_a_different_upload_in_the_way_refuses_the_restore_before_the_database(
+    settings, tmp_path, empty_database
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    agreement = make_agreement("BJ-DOC")
+    agreement.document.save("协议.pdf", ContentFile(PDF))
+    env = server_environment(tmp_path, BACKUP_DIR=str(tmp_path / "backups"))
+    make("backup", env)
+    (dump,) = (tmp_path / "backups").glob("aidtracker-*.dump")
+    in_the_way = tmp_path / "media" / agreement.document.name
+    in_the_way.write_bytes(b"another document")
+    env = {**env, "DATABASE_URL": empty_database}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "restore", f"VENV={sys.prefix}", f"FILE={dump}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert str(in_the_way) in result.stderr and "Traceback" not in result.stderr
+    assert in_the_way.read_bytes() == b"another document"
+    # The database was not touched: the same restore works once the file is moved away.
+    in_the_way.unlink()
+    make("restore", env, f"FILE={dump}")
+    assert in_the_way.read_bytes() == PDF
+
+
 def test_make_restore_without_a_file_says_how(tmp_path):
     result = subprocess.run(
         ["make", "--no-print-directory", "restore", f"VENV={sys.prefix}"],

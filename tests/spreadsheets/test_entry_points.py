@@ -45,7 +45,7 @@ def test_the_library_command_reads_standard_input_never_prompts_and_records_it(b
     monkeypatch.setattr("builtins.input", _no_prompt)
     printed = io.StringIO()
     call_command("import", "projects.resources.ProjectResource", "-", "--format", "CSV", stderr=printed)
-    assert "2 new" in printed.getvalue()
+    assert "新增 2" in printed.getvalue()
     record = ImportRecord.objects.get()
     assert (record.file_name, record.outcome, record.source) == ("<stdin>", "imported", "command")
     assert record.counts["项目"]["new"] == 2 and len(record.sha256) == 64

@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from agreements.models import Agreement
 from projects.models import Project
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.django_db
 def _import(resource, path):
     """Run the library's command as a user would; returns what it printed."""
     printed = io.StringIO()  # the library reports on stderr
-    call_command("import", resource, str(path), "--no-input", stdout=io.StringIO(), stderr=printed)
+    with translation.override("zh-hans"):  # the default language (LANGUAGE_CODE)
+        call_command("import", resource, str(path), "--no-input", stdout=io.StringIO(), stderr=printed)
     return printed.getvalue()
 
 
@@ -30,9 +32,9 @@ def test_the_library_command_reads_a_gb18030_csv_without_being_told(samples):
     printed = _import("projects.resources.ProjectResource", samples / "projects_gb18030.csv")
     assert Agreement.objects.count() == 42
     assert Project.objects.count() == 595
-    assert "595 new" in printed
+    assert "新增 595" in printed
     # the same file again changes nothing
-    assert "595 skipped" in _import("projects.resources.ProjectResource", samples / "projects_gb18030.csv")
+    assert "跳过 595" in _import("projects.resources.ProjectResource", samples / "projects_gb18030.csv")
 
 
 def test_the_library_command_round_trips_its_own_csv_export(samples, tmp_path):
@@ -43,7 +45,7 @@ def test_the_library_command_round_trips_its_own_csv_export(samples, tmp_path):
     out.flush()
     exported = tmp_path / "projects.csv"
     exported.write_bytes(out.buffer.getvalue())
-    assert "0 new, 0 updated" in _import("projects.resources.ProjectResource", exported)
+    assert "新增 0，更新 0" in _import("projects.resources.ProjectResource", exported)
 
 
 def test_an_unreadable_csv_is_a_clear_error(tmp_path):

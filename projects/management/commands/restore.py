@@ -15,11 +15,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, **options):
         try:
-            media = backups.restore(file)
+            media, written, skipped = backups.restore(file)
         except backups.BackupError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(_("Restored %(path)s.") % {"path": file})
         if media:
-            self.stdout.write(_("Uploaded files restored from %(path)s.") % {"path": media})
+            self.stdout.write(
+                _("Uploaded files restored from %(path)s: %(written)s written, %(skipped)s already there.")
+                % {"path": media, "written": written, "skipped": skipped}
+            )
         for row in backups.province_totals():
             self.stdout.write("\t".join(row))

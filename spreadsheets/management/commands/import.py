@@ -1,6 +1,6 @@
 """django-import-export's own `import` command, run through the engine and recorded.
 
-Same name, arguments and messages as the library's (`python manage.py import <resource> <file>`, `-` for
+Same name and arguments as the library's, its messages in Chinese, (`python manage.py import <resource> <file>`, `-` for
 standard input), with what DESIGN section 5 asks of every import: the format is told from the content (a CSV
 in whatever encoding Excel wrote it), one bad row fails the whole file with every bad row listed, and the
 import is recorded (file name — `<stdin>` for standard input — checksum, counts, outcome) like one from the
@@ -37,9 +37,9 @@ class Command(library.Command):
         else:
             if (
                 options["interactive"]
-                and input("Are you sure you want to import the data? [yes/no]: ") != "yes"
+                and input(_("Are you sure you want to import the data? [yes/no]: ")) != "yes"
             ):
-                raise CommandError("Import cancelled.")
+                raise CommandError(_("Import cancelled."))
             try:
                 data = Path(file_name).read_bytes()
             except OSError as exc:
@@ -57,9 +57,7 @@ class Command(library.Command):
         if outcome is None:
             raise CommandError(record.message)
         if options["dry_run"]:
-            self.stderr.write(
-                self.style.NOTICE("You have activated the --dry-run option so no data will be modified.")
-            )
+            self.stderr.write(self.style.NOTICE(_("Dry run: nothing will be written.")))
         if outcome.errors:
             self.stderr.write(self.style.ERROR(_("Import errors: nothing was written.")))
             for error in outcome.errors:
@@ -70,7 +68,15 @@ class Command(library.Command):
         totals = outcome.totals()
         self.stderr.write(
             self.style.NOTICE(
-                f"Import finished: {totals['new']} new, {totals['updated']} updated, 0 deleted and "
-                f"{totals['unchanged']} skipped {resource._meta.model._meta.verbose_name_plural}."
+                _(
+                    "Import finished: %(new)s new, %(updated)s updated, 0 deleted and %(skipped)s skipped "
+                    "(%(rows)s)."
+                )
+                % {
+                    "new": totals["new"],
+                    "updated": totals["updated"],
+                    "skipped": totals["unchanged"],
+                    "rows": resource._meta.model._meta.verbose_name_plural,
+                }
             )
         )
