@@ -22,9 +22,9 @@ def _drop_rollups_of_flushed_rows():
     """On SQLite, the flush after a browser test deletes the rollup tables before the projects, whose delete
     triggers then write rows for agreements that are gone; the next test's dashboard would trip over them."""
     from agreements.models import Agreement
-    from projects.models import DisbursementRollup, FacilityRollup, ProjectRollup
+    from projects.models import DisbursementRollup, FacilityRollup, ProjectRollup, ReportCoverageRollup
 
-    for rollup in (ProjectRollup, FacilityRollup, DisbursementRollup):
+    for rollup in (ProjectRollup, FacilityRollup, DisbursementRollup, ReportCoverageRollup):
         rollup.objects.exclude(agreement_id__in=Agreement.objects.values("pk")).delete()
 
 
