@@ -147,6 +147,18 @@ class ProjectForm(forms.ModelForm):
         fields = "__all__"
 
 
+# The dashboard's parameters as changelist filters, shared by every list whose rows are projects or theirs.
+DASHBOARD_FILTERS = [
+    ProvinceFilter,
+    CategoryFilter,
+    StatusFilter,
+    LiveFilter,
+    RecipientFilter,
+    StartYearFilter,
+    AsOfFilter,
+]
+
+
 @admin.register(Project)
 class ProjectAdmin(
     VersionedAdminMixin,
@@ -171,17 +183,7 @@ class ProjectAdmin(
         "beneficiaries",
         "start_date",
     ]
-    list_filter = [
-        ProvinceFilter,
-        CategoryFilter,
-        StatusFilter,
-        LiveFilter,
-        RecipientFilter,
-        StartYearFilter,
-        AsOfFilter,
-        ReportingDueFilter,
-        ReportingStateFilter,
-    ]
+    list_filter = [*DASHBOARD_FILTERS, ReportingDueFilter, ReportingStateFilter]
     list_select_related = ["agreement__province", "category", "recipient"]
     search_fields = ["code", "name", "agreement__code"]
     autocomplete_fields = ["agreement", "recipient", "category"]
@@ -257,15 +259,7 @@ class ProjectAdmin(
 class ScopedChildAdmin(VersionedAdminMixin, DashboardParametersMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """Disbursements and outputs: filtered like their projects."""
 
-    list_filter = [
-        ProvinceFilter,
-        CategoryFilter,
-        StatusFilter,
-        LiveFilter,
-        RecipientFilter,
-        StartYearFilter,
-        AsOfFilter,
-    ]
+    list_filter = DASHBOARD_FILTERS
     list_select_related = ["project__agreement__province"]
     search_fields = ["project__code", "project__name"]
     autocomplete_fields = ["project"]

@@ -45,6 +45,15 @@ def scoped_codes(user, queryset, name_field):
     )
 
 
+def known_project(importer, projects, number, row):
+    """The id of the row's project from `projects` (the importer's scoped ids by code), or None with a row
+    error when the code is not one the user may see."""
+    project_id = projects.get(row["project"])
+    if project_id is None and row["project"] is not None:
+        importer.error(number, "project", row["project"], _("Unknown project code."))
+    return project_id
+
+
 def project_codes(user):
     """The project codes of the user's scope, for the 项目编号 drop-down and the template's codes sheet."""
     return {"project": scoped_codes(user, Project.objects.all(), "name")}
@@ -205,9 +214,7 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
         projects = self.scoped_ids(Project, [row["project"] for _n, row in rows])
         resolved = []
         for number, row in rows:
-            project_id = projects.get(row["project"])
-            if project_id is None and row["project"] is not None:
-                self.error(number, "project", row["project"], _("Unknown project code."))
+            project_id = known_project(self, projects, number, row)
             values = {
                 "project_id": project_id,
                 "date": _date(row["date"]),
@@ -269,9 +276,7 @@ class FacilityOutputImporter(ScopedReferences, SheetImporter):
         kinds = code_or_name_map(FacilityType.objects.all())
         resolved = []
         for number, row in rows:
-            project_id = projects.get(row["project"])
-            if project_id is None and row["project"] is not None:
-                self.error(number, "project", row["project"], _("Unknown project code."))
+            project_id = known_project(self, projects, number, row)
             kind_id = reference_id(
                 self,
                 number,

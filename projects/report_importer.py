@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from projects import services
-from projects.importers import ScopedReferences, project_codes
+from projects.importers import ScopedReferences, known_project, project_codes
 from projects.models import ProgressReport, Project
 from projects.reporting import closed_quarters
 from spreadsheets.cells import EXAMPLE_PROJECT, Column, excerpt
@@ -42,9 +42,7 @@ class ProgressReportImporter(ScopedReferences, SheetImporter):
         projects = self.scoped_ids(Project, [row["project"] for _n, row in rows])
         resolved = []
         for number, row in rows:
-            project_id = projects.get(row["project"])
-            if project_id is None and row["project"] is not None:
-                self.error(number, "project", row["project"], _("Unknown project code."))
+            project_id = known_project(self, projects, number, row)
             for name, low, high, message in (
                 ("year", 2000, 2100, BAD_YEAR),
                 ("quarter", 1, 4, BAD_QUARTER),

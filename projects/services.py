@@ -187,27 +187,27 @@ def may_submit(*, user, report: ProgressReport) -> bool:
     return bool(report.pk) and content_editable(user=user, report=report)
 
 
-def may_decide(*, user, report: ProgressReport) -> bool:
-    """Whether `user` may approve or return the report (as it is stored now)."""
+def _may_review_from(status, *, user, report: ProgressReport) -> bool:
+    """Whether `user` may review the stored report while it is in `status`: a reviewer who sees the project,
+    did not write the report, and is not held by a closed quarter."""
     return (
         report.pk is not None
-        and report.status == Status.SUBMITTED
+        and report.status == status
         and may_review(user)
         and in_scope(user, report.project)
         and not wrote(user, report)
         and closed_quarter_error(user=user, periods=[(report.year, report.quarter)]) is None
     )
+
+
+def may_decide(*, user, report: ProgressReport) -> bool:
+    """Whether `user` may approve or return the report (as it is stored now)."""
+    return _may_review_from(Status.SUBMITTED, user=user, report=report)
 
 
 def may_reopen(*, user, report: ProgressReport) -> bool:
-    return (
-        report.pk is not None
-        and report.status == Status.APPROVED
-        and may_review(user)
-        and in_scope(user, report.project)
-        and not wrote(user, report)
-        and closed_quarter_error(user=user, periods=[(report.year, report.quarter)]) is None
-    )
+    """Whether `user` may reopen the approved report (approved → returned)."""
+    return _may_review_from(Status.APPROVED, user=user, report=report)
 
 
 # --- Progress reports: the writes ------------------------------------------------------------------------
