@@ -24,44 +24,64 @@ def profile_of(user):
         return None
 
 
+def within(queryset: QuerySet, *, province=None, recipient=None) -> QuerySet:
+    """Rows of `queryset` of the donor province `province` (a Province or its id) and of the recipient unit
+    `recipient` or a unit below it — the one rule for "rows of a place", through the lookups the model names
+    (`scope_province`, `scope_recipient`). A user's scope is such a place (Scope.narrow), and so are the
+    dashboard's `province` and `recipient` filters (projects.selectors.narrow), which the changelists and
+    the drill-down links apply too."""
+    model = queryset.model
+    if province is not None:
+        queryset = queryset.filter(**{model.scope_province: province})
+    if recipient is not None:
+        queryset = queryset.filter(**{f"{model.scope_recipient}__path__startswith": recipient.path})
+    return queryset
+
+
 class Scope:
-    """Which rows a user may see: everything, one donor province's, one recipient unit's subtree's, or
-    nothing. `narrow` applies it to a queryset (scope_queryset); `covers` answers it of a whole set of rows
-    named by the dashboard's province and recipient filters, so the dashboard can tell which figures a user's
-    changelist shows in full without a query per figure."""
+    """Which rows a user may see: everything, one place's rows (a donor province's, or a recipient unit's
+    subtree's — see `within`), or nothing.
+
+    The place is the one source: `narrow` applies it to a queryset (scope_queryset), and `covers` answers of
+    a set of rows named by the dashboard's province and recipient filters — another place — whether `narrow`
+    keeps all of it (that place lies inside the scope's), so the dashboard can tell which figures a user's
+    changelist shows in full without a query per figure. tests/agreements/test_scope_rule.py holds `covers`
+    equal to what scope_queryset keeps, for every role."""
 
     def __init__(self, user):
         self.everything = sees_everything(user)
-        profile = None if self.everything or not user.is_active else profile_of(user)
+        profile = None if self.everything or not (user and user.is_active) else profile_of(user)
         self.profile = profile
-        self.province_id = profile.province_id if profile else None
-        self.recipient_id = None if self.province_id or not profile else profile.recipient_id
-        self._subtree = None
+        # The scope's place: a province, or else a recipient unit (its subtree); neither: nothing.
+        self.province = profile.province if profile and profile.province_id else None
+        self.recipient = profile.recipient if profile and not self.province and profile.recipient_id else None
+        self._paths = {}
 
     def narrow(self, queryset: QuerySet) -> QuerySet:
-        model = queryset.model
         if self.everything:
             return queryset
-        if self.province_id and hasattr(model, "scope_province"):
-            return queryset.filter(**{f"{model.scope_province}_id": self.province_id})
-        if self.recipient_id and hasattr(model, "scope_recipient"):
-            return queryset.filter(
-                **{f"{model.scope_recipient}__path__startswith": self.profile.recipient.path}
-            )
-        return queryset.none()
+        if not hasattr(queryset.model, "scope_province") or not (self.province or self.recipient):
+            return queryset.none()
+        return within(queryset, province=self.province, recipient=self.recipient)
 
     def covers(self, *, province: str | None = None, recipient: str | None = None) -> bool:
-        """Whether `narrow` keeps every row of the set narrowed to the province and the recipient subtree
-        with these codes (None: not narrowed that way)."""
+        """Whether `narrow` keeps every row `within` the place named by these codes (None: any province,
+        any recipient unit): whether that place lies inside the scope's."""
         if self.everything:
             return True
-        if self.province_id:
-            return province is not None and province == self.profile.province.code
-        if self.recipient_id and recipient is not None:
-            if self._subtree is None:
-                self._subtree = set(self.profile.recipient.subtree().values_list("code", flat=True))
-            return recipient in self._subtree
+        if self.province:
+            return province is not None and province == self.province.code
+        if self.recipient and recipient is not None:
+            return self._path(recipient).startswith(self.recipient.path)
         return False
+
+    def _path(self, code: str) -> str:
+        """The path of the unit with this code ("" for none: never inside a subtree)."""
+        if not self._paths:
+            from agreements.models import RecipientUnit
+
+            self._paths = dict(RecipientUnit.objects.values_list("code", "path"))
+        return self._paths.get(code, "") or ""
 
 
 def scope_queryset(user, queryset: QuerySet) -> QuerySet:

@@ -1,4 +1,5 @@
-"""Admin plumbing shared by every data model: row scoping and the dashboard's filter parameters.
+"""Admin plumbing shared by every data model: row scoping. (The dashboard's filter parameters, `province` and
+`recipient` among them, are projects.admin_filters': the dashboard's FilterSet and rule.)
 
 Every admin for scoped data goes through `agreements.access.scope_queryset` — for its own rows, for the rows
 its foreign-key fields (and its inlines' fields) may name, for its history pages and for autocomplete (Django's
@@ -8,15 +9,13 @@ and have `search_fields`). A row outside the user's scope gets the answer a miss
 
 from functools import cache
 
-from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 from agreements import security
 from agreements.access import in_scope, scope_queryset, sees_everything, user_province
-from agreements.models import Province, RecipientUnit
+from agreements.models import Province
 from agreements.widgets import ScopedFileInput
 
 
@@ -131,48 +130,3 @@ class ScopedAdminMixin(ScopedPermissionsMixin):
         if request.method == "POST" and not self.has_change_permission(request, obj):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
-
-
-def _lookup(model, key):
-    return getattr(model, key)
-
-
-class ProvinceFilter(admin.SimpleListFilter):
-    """`?province=<code>`: rows of that donor province (the agreement's province)."""
-
-    title = _("donor province")
-    parameter_name = "province"
-    template = "admin/filter_dropdown.html"  # a long list: one drop-down line
-
-    def lookups(self, request, model_admin):
-        provinces = Province.objects.all()
-        if not sees_everything(request.user):
-            own = user_province(request.user)
-            provinces = provinces.filter(pk=own.pk if own else None)
-        return [(p.code, p.name) for p in provinces]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(**{f"{_lookup(queryset.model, 'scope_province')}__code": self.value()})
-        return queryset
-
-
-class RecipientFilter(admin.SimpleListFilter):
-    """`?recipient=<code>`: rows whose recipient unit is that unit or below it."""
-
-    title = _("recipient unit")
-    parameter_name = "recipient"
-    template = "admin/filter_dropdown.html"  # a long list: one drop-down line
-
-    def lookups(self, request, model_admin):
-        return [(u.code, f"{'　' * (u.path.count('/') - 2)}{u.name}") for u in RecipientUnit.objects.all()]
-
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        unit = RecipientUnit.objects.filter(code=self.value()).first()
-        if unit is None:
-            return queryset.none()
-        return queryset.filter(
-            **{f"{_lookup(queryset.model, 'scope_recipient')}__path__startswith": unit.path}
-        )

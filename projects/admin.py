@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.admin import AgreementAdmin as BaseAgreementAdmin
-from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
+from agreements.admin_scope import ScopedAdminMixin
 from agreements.forms import WanAmountField
 from agreements.models import Agreement
 from aidtracker import money
@@ -26,6 +26,8 @@ from projects.admin_filters import (
     CategoryFilter,
     DashboardParametersMixin,
     LiveFilter,
+    ProvinceFilter,
+    RecipientFilter,
     ReportingDueFilter,
     ReportingStateFilter,
     StartYearFilter,
@@ -301,7 +303,7 @@ class AgreementAdmin(ClosedQuarterDeletionMixin, DashboardParametersMixin, BaseA
     once: the agreements app defines the admin but knows nothing of projects."""
 
     project_only_parameters = ("category", "status", "start_year", "live")
-    list_filter = [*BaseAgreementAdmin.list_filter, AsOfFilter]
+    list_filter = [ProvinceFilter, RecipientFilter, *BaseAgreementAdmin.list_filter, AsOfFilter]
     list_display = [
         *BaseAgreementAdmin.list_display[:-1],
         "project_count",

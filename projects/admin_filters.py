@@ -1,5 +1,8 @@
 """Changelist filters named like the dashboard's query parameters (DESIGN section 4), so every
-dashboard figure links to exactly its rows: `category`, `status`, `start_year`, `live`, `as_of`."""
+dashboard figure links to exactly its rows: `province`, `recipient`, `category`, `status`, `start_year`,
+`live`, `as_of`. Each value is parsed by the dashboard's FilterSet and applied by the dashboard's rule
+(projects.selectors.narrow), on every changelist that offers it (agreements, projects, disbursements,
+outputs, progress reports)."""
 
 from dataclasses import replace
 
@@ -7,12 +10,15 @@ from django.contrib import admin
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from agreements.access import sees_everything, user_province
+from agreements.models import Province, RecipientUnit
 from projects.models import Category, Project, ProjectRollup, quarter_label
 
 
 def project_prefix(model):
-    """The lookup prefix from `model` to its project ("" for Project itself)."""
-    return "" if model is Project else "project__"
+    """The lookup prefix from `model` to its project ("" for Project itself, and for agreements, which
+    only the province and recipient filters narrow, through the model's own lookups)."""
+    return "" if model is Project or model._meta.label == "agreements.Agreement" else "project__"
 
 
 class DashboardListFilter(admin.SimpleListFilter):
@@ -24,15 +30,45 @@ class DashboardListFilter(admin.SimpleListFilter):
         if not self.value():
             return queryset
         given = getattr(request, "dashboard_filters", None)
-        if given is None:  # a view other than the changelist (the export of the filtered list)
-            given, _errors = dashboard_parameters(request.GET)
+        if given is None:
+            # A view other than a changelist with DashboardParametersMixin (the export of the filtered list,
+            # the progress report list whose `status` is the report's): this parameter alone, by the same
+            # FilterSet.
+            given, _errors = dashboard_parameters({self.parameter_name: self.value()})
             if given is None:
                 return queryset.none()
-            request.dashboard_filters = given
         from projects.selectors import SummaryFilters, narrow
 
         only = SummaryFilters(**{"live": None, self.parameter_name: getattr(given, self.parameter_name)})
         return narrow(queryset, only, prefix=project_prefix(queryset.model))
+
+
+class ProvinceFilter(DashboardListFilter):
+    """`?province=<code>`: rows of that donor province (the agreement's province). Staff of a province are
+    offered only their own."""
+
+    title = _("donor province")
+    parameter_name = "province"
+    template = "admin/filter_dropdown.html"  # a long list: one drop-down line
+
+    def lookups(self, request, model_admin):
+        provinces = Province.objects.all()
+        if not sees_everything(request.user):
+            own = user_province(request.user)
+            provinces = provinces.filter(pk=own.pk if own else None)
+        return [(p.code, p.name) for p in provinces]
+
+
+class RecipientFilter(DashboardListFilter):
+    """`?recipient=<code>`: rows whose recipient unit is that unit or below it (an agreement's recipient on
+    the agreement list, the project's on the others)."""
+
+    title = _("recipient unit")
+    parameter_name = "recipient"
+    template = "admin/filter_dropdown.html"  # a long list: one drop-down line
+
+    def lookups(self, request, model_admin):
+        return [(u.code, f"{'　' * (u.path.count('/') - 2)}{u.name}") for u in RecipientUnit.objects.all()]
 
 
 class CategoryFilter(DashboardListFilter):

@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
-from agreements.admin_scope import ProvinceFilter, RecipientFilter, ScopedAdminMixin
+from agreements.admin_scope import ScopedAdminMixin
 from agreements.widgets import ScopedFileInput
 from aidtracker.history import ReadableHistoryAdmin
 from aidtracker.versioning_admin import VERSION_PREFIX, VersionedAdminMixin
 from projects import photos, services
+from projects.admin_filters import ProvinceFilter, RecipientFilter
 from projects.models import ClosedPeriod, ProgressReport, ReportPhoto
 from spreadsheets.admin import SpreadsheetAdminMixin
 

@@ -257,6 +257,10 @@ class RollupKey(models.Model):
     status = models.CharField(max_length=12)
     start_year = models.PositiveSmallIntegerField()  # 0 when the project has no start date
 
+    # The project's place, for the dashboard's province and recipient filters (agreements.access.within).
+    scope_province = "agreement__province"
+    scope_recipient = "recipient"
+
     class Meta:
         abstract = True
 
@@ -357,6 +361,89 @@ class ReportCoverageRollup(RollupKey):
             )
         ]
         indexes = [models.Index(fields=["quarter", "due_from"], name="report_coverage_quarter")]
+
+    def __str__(self):
+        return f"{self.agreement_id}/{self.category_id}/{self.quarter}/{self.state}: {self.number}"
+
+
+# Coarse twins of three rollups: the same figures summed per agreement, sub-category and status only (no
+# recipient, no start year), a fifth to a twentieth of the rows. The dashboards read them when no `recipient`
+# or `start_year` filter is given — the overview, the province and category pages, summary.json unfiltered,
+# by province or by category. Kept by triggers on the fine rollups themselves (projects.rollup_sql), so they
+# are exactly the fine rollups summed, whatever writes the fine rows.
+
+
+class CoarseKey(models.Model):
+    """Agreement, sub-category, status: the key of the coarse rollups."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    status = models.CharField(max_length=12)
+
+    class Meta:
+        abstract = True
+
+
+class AgreementProjectRollup(CoarseKey):
+    """ProjectRollup summed per agreement, sub-category and status."""
+
+    projects = models.IntegerField(default=0)
+    budget_cents = models.BigIntegerField(default=0)
+    disbursed_cents = models.BigIntegerField(default=0)
+    beneficiaries = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("project figures per agreement (rollup)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "category", "status"], name="agreement_project_rollup_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.agreement_id}/{self.category_id}/{self.status}: {self.projects}"
+
+
+class AgreementFacilityRollup(CoarseKey):
+    """FacilityRollup summed per agreement, sub-category, status and facility type."""
+
+    facility_type = models.ForeignKey(
+        FacilityType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    quantity = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("facility figures per agreement (rollup)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "category", "status", "facility_type"],
+                name="agreement_facility_rollup_key",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.agreement_id}/{self.category_id}/{self.facility_type_id}: {self.quantity}"
+
+
+class AgreementReportRollup(CoarseKey):
+    """The report rows of ReportCoverageRollup (quarter not 0) summed per agreement, sub-category, status,
+    quarter and report state: the reports of each quarter by projects due that quarter."""
+
+    quarter = models.PositiveIntegerField(help_text="the reports' year * 10 + quarter")
+    state = models.CharField(max_length=12, help_text="report status")
+    number = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("reports per agreement (rollup)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "category", "status", "quarter", "state"],
+                name="agreement_report_rollup_key",
+            )
+        ]
+        indexes = [models.Index(fields=["quarter"], name="agreement_report_quarter")]
 
     def __str__(self):
         return f"{self.agreement_id}/{self.category_id}/{self.quarter}/{self.state}: {self.number}"

@@ -21,11 +21,19 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from agreements.access import profile_of, scope_queryset, sees_everything
-from agreements.models import Province
+from agreements.models import Agreement, Province
 from aidtracker.replica import reads
-from projects.models import ProgressReport, Project, ReportCoverageRollup
+from projects.models import (
+    AgreementProjectRollup,
+    AgreementReportRollup,
+    ProgressReport,
+    Project,
+    ProjectRollup,
+    ReportCoverageRollup,
+)
 from projects.reporting import MISSING, due_q, reporting_quarter
-from projects.selectors import SummaryFilters, filter_projects, filter_rollups
+from projects.rollup_sql import OPEN_END
+from projects.selectors import SummaryFilters, filter_projects, filter_rollups, rollup_model
 
 Status = ProgressReport.Status
 STATES = (Status.APPROVED, Status.SUBMITTED, Status.RETURNED, Status.DRAFT, MISSING)
@@ -85,36 +93,80 @@ def _counts_from_base(filters: SummaryFilters, year: int, quarter: int) -> dict:
     return counts
 
 
-def _counts_from_rollup(filters: SummaryFilters, year: int, quarter: int) -> dict:
-    """The same from ReportCoverageRollup: the rows whose due window holds the quarter, their projects
-    (quarter 0) and their reports of the quarter; those due without a report are missing."""
-    index = year * 10 + quarter
+def _in_progress_from_rollup(filters: SummaryFilters) -> dict:
+    """{province id: selected projects in progress}, when the summary's scan is not at hand."""
+    model = rollup_model(ProjectRollup, AgreementProjectRollup, filters)
     cells = (
-        filter_rollups(ReportCoverageRollup.objects.all(), filters)
-        .filter(due_from__lte=index, due_to__gte=index, quarter__in=(0, index))
+        filter_rollups(model.objects.all(), filters)
+        .filter(status=Project.Status.IN_PROGRESS)
         .order_by()
-        .values_list("agreement__province_id", "state")
+        .values_list("agreement_id")
+        .annotate(n=Sum("projects"))
+    )
+    province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+    counts = {}
+    for agreement_id, n in cells:
+        counts[province_of[agreement_id]] = counts.get(province_of[agreement_id], 0) + (n or 0)
+    return counts
+
+
+def _counts_from_rollup(filters: SummaryFilters, year: int, quarter: int, in_progress=None) -> dict:
+    """The same from the rollups, in three small reads.
+
+    Due: every project in progress is due from its start quarter on, so those due are the projects in
+    progress (`in_progress`, {province id: number}, from the summary's scan or read here) less those
+    starting after the quarter, plus the completed ones whose end quarter it is — both read from the few
+    ReportCoverageRollup project rows (quarter 0) with `due_from` at or after the quarter, by index.
+    Reports: the rows of the quarter, from the coarse twin (per agreement, sub-category and status) unless a
+    recipient or start year filter needs the fine rows. Those due without a report are missing."""
+    index = year * 10 + quarter
+    province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+    due = dict(_in_progress_from_rollup(filters) if in_progress is None else in_progress)
+    windows = (
+        filter_rollups(ReportCoverageRollup.objects.all(), filters)
+        .filter(quarter=0, due_from__gte=index)
+        .order_by()
+        .values_list("agreement_id", "due_from", "due_to")
         .annotate(n=Sum("number"))
     )
-    counts = {}
-    for province_id, state, n in cells:
+    for agreement_id, due_from, due_to, n in windows:
+        province_id = province_of[agreement_id]
+        if due_to == OPEN_END and due_from > index:  # in progress, starting after the quarter: not yet due
+            due[province_id] = due.get(province_id, 0) - n
+        elif due_to != OPEN_END and due_from <= index <= due_to:  # completed in the quarter
+            due[province_id] = due.get(province_id, 0) + n
+    model = rollup_model(ReportCoverageRollup, AgreementReportRollup, filters)
+    reports = (
+        filter_rollups(model.objects.all(), filters)
+        .filter(quarter=index)
+        .order_by()
+        .values_list("agreement_id", "state")
+        .annotate(n=Sum("number"))
+    )
+    counts = {province_id: {"": n} for province_id, n in due.items() if n}
+    for agreement_id, state, n in reports:
         if n:
-            counts.setdefault(province_id, {})[state] = n
+            by_state = counts.setdefault(province_of[agreement_id], {})
+            by_state[state] = by_state.get(state, 0) + n
     for by_state in counts.values():
-        due = by_state.pop("", 0)
-        missing = due - sum(by_state.values())
+        due_here = by_state.pop("", 0)
+        missing = due_here - sum(by_state.values())
         if missing:
             by_state[MISSING] = missing
     return counts
 
 
 @reads
-def reporting(filters: SummaryFilters, *, from_base: bool = False) -> dict:
+def reporting(filters: SummaryFilters, *, from_base: bool = False, in_progress: dict | None = None) -> dict:
     """The `reporting` block: the reporting quarter (by `as_of`, or today) and, for every province in code
-    order, the projects within the filters due a report for it, by reporting status. One grouped query, on
-    the report coverage rollup (`as_of` only moves the quarter), or on the base tables with `from_base`."""
+    order, the projects within the filters due a report for it, by reporting status. From the rollups
+    (`as_of` only moves the quarter; `in_progress`: the summary's projects in progress per province for the
+    same filters, `Summary.in_progress`, saving a read), or from the base tables with `from_base`."""
     year, quarter = reporting_quarter(as_of=filters.as_of)
-    counts = (_counts_from_base if from_base else _counts_from_rollup)(filters, year, quarter)
+    if from_base:
+        counts = _counts_from_base(filters, year, quarter)
+    else:
+        counts = _counts_from_rollup(filters, year, quarter, in_progress)
     provinces = []
     for province in Province.objects.order_by("code"):
         by_state = counts.get(province.pk, {})

@@ -72,6 +72,41 @@ ROLLUPS = {
     "projects_reportcoveragerollup": ("due_from, due_to, quarter, state", ["number"]),
 }
 COVERAGE = "projects_reportcoveragerollup"
+
+# The coarse twins (projects.models.CoarseKey): per fine rollup, the table summing its rows by agreement,
+# sub-category and status and the fine rollup's own extra key, and which fine rows it sums (a condition on
+# fine row `{r}`). Triggers on the fine rollup carry every change of a fine row into its coarse row, so a
+# coarse row is always the sum of its fine rows, whatever wrote them (the base tables' triggers, a rebuild).
+COARSE_KEY = "agreement_id, category_id, status"
+COARSE = {
+    "projects_projectrollup": ("projects_agreementprojectrollup", ""),
+    "projects_facilityrollup": ("projects_agreementfacilityrollup", ""),
+    COVERAGE: ("projects_agreementreportrollup", "{r}.quarter <> 0"),  # the reports, not the due projects
+}
+COARSE_EXTRA = {  # the coarse table's extra key, as in ROLLUPS
+    "projects_agreementprojectrollup": "",
+    "projects_agreementfacilityrollup": "facility_type_id",
+    "projects_agreementreportrollup": "quarter, state",
+}
+ROLLUPS.update({coarse: (COARSE_EXTRA[coarse], ROLLUPS[fine][1]) for fine, (coarse, _w) in COARSE.items()})
+
+
+def _table_key(table):
+    """The key columns every row of `table` is summed by (before its own extra key)."""
+    return COARSE_KEY if table in COARSE_EXTRA else KEY
+
+
+def _columns(names: str) -> list[str]:
+    return [name.strip() for name in names.split(",") if name.strip()]
+
+
+def _coarse_columns(fine):
+    """(coarse table, its key columns with the extra key, its summed columns, condition on fine row {r})."""
+    coarse, condition = COARSE[fine]
+    extra = COARSE_EXTRA[coarse]
+    return coarse, _columns(f"{COARSE_KEY}, {extra}"), ROLLUPS[fine][1], condition
+
+
 COVERAGE_COLUMNS = f"{KEY}, due_from, due_to, quarter, state, number"
 OPEN_END = 99999  # due_to of a project in progress: due every quarter from its start on
 
@@ -255,6 +290,45 @@ _ROW_BUILDERS = {
 }
 
 
+def _row_coarse(fine, r, sign):
+    """Add (sign "") or remove (sign "-") fine rollup row `r` to or from its coarse row."""
+    coarse, keys, summed, condition = _coarse_columns(fine)
+    names = ", ".join(keys)
+    sets = ", ".join(f"{c} = {coarse}.{c} + excluded.{c}" for c in summed)
+    return (
+        f"INSERT INTO {coarse} ({names}, {', '.join(summed)})"
+        f" SELECT {', '.join(f'{r}.{c}' for c in keys)}, {', '.join(f'{sign}{r}.{c}' for c in summed)}"
+        f" WHERE {condition.format(r=r) if condition else '1 = 1'} ON CONFLICT ({names}) DO UPDATE SET {sets}"
+    )
+
+
+def _row_coarse_drop(fine, r):
+    coarse, keys, summed, _condition = _coarse_columns(fine)
+    match = " AND ".join(f"{coarse}.{c} = {r}.{c}" for c in keys)
+    return f"DELETE FROM {coarse} WHERE {match} AND {' AND '.join(f'{c} = 0' for c in summed)}"
+
+
+def sqlite_coarse_triggers() -> dict[str, str]:
+    """{trigger name: CREATE TRIGGER} on each fine rollup, keeping its coarse twin."""
+    out = {}
+    for fine in COARSE:
+        name = f"{fine}_rollup"
+        parts = {
+            "ins": ("INSERT", [_row_coarse(fine, "NEW", "")]),
+            "del": ("DELETE", [_row_coarse(fine, "OLD", "-"), _row_coarse_drop(fine, "OLD")]),
+            "upd": (
+                "UPDATE",
+                [_row_coarse(fine, "OLD", "-"), _row_coarse(fine, "NEW", ""), _row_coarse_drop(fine, "OLD")],
+            ),
+        }
+        for suffix, (event, stmts) in parts.items():
+            body = "\n".join(f"  {stmt};" for stmt in stmts)
+            out[f"{name}_{suffix}"] = (
+                f"CREATE TRIGGER {name}_{suffix} AFTER {event} ON {fine} FOR EACH ROW BEGIN\n{body}\nEND"
+            )
+    return out
+
+
 def sqlite_triggers() -> dict[str, str]:
     """{trigger name: CREATE TRIGGER statement} for SQLite, as sqlite_master keeps them."""
     v = VENDOR["sqlite"]
@@ -279,6 +353,7 @@ def sqlite_triggers() -> dict[str, str]:
             f"CREATE TRIGGER {name}_upd AFTER UPDATE ON {table} FOR EACH ROW WHEN {changed} BEGIN\n"
             f"{body(build(v, 'OLD', '-1'), build(v, 'NEW', '1'))}\nEND"
         )
+    out.update(sqlite_coarse_triggers())
     return out
 
 
@@ -306,7 +381,7 @@ def _upsert(table, extra_key, sums, source):
     """One grouped upsert of `source` (key columns, extra key columns, summed columns) into `table`.
 
     Groups whose sums are all zero change nothing and are skipped; rows are locked in key order."""
-    keys = f"{KEY}{', ' + extra_key if extra_key else ''}"
+    keys = f"{_table_key(table)}{', ' + extra_key if extra_key else ''}"
     names = [name for name, _expr in sums]
     sets = ", ".join(f"{n} = {table}.{n} + excluded.{n}" for n in names)
     nonzero = " OR ".join(f"SUM({expr}) <> 0" for _name, expr in sums)
@@ -320,7 +395,7 @@ def _upsert(table, extra_key, sums, source):
 
 def _drop_zeros(table, source):
     extra_key, summed = ROLLUPS[table]
-    keys = f"{KEY}{', ' + extra_key if extra_key else ''}"
+    keys = f"{_table_key(table)}{', ' + extra_key if extra_key else ''}"
     empty = " AND ".join(f"{column} = 0" for column in summed)
     return f"DELETE FROM {table} WHERE {empty} AND ({keys}) IN (SELECT {keys} FROM ({source}) x)"
 
@@ -448,6 +523,21 @@ _SET_BUILDERS = {
     "projects_facilityoutput": _set_output,
     "projects_progressreport": _set_report,
 }
+
+
+def _set_coarse(fine, rows):
+    """Carry the fine rollup rows changed by the statement (`rows`, signed) into the coarse twin."""
+    coarse, keys, summed, condition = _coarse_columns(fine)
+    source = (
+        f"SELECT {', '.join(f'r.{c}' for c in keys)}, {', '.join(f'r.s * r.{c} AS {c}' for c in summed)}"
+        f" FROM ({rows}) r{' WHERE ' + condition.format(r='r') if condition else ''}"
+    )
+    return [
+        _upsert(coarse, COARSE_EXTRA[coarse], [(c, c) for c in summed], source),
+        _drop_zeros(coarse, source),
+    ]
+
+
 EVENTS = {
     "INSERT": ("ins", "REFERENCING NEW TABLE AS new_rows"),
     "UPDATE": ("upd", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"),
@@ -463,14 +553,25 @@ def postgresql_functions() -> dict[str, str]:
             stmts = _SET_BUILDERS[table](_changed_rows(event, columns))
             body = "\n".join(f"  {stmt};" for stmt in stmts)
             out[f"{table}_rollup_{suffix}"] = f"\nBEGIN\n{body}\n  RETURN NULL;\nEND\n"
+    for fine in COARSE:
+        coarse, keys, summed, _condition = _coarse_columns(fine)
+        for event, (suffix, _referencing) in EVENTS.items():
+            stmts = _set_coarse(fine, _changed_rows(event, [*keys, *summed]))
+            body = "\n".join(f"  {stmt};" for stmt in stmts)
+            out[f"{fine}_rollup_{suffix}"] = f"\nBEGIN\n{body}\n  RETURN NULL;\nEND\n"
     return out
+
+
+def _triggered_tables():
+    """Every table with rollup triggers: the base tables, then the fine rollups that keep a coarse twin."""
+    return [*TABLES, *COARSE]
 
 
 def postgresql_install() -> list[str]:
     """Statements that (re)create every trigger function and trigger on PostgreSQL."""
     bodies = postgresql_functions()
     out = []
-    for table in TABLES:
+    for table in _triggered_tables():
         for event, (suffix, referencing) in EVENTS.items():
             name = f"{table}_rollup_{suffix}"
             out += [
@@ -495,7 +596,7 @@ def rebuild_selects(vendor) -> dict[str, tuple[str, str]]:
     quarter = v["quarter"].format("d.date")
     due_from, due_to, counted = _due(v, "p")
     report = _report_quarter("pr")
-    return {
+    out = {
         "projects_projectrollup": (
             f"{KEY}, projects, budget_cents, disbursed_cents, beneficiaries",
             f"SELECT {key}, COUNT(*), SUM({cents.format('p.budget')}), SUM(COALESCE(d.cents, 0)),"
@@ -522,11 +623,25 @@ def rebuild_selects(vendor) -> dict[str, tuple[str, str]]:
             f" WHERE {_due_at(v, 'p', report)} GROUP BY {group}, {report}, pr.status",
         ),
     }
+    for fine in COARSE:
+        coarse, keys, summed, condition = _coarse_columns(fine)
+        names = ", ".join(keys)
+        columns, select = out[fine]
+        where = f" WHERE {condition.format(r='f')}" if condition else ""
+        out[coarse] = (
+            f"{names}, {', '.join(summed)}",
+            f"WITH f ({columns}) AS ({select}) SELECT {names}, {', '.join(f'SUM({c})' for c in summed)}"
+            f" FROM f{where} GROUP BY {names}",
+        )
+    return out
 
 
 def rebuild_sql(vendor) -> list[str]:
-    """Recompute every rollup from the base tables."""
+    """Recompute every rollup from the base tables. The coarse twins are emptied after the fine rollups
+    (whose delete triggers subtract from them) and filled by the fine rollups' insert triggers."""
     selects = rebuild_selects(vendor)
     return [f"DELETE FROM {table}" for table in selects] + [
-        f"INSERT INTO {table} ({columns}) {select}" for table, (columns, select) in selects.items()
+        f"INSERT INTO {table} ({columns}) {select}"
+        for table, (columns, select) in selects.items()
+        if table not in COARSE_EXTRA
     ]

@@ -27,10 +27,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, ExtractQuarter, ExtractYear
 
-from agreements.access import scope_queryset
+from agreements.access import scope_queryset, within
 from agreements.models import Agreement, Province, RecipientUnit
 from aidtracker.replica import reads
 from projects.models import (
+    AgreementFacilityRollup,
+    AgreementProjectRollup,
     Category,
     Disbursement,
     DisbursementRollup,
@@ -80,11 +82,7 @@ class SummaryFilters:
 
 def filter_agreements(queryset, filters: SummaryFilters):
     """Agreements narrowed by province and recipient subtree (other filters concern projects only)."""
-    if filters.province:
-        queryset = queryset.filter(province=filters.province)
-    if filters.recipient:
-        queryset = queryset.filter(recipient__path__startswith=filters.recipient.path)
-    return queryset
+    return within(queryset, province=filters.province, recipient=filters.recipient)
 
 
 def narrow(queryset, filters: SummaryFilters, *, prefix="", year_lookup="start_date__year"):
@@ -93,10 +91,9 @@ def narrow(queryset, filters: SummaryFilters, *, prefix="", year_lookup="start_d
     reaching a project (prefix "project__"); the rollups hold the project key directly, with the start
     year under `start_year`. Without `status`, `filters.live` applies: live projects (True, the
     dashboard's rule), cancelled ones (False) or both (None, a changelist without `live`)."""
-    if filters.province:
-        queryset = queryset.filter(**{f"{prefix}agreement__province": filters.province})
-    if filters.recipient:
-        queryset = queryset.filter(**{f"{prefix}recipient__path__startswith": filters.recipient.path})
+    # Province and recipient name a place: the rule a user's scope applies too (agreements.access.within,
+    # through the lookups the model names, which reach the same project fields as `prefix`).
+    queryset = within(queryset, province=filters.province, recipient=filters.recipient)
     if filters.category:
         if filters.category.parent_id is None:
             queryset = queryset.filter(
@@ -129,6 +126,15 @@ def filter_rollups(queryset, filters: SummaryFilters):
         queryset = queryset.filter(agreement_id__in=ids)
         filters = replace(filters, province=None)
     return narrow(queryset, filters, year_lookup="start_year")
+
+
+def rollup_model(fine, coarse, filters: SummaryFilters, names=()):
+    """The coarse twin of a rollup (per agreement, sub-category and status) when neither the filters nor the
+    grouping need a recipient or a start year — a fifth to a twentieth of the rows — else the fine one.
+    Both hold the same figures: triggers keep the twin the sum of the fine rows."""
+    if filters.recipient or filters.start_year or {"recipient", "start_year"} & set(names):
+        return fine
+    return coarse
 
 
 def counted_agreements(filters: SummaryFilters):
@@ -197,7 +203,8 @@ def _disbursed_subquery(filters: SummaryFilters):
 
 
 def _cells(filters: SummaryFilters, names: tuple, *, from_base: bool = False) -> tuple[bool, list]:
-    """One grouped query: (in_cents, [(*keys, projects, budget, disbursed, completed, beneficiaries)]).
+    """One grouped query: (in_cents, [(*keys, projects, budget, disbursed, completed, beneficiaries,
+    in_progress)]) — the projects in progress are for the report coverage (projects.report_coverage).
 
     From the rollups the amounts are integer cents (in_cents True); from the base tables, Decimal yuan.
     Plain tuples, because the summary folds a few thousand of them and dicts of Decimals cost real time.
@@ -217,12 +224,14 @@ def _cells(filters: SummaryFilters, names: tuple, *, from_base: bool = False) ->
                 n_disbursed=Sum("paid"),
                 n_completed=Count("id", filter=Q(status=Project.Status.COMPLETED)),
                 n_beneficiaries=Coalesce(Sum("beneficiaries"), Value(0), output_field=IntegerField()),
+                n_in_progress=Count("id", filter=Q(status=Project.Status.IN_PROGRESS)),
             )
         )
     else:
         big = BigIntegerField()
+        model = rollup_model(ProjectRollup, AgreementProjectRollup, filters, names)
         rows = (
-            filter_rollups(ProjectRollup.objects.all(), filters)
+            filter_rollups(model.objects.all(), filters)
             .order_by()
             .values(**group)
             .annotate(
@@ -233,15 +242,18 @@ def _cells(filters: SummaryFilters, names: tuple, *, from_base: bool = False) ->
                     Cast(Sum("projects", filter=Q(status=Project.Status.COMPLETED)), big), 0
                 ),
                 n_beneficiaries=Cast(Sum("beneficiaries"), big),
+                n_in_progress=Coalesce(
+                    Cast(Sum("projects", filter=Q(status=Project.Status.IN_PROGRESS)), big), 0
+                ),
             )
         )
-    figures = ["n_projects", "n_budget", "n_disbursed", "n_completed", "n_beneficiaries"]
+    figures = ["n_projects", "n_budget", "n_disbursed", "n_completed", "n_beneficiaries", "n_in_progress"]
     return (not use_base, [cell for cell in rows.values_list(*keys, *figures) if cell[len(keys)]])
 
 
 def _figures(values, in_cents: bool) -> dict:
-    """(projects, budget, disbursed, completed, beneficiaries) in display form, with the rates."""
-    projects, budget, disbursed, completed, beneficiaries = values
+    """(projects, budget, disbursed, completed, beneficiaries, ...) in display form, with the rates."""
+    projects, budget, disbursed, completed, beneficiaries = values[:5]
     convert = _cents if in_cents else _money
     return _project_row(
         {
@@ -267,7 +279,8 @@ def project_figures(filters: SummaryFilters, by, *, from_base: bool = False) -> 
 
 
 def _fold(cells, group_of, width: int) -> dict:
-    """Sum grouped cells into {group_of(cell keys): [projects, budget, disbursed, completed, beneficiaries]}."""
+    """Sum grouped cells into {group_of(cell keys): [projects, budget, disbursed, completed, beneficiaries,
+    in_progress]}."""
     folded = {}
     for cell in cells:
         target = folded.get(group_of(cell))
@@ -284,7 +297,8 @@ def facility_quantities(filters: SummaryFilters, *, from_base: bool = False) -> 
     if from_base:
         queryset = FacilityOutput.objects.filter(project__in=selected_projects(filters).values("pk"))
     else:
-        queryset = filter_rollups(FacilityRollup.objects.all(), filters)
+        model = rollup_model(FacilityRollup, AgreementFacilityRollup, filters)
+        queryset = filter_rollups(model.objects.all(), filters)
     return dict(queryset.order_by().values_list("facility_type_id").annotate(quantity=Sum("quantity")))
 
 
@@ -350,15 +364,23 @@ def _totals(rows) -> dict:
 class Summary(dict):
     """The summary's tables (keys as in the JSON contract). Beside them, not part of the figures, what the
     pages fold their own tables from: `scan`, the grouped cells by (agreement, sub-category), and
-    `categories`, every category in code order."""
+    `categories`, every category in code order; and `in_progress`, the selected projects in progress per
+    province, from which the report coverage counts those due (projects.report_coverage)."""
 
     scan: tuple = (True, [])
     categories: list = []
     provinces: list = []
+    in_progress: dict | None = None  # {province id: selected projects in progress}, for the report coverage
 
     def page(self, **tables) -> dict:
         """A page's context data: these tables, the extra ones, and the reference lists it also shows."""
-        return {**self, **tables, "categories": self.categories, "provinces": self.provinces}
+        return {
+            **self,
+            **tables,
+            "categories": self.categories,
+            "provinces": self.provinces,
+            "in_progress_by_province": self.in_progress,
+        }
 
 
 @reads
@@ -376,7 +398,8 @@ def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -
     province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
     categories = list(Category.objects.order_by("code"))
     top_of = {category.pk: category.parent_id or category.pk for category in categories}
-    per_province = {k: _figures(v, in_cents) for k, v in _fold(cells, lambda c: province_of[c[0]], 2).items()}
+    folded = _fold(cells, lambda c: province_of[c[0]], 2)
+    per_province = {k: _figures(v, in_cents) for k, v in folded.items()}
     per_category = {k: _figures(v, in_cents) for k, v in _fold(cells, lambda c: top_of[c[1]], 2).items()}
     quantities = facility_quantities(filters, from_base=from_base)
 
@@ -410,6 +433,7 @@ def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -
         facilities=facilities,
     )
     result.scan, result.categories, result.provinces = (in_cents, cells), categories, provinces
+    result.in_progress = {province_id: figures[5] for province_id, figures in folded.items()}
     return result
 
 

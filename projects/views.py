@@ -158,7 +158,9 @@ def overview(request):
         return _bad_filters_page(request, filterset, errors)
     source = read_source(request)
     data = selectors.overview(filterset.summary_filters(), using=source.alias)
-    data["reporting"] = report_coverage.reporting(data["filters"], using=source.alias)
+    data["reporting"] = report_coverage.reporting(
+        data["filters"], in_progress=data["in_progress_by_province"], using=source.alias
+    )
     if _wants_xlsx(request):
         return _xlsx(summary_workbook(data, page="overview"), "aidtracker-overview.xlsx", source)
     years = [{**row, "name": row["year"] or _("no start date")} for row in data["by_year"]]
@@ -190,7 +192,9 @@ def province(request, code):
         return _bad_filters_page(request, filterset, errors)
     source = read_source(request)
     data = selectors.province_dashboard(filterset.summary_filters(), request.user, using=source.alias)
-    data["reporting"] = report_coverage.reporting(data["filters"], using=source.alias)
+    data["reporting"] = report_coverage.reporting(
+        data["filters"], in_progress=data["in_progress_by_province"], using=source.alias
+    )
     data["province_reporting"] = report_coverage.province_reporting(
         data["filters"], request.user, data["reporting"], using=source.alias
     )
@@ -247,7 +251,7 @@ def summary_json(request):
     source = read_source(request)
     result = selectors.summary(filterset.summary_filters(), using=source.alias)
     body = selectors.summary_as_json(result)
-    block = report_coverage.reporting(result["filters"], using=source.alias)
+    block = report_coverage.reporting(result["filters"], in_progress=result.in_progress, using=source.alias)
     body["reporting"] = report_coverage.reporting_json(block)
     return _stamped(JsonResponse(body, json_dumps_params={"ensure_ascii": False}), source)
 
@@ -262,7 +266,9 @@ def summary_xlsx(request):
         return _bad_filters_json(errors)
     source = read_source(request)
     result = selectors.summary(filterset.summary_filters(), using=source.alias)
-    result["reporting"] = report_coverage.reporting(result["filters"], using=source.alias)
+    result["reporting"] = report_coverage.reporting(
+        result["filters"], in_progress=result.in_progress, using=source.alias
+    )
     return _xlsx(summary_workbook(result), "aidtracker-summary.xlsx", source)
 
 
