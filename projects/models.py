@@ -134,6 +134,13 @@ class Project(VersionedModel):
             models.Index(fields=["agreement", "status"], name="project_agreement_status"),
             models.Index(fields=["category", "status"], name="project_category_status"),
             models.Index(fields=["start_date"], name="project_start_date"),
+            # The province page's projects due a report, in code order per agreement (report_coverage).
+            models.Index(
+                fields=["agreement", "code"],
+                name="project_in_progress_code",
+                condition=Q(status="in_progress"),
+            ),
+            models.Index(fields=["status", "end_date"], name="project_status_end_date"),
         ]
 
     def __str__(self):
@@ -366,7 +373,7 @@ class ReportCoverageRollup(RollupKey):
         return f"{self.agreement_id}/{self.category_id}/{self.quarter}/{self.state}: {self.number}"
 
 
-# Coarse twins of three rollups: the same figures summed per agreement, sub-category and status only (no
+# Coarse twins of the rollups: the same figures summed per agreement, sub-category and status only (no
 # recipient, no start year), a fifth to a twentieth of the rows. The dashboards read them when no `recipient`
 # or `start_year` filter is given — the overview, the province and category pages, summary.json unfiltered,
 # by province or by category. Kept by triggers on the fine rollups themselves (projects.rollup_sql), so they
@@ -425,6 +432,25 @@ class AgreementFacilityRollup(CoarseKey):
 
     def __str__(self):
         return f"{self.agreement_id}/{self.category_id}/{self.facility_type_id}: {self.quantity}"
+
+
+class AgreementDisbursementRollup(CoarseKey):
+    """DisbursementRollup summed per agreement, sub-category, status and calendar quarter."""
+
+    quarter = models.PositiveIntegerField(help_text="year * 10 + quarter, e.g. 20213")
+    amount_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("disbursement figures per agreement (rollup)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "category", "status", "quarter"],
+                name="agreement_disbursement_rollup_key",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.agreement_id}/{self.category_id}/{self.quarter}: {self.amount_cents}"
 
 
 class AgreementReportRollup(CoarseKey):

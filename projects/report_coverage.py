@@ -6,17 +6,15 @@ attention first. The due rule and the reporting quarter are projects.reporting's
 import re
 
 from django.db.models import (
-    Case,
     Count,
+    Exists,
     F,
     FilteredRelation,
-    IntegerField,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 
@@ -31,7 +29,7 @@ from projects.models import (
     ProjectRollup,
     ReportCoverageRollup,
 )
-from projects.reporting import MISSING, due_q, reporting_quarter
+from projects.reporting import MISSING, due_q, quarter_bounds, reporting_quarter
 from projects.rollup_sql import OPEN_END
 from projects.selectors import SummaryFilters, filter_projects, filter_rollups, rollup_model
 
@@ -198,26 +196,71 @@ def may_list_projects(user, province: Province) -> bool:
     return bool(profile.recipient_id)
 
 
-def attention_projects(filters: SummaryFilters, user, *, year: int, quarter: int) -> list[Project]:
+def _due_in_state(queryset, state: str, *, year: int, quarter: int):
+    """Projects of `queryset` whose reporting status for the quarter is `state` (a report state or missing),
+    by one index probe each on the unique (project, year, quarter) report index."""
+    reports = ProgressReport.objects.filter(project=OuterRef("pk"), year=year, quarter=quarter)
+    if state == MISSING:
+        return queryset.filter(~Exists(reports))
+    return queryset.filter(Exists(reports.filter(status=state)))
+
+
+def attention_projects(
+    filters: SummaryFilters, user, *, year: int, quarter: int, counts: dict | None = None
+) -> list[Project]:
     """At most PROJECT_LIST_LIMIT projects in the filters (and the user's scope) due a report for the
-    quarter, those needing attention first, each with `reporting_status` and `percent_complete` (of its
-    latest approved report, None when none is approved). One query."""
+    quarter, those needing attention first (then by code), each with `reporting_status` and
+    `percent_complete` (of its latest approved report, None when none is approved).
+
+    Read state by state in attention order until the list is full, skipping the states `counts` ({state:
+    projects}, the coverage figures for the same filters) says are empty; usually one read fills it. Each
+    read walks, per agreement, its projects in progress in code order by index (project_in_progress_code)
+    and stops at the limit — never every due project of the province, as sorting by attention would — plus
+    the few completed in the quarter (project_status_end_date). Then one read of the listed projects."""
+    first, last = quarter_bounds(year, quarter)
+    selected = scope_queryset(user, filter_projects(Project.objects.all(), filters))
+    agreements = Agreement.objects.order_by("pk")
+    if filters.province:
+        agreements = agreements.filter(province=filters.province)
+    agreement_ids = list(agreements.values_list("pk", flat=True))
+    running = selected.filter(status=Project.Status.IN_PROGRESS).filter(
+        Q(start_date__isnull=True) | Q(start_date__lte=last)
+    )
+    completed = selected.filter(status=Project.Status.COMPLETED, end_date__gte=first, end_date__lte=last)
+    listed = []  # (pk, state), in attention order
+    for state in ATTENTION:
+        wanted = PROJECT_LIST_LIMIT - len(listed)
+        if not wanted:
+            break
+        if counts is not None and not counts.get(str(state)):
+            continue
+        parts = [
+            _due_in_state(part, state, year=year, quarter=quarter)
+            .order_by("code")
+            .values_list("pk", "code")[:wanted]
+            for part in [*(running.filter(agreement_id=pk) for pk in agreement_ids), completed]
+        ]
+        found = parts[0].union(*parts[1:], all=True).order_by("code")[:wanted]
+        listed += [(pk, state) for pk, _code in found]
+    if not listed:
+        return []
     latest_approved = (
         ProgressReport.objects.filter(project=OuterRef("pk"), status=Status.APPROVED)
         .order_by("-year", "-quarter")
         .values("percent_complete")[:1]
     )
-    rank = Case(
-        *(When(reporting_status=state, then=Value(i)) for i, state in enumerate(ATTENTION)),
-        output_field=IntegerField(),
-    )
-    queryset = scope_queryset(user, filter_projects(Project.objects.all(), filters))
-    return list(
-        due_with_status(queryset, year=year, quarter=quarter)
-        .annotate(attention=rank, percent_complete=Subquery(latest_approved))
+    projects = {
+        project.pk: project
+        for project in Project.objects.filter(pk__in=[pk for pk, _state in listed])
+        .annotate(percent_complete=Subquery(latest_approved))
         .only("pk", "code", "name", "status")
-        .order_by("attention", "code")[:PROJECT_LIST_LIMIT]
-    )
+    }
+    out = []
+    for pk, state in listed:
+        project = projects[pk]
+        project.reporting_status = str(state)
+        out.append(project)
+    return out
 
 
 @reads
@@ -227,7 +270,11 @@ def province_reporting(filters: SummaryFilters, user, block: dict) -> dict:
     row = next(r for r in block["provinces"] if r["code"] == filters.province.code)
     listed = may_list_projects(user, filters.province)
     projects = (
-        attention_projects(filters, user, year=block["year"], quarter=block["quarter"]) if listed else []
+        attention_projects(
+            filters, user, year=block["year"], quarter=block["quarter"], counts={s: row[s] for s in KEYS[1:]}
+        )
+        if listed
+        else []
     )
     return {
         "row": row,

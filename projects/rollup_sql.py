@@ -81,11 +81,13 @@ COARSE_KEY = "agreement_id, category_id, status"
 COARSE = {
     "projects_projectrollup": ("projects_agreementprojectrollup", ""),
     "projects_facilityrollup": ("projects_agreementfacilityrollup", ""),
+    "projects_disbursementrollup": ("projects_agreementdisbursementrollup", ""),
     COVERAGE: ("projects_agreementreportrollup", "{r}.quarter <> 0"),  # the reports, not the due projects
 }
 COARSE_EXTRA = {  # the coarse table's extra key, as in ROLLUPS
     "projects_agreementprojectrollup": "",
     "projects_agreementfacilityrollup": "facility_type_id",
+    "projects_agreementdisbursementrollup": "quarter",
     "projects_agreementreportrollup": "quarter, state",
 }
 ROLLUPS.update({coarse: (COARSE_EXTRA[coarse], ROLLUPS[fine][1]) for fine, (coarse, _w) in COARSE.items()})

@@ -31,6 +31,7 @@ from agreements.access import scope_queryset, within
 from agreements.models import Agreement, Province, RecipientUnit
 from aidtracker.replica import reads
 from projects.models import (
+    AgreementDisbursementRollup,
     AgreementFacilityRollup,
     AgreementProjectRollup,
     Category,
@@ -322,8 +323,9 @@ def disbursed_by_quarter(filters: SummaryFilters, *, from_base: bool = False) ->
             }
             for row in rows
         ]
+    model = rollup_model(DisbursementRollup, AgreementDisbursementRollup, filters)
     rows = (
-        filter_rollups(DisbursementRollup.objects.all(), filters)
+        filter_rollups(model.objects.all(), filters)
         .order_by()
         .values("quarter")
         .annotate(amount=Sum("amount_cents"))
