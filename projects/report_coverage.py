@@ -5,20 +5,25 @@ attention first. The due rule and the reporting quarter are projects.reporting's
 
 import re
 
+from django.db import connections
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
     FilteredRelation,
+    IntegerField,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
+    When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from agreements.access import profile_of, scope_queryset, sees_everything
+from agreements.access import Scope, profile_of, scope_queryset, sees_everything
 from agreements.models import Agreement, Province
 from aidtracker.replica import reads
 from projects.models import (
@@ -108,7 +113,9 @@ def _in_progress_from_rollup(filters: SummaryFilters) -> dict:
     return counts
 
 
-def _counts_from_rollup(filters: SummaryFilters, year: int, quarter: int, in_progress=None) -> dict:
+def _counts_from_rollup(
+    filters: SummaryFilters, year: int, quarter: int, in_progress=None, province_of=None
+) -> dict:
     """The same from the rollups, in three small reads.
 
     Due: every project in progress is due from its start quarter on, so those due are the projects in
@@ -118,7 +125,8 @@ def _counts_from_rollup(filters: SummaryFilters, year: int, quarter: int, in_pro
     Reports: the rows of the quarter, from the coarse twin (per agreement, sub-category and status) unless a
     recipient or start year filter needs the fine rows. Those due without a report are missing."""
     index = year * 10 + quarter
-    province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+    if province_of is None:
+        province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
     due = dict(_in_progress_from_rollup(filters) if in_progress is None else in_progress)
     windows = (
         filter_rollups(ReportCoverageRollup.objects.all(), filters)
@@ -155,16 +163,23 @@ def _counts_from_rollup(filters: SummaryFilters, year: int, quarter: int, in_pro
 
 
 @reads
-def reporting(filters: SummaryFilters, *, from_base: bool = False, in_progress: dict | None = None) -> dict:
+def reporting(
+    filters: SummaryFilters,
+    *,
+    from_base: bool = False,
+    in_progress: dict | None = None,
+    province_of: dict | None = None,
+) -> dict:
     """The `reporting` block: the reporting quarter (by `as_of`, or today) and, for every province in code
     order, the projects within the filters due a report for it, by reporting status. From the rollups
     (`as_of` only moves the quarter; `in_progress`: the summary's projects in progress per province for the
-    same filters, `Summary.in_progress`, saving a read), or from the base tables with `from_base`."""
+    same filters, `Summary.in_progress`, and `province_of`, {agreement id: province id}, saving two reads),
+    or from the base tables with `from_base`."""
     year, quarter = reporting_quarter(as_of=filters.as_of)
     if from_base:
         counts = _counts_from_base(filters, year, quarter)
     else:
-        counts = _counts_from_rollup(filters, year, quarter, in_progress)
+        counts = _counts_from_rollup(filters, year, quarter, in_progress, province_of)
     provinces = []
     for province in Province.objects.order_by("code"):
         by_state = counts.get(province.pk, {})
@@ -205,73 +220,148 @@ def _due_in_state(queryset, state: str, *, year: int, quarter: int):
     return queryset.filter(Exists(reports.filter(status=state)))
 
 
-def attention_projects(
-    filters: SummaryFilters, user, *, year: int, quarter: int, counts: dict | None = None
-) -> list[Project]:
-    """At most PROJECT_LIST_LIMIT projects in the filters (and the user's scope) due a report for the
-    quarter, those needing attention first (then by code), each with `reporting_status` and
-    `percent_complete` (of its latest approved report, None when none is approved).
+_AGREEMENT = -2_000_000_017  # stands for the agreement id in the compiled per-agreement query
 
-    Read state by state in attention order until the list is full, skipping the states `counts` ({state:
-    projects}, the coverage figures for the same filters) says are empty; usually one read fills it. Each
-    read walks, per agreement, its projects in progress in code order by index (project_in_progress_code)
-    and stops at the limit — never every due project of the province, as sorting by attention would — plus
-    the few completed in the quarter (project_status_end_date). Then one read of the listed projects."""
-    first, last = quarter_bounds(year, quarter)
-    selected = scope_queryset(user, filter_projects(Project.objects.all(), filters))
-    agreements = Agreement.objects.order_by("pk")
-    if filters.province:
-        agreements = agreements.filter(province=filters.province)
-    agreement_ids = list(agreements.values_list("pk", flat=True))
-    running = selected.filter(status=Project.Status.IN_PROGRESS).filter(
-        Q(start_date__isnull=True) | Q(start_date__lte=last)
-    )
-    completed = selected.filter(status=Project.Status.COMPLETED, end_date__gte=first, end_date__lte=last)
-    listed = []  # (pk, state), in attention order
-    for state in ATTENTION:
-        wanted = PROJECT_LIST_LIMIT - len(listed)
-        if not wanted:
-            break
-        if counts is not None and not counts.get(str(state)):
-            continue
-        parts = [
-            _due_in_state(part, state, year=year, quarter=quarter)
+
+def _state_branch(running, completed, agreement_ids, state, rank, year, quarter) -> tuple[str, list]:
+    """SQL (and parameters) for the first PROJECT_LIST_LIMIT projects in code order in `state` among
+    `running` (projects in progress) and `completed`, as (rank, id, code): one sub-branch per agreement walking
+    its projects in progress in code order by index and stopping at the limit, and one for the completed;
+    PostgreSQL merges the sorted sub-branches and stops when the limit is reached. The sub-branch is the ORM's
+    own SQL for the filters and the scope, compiled once (its agreement id a parameter)."""
+    branches, params = [], []
+    if agreement_ids:
+        per_agreement = running.filter(agreement_id=RawSQL("%s", (_AGREEMENT,)))
+        sql, branch_params = (
+            _due_in_state(per_agreement, state, year=year, quarter=quarter)
             .order_by("code")
-            .values_list("pk", "code")[:wanted]
-            for part in [*(running.filter(agreement_id=pk) for pk in agreement_ids), completed]
-        ]
-        found = parts[0].union(*parts[1:], all=True).order_by("code")[:wanted]
-        listed += [(pk, state) for pk, _code in found]
-    if not listed:
-        return []
+            .values_list("pk", "code")[:PROJECT_LIST_LIMIT]
+            .query.sql_with_params()
+        )
+        for agreement_id in agreement_ids:
+            branches.append(f"({sql})")
+            params += [agreement_id if value == _AGREEMENT else value for value in branch_params]
+    ended = (
+        _due_in_state(completed, state, year=year, quarter=quarter).order_by("code").values_list("pk", "code")
+    )
+    sql, ended_params = ended[:PROJECT_LIST_LIMIT].query.sql_with_params()
+    branches.append(f"({sql})")
+    params += ended_params
+    merged = " UNION ALL ".join(branches)
+    return (
+        f"(SELECT {rank} AS attention, branch.* FROM ({merged}) branch ORDER BY 3 LIMIT {PROJECT_LIST_LIMIT})",
+        params,
+    )
+
+
+def _attention_sorted(selected, *, year: int, quarter: int) -> list[Project]:
+    """The same list by sorting every due project by attention (SQLite, where a development database is
+    small; its compound selects take no ORDER BY or LIMIT per branch)."""
     latest_approved = (
         ProgressReport.objects.filter(project=OuterRef("pk"), status=Status.APPROVED)
         .order_by("-year", "-quarter")
         .values("percent_complete")[:1]
     )
-    projects = {
-        project.pk: project
-        for project in Project.objects.filter(pk__in=[pk for pk, _state in listed])
-        .annotate(percent_complete=Subquery(latest_approved))
+    rank = Case(
+        *(When(reporting_status=state, then=Value(i)) for i, state in enumerate(ATTENTION)),
+        output_field=IntegerField(),
+    )
+    return list(
+        due_with_status(selected, year=year, quarter=quarter)
+        .annotate(attention=rank, percent_complete=Subquery(latest_approved))
         .only("pk", "code", "name", "status")
-    }
+        .order_by("attention", "code")[:PROJECT_LIST_LIMIT]
+    )
+
+
+def attention_projects(
+    filters: SummaryFilters,
+    user,
+    *,
+    year: int,
+    quarter: int,
+    counts: dict | None = None,
+    province_of: dict | None = None,
+) -> list[Project]:
+    """At most PROJECT_LIST_LIMIT projects in the filters (and the user's scope) due a report for the
+    quarter, those needing attention first (then by code), each with `reporting_status` and
+    `percent_complete` (of its latest approved report, None when none is approved). One statement whatever
+    the data (and one for the agreements unless `province_of`, {agreement id: province id}, is given).
+
+    That statement holds a branch per state in attention order (_state_branch), each walking, per agreement,
+    the projects in progress in code order by index (project_in_progress_code) and stopping at the limit —
+    never every due project of the province, as sorting by attention would — plus the few completed in the
+    quarter (project_status_end_date). Without an ORDER BY above the branches PostgreSQL runs them one after
+    the other and stops at the limit, so a state is read only if those before it leave room (the rows are
+    put in order here all the same). `counts` ({state: projects}, the coverage figures for the same filters)
+    leaves out the states that are empty (a branch for a state with no project would walk every project in
+    progress to find none); and, when the user's scope holds every project of the filters (so the counts
+    are what the list can hold), the states after those that fill it."""
+    first, last = quarter_bounds(year, quarter)
+    selected = scope_queryset(user, filter_projects(Project.objects.all(), filters))
+    if connections[selected.db].vendor != "postgresql":
+        return _attention_sorted(selected, year=year, quarter=quarter)
+    if province_of is None:
+        province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+    agreement_ids = sorted(
+        pk
+        for pk, province_id in province_of.items()
+        if not filters.province or province_id == filters.province.pk
+    )
+    running = selected.filter(status=Project.Status.IN_PROGRESS).filter(
+        Q(start_date__isnull=True) | Q(start_date__lte=last)
+    )
+    completed = selected.filter(status=Project.Status.COMPLETED, end_date__gte=first, end_date__lte=last)
+    exact = counts is not None and Scope(user).covers(
+        province=filters.province.code if filters.province else None,
+        recipient=filters.recipient.code if filters.recipient else None,
+    )
+    nothing_due = counts is not None and not any(counts.get(str(state)) for state in ATTENTION)
+    branches, params, held = [], [], 0
+    for rank, state in enumerate(ATTENTION):
+        if exact and held >= PROJECT_LIST_LIMIT:
+            break
+        # With nothing due the missing branch still runs (it finds nothing, cheaply: no project in progress
+        # has started), so the page asks the same queries whatever the data.
+        if counts is None or counts.get(str(state)) or (nothing_due and state == MISSING):
+            sql, branch_params = _state_branch(running, completed, agreement_ids, state, rank, year, quarter)
+            branches.append(sql)
+            params += branch_params
+            held += counts.get(str(state), 0) if counts else 0
+    latest_approved = (
+        "SELECT r.percent_complete FROM projects_progressreport r WHERE r.project_id = p.id"
+        f" AND r.status = '{Status.APPROVED}' ORDER BY r.year DESC, r.quarter DESC LIMIT 1"
+    )
+    with connections[running.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT found.attention, p.id, p.code, p.name, p.status, ({latest_approved})"
+            f" FROM ({' UNION ALL '.join(branches)}) found JOIN projects_project p ON p.id = found.pk"
+            f" LIMIT {PROJECT_LIST_LIMIT}",
+            params,
+        )
+        rows = sorted(cursor.fetchall(), key=lambda row: (row[0], row[2]))
     out = []
-    for pk, state in listed:
-        project = projects[pk]
-        project.reporting_status = str(state)
+    for rank, pk, code, name, status, percent in rows:
+        project = Project(pk=pk, code=code, name=name, status=status)
+        project.reporting_status, project.percent_complete = str(ATTENTION[rank]), percent
         out.append(project)
     return out
 
 
 @reads
-def province_reporting(filters: SummaryFilters, user, block: dict) -> dict:
+def province_reporting(filters: SummaryFilters, user, block: dict, province_of: dict | None = None) -> dict:
     """What a province page shows of the reporting cycle: its coverage row and, to users allowed to see
     them, the projects needing attention."""
     row = next(r for r in block["provinces"] if r["code"] == filters.province.code)
     listed = may_list_projects(user, filters.province)
     projects = (
         attention_projects(
-            filters, user, year=block["year"], quarter=block["quarter"], counts={s: row[s] for s in KEYS[1:]}
+            filters,
+            user,
+            year=block["year"],
+            quarter=block["quarter"],
+            counts={s: row[s] for s in KEYS[1:]},
+            province_of=province_of,
         )
         if listed
         else []

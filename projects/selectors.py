@@ -373,6 +373,7 @@ class Summary(dict):
     categories: list = []
     provinces: list = []
     in_progress: dict | None = None  # {province id: selected projects in progress}, for the report coverage
+    province_of: dict | None = None  # {agreement id: province id}, every agreement
 
     def page(self, **tables) -> dict:
         """A page's context data: these tables, the extra ones, and the reference lists it also shows."""
@@ -382,6 +383,7 @@ class Summary(dict):
             "categories": self.categories,
             "provinces": self.provinces,
             "in_progress_by_province": self.in_progress,
+            "province_of": self.province_of,
         }
 
 
@@ -436,6 +438,7 @@ def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -
     )
     result.scan, result.categories, result.provinces = (in_cents, cells), categories, provinces
     result.in_progress = {province_id: figures[5] for province_id, figures in folded.items()}
+    result.province_of = province_of
     return result
 
 

@@ -159,7 +159,10 @@ def overview(request):
     source = read_source(request)
     data = selectors.overview(filterset.summary_filters(), using=source.alias)
     data["reporting"] = report_coverage.reporting(
-        data["filters"], in_progress=data["in_progress_by_province"], using=source.alias
+        data["filters"],
+        in_progress=data["in_progress_by_province"],
+        province_of=data["province_of"],
+        using=source.alias,
     )
     if _wants_xlsx(request):
         return _xlsx(summary_workbook(data, page="overview"), "aidtracker-overview.xlsx", source)
@@ -193,10 +196,13 @@ def province(request, code):
     source = read_source(request)
     data = selectors.province_dashboard(filterset.summary_filters(), request.user, using=source.alias)
     data["reporting"] = report_coverage.reporting(
-        data["filters"], in_progress=data["in_progress_by_province"], using=source.alias
+        data["filters"],
+        in_progress=data["in_progress_by_province"],
+        province_of=data["province_of"],
+        using=source.alias,
     )
     data["province_reporting"] = report_coverage.province_reporting(
-        data["filters"], request.user, data["reporting"], using=source.alias
+        data["filters"], request.user, data["reporting"], data["province_of"], using=source.alias
     )
     if _wants_xlsx(request):
         return _xlsx(summary_workbook(data, page="province"), f"aidtracker-{province.code}.xlsx", source)
@@ -251,7 +257,9 @@ def summary_json(request):
     source = read_source(request)
     result = selectors.summary(filterset.summary_filters(), using=source.alias)
     body = selectors.summary_as_json(result)
-    block = report_coverage.reporting(result["filters"], in_progress=result.in_progress, using=source.alias)
+    block = report_coverage.reporting(
+        result["filters"], in_progress=result.in_progress, province_of=result.province_of, using=source.alias
+    )
     body["reporting"] = report_coverage.reporting_json(block)
     return _stamped(JsonResponse(body, json_dumps_params={"ensure_ascii": False}), source)
 
@@ -267,7 +275,7 @@ def summary_xlsx(request):
     source = read_source(request)
     result = selectors.summary(filterset.summary_filters(), using=source.alias)
     result["reporting"] = report_coverage.reporting(
-        result["filters"], in_progress=result.in_progress, using=source.alias
+        result["filters"], in_progress=result.in_progress, province_of=result.province_of, using=source.alias
     )
     return _xlsx(summary_workbook(result), "aidtracker-summary.xlsx", source)
 
