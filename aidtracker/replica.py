@@ -47,13 +47,24 @@ class ReplicaRouter:
         return False if db == REPLICA else None
 
 
+_read_memo: ContextVar[dict | None] = ContextVar("aidtracker_read_memo", default=None)
+
+
 @contextmanager
 def reading_from(alias: str | None):
     token = _reading_from.set(None if alias in (None, DEFAULT_DB_ALIAS) else alias)
+    memo = _read_memo.set({})
     try:
         yield
     finally:
+        _read_memo.reset(memo)
         _reading_from.reset(token)
+
+
+def read_memo() -> dict | None:
+    """A dict living as long as the current `reading_from()` block — one selector call from a view, which
+    writes nothing meanwhile — for reference reads its parts would otherwise repeat; None outside one."""
+    return _read_memo.get()
 
 
 def reads(selector):

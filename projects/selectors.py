@@ -29,7 +29,7 @@ from django.db.models.functions import Cast, Coalesce, ExtractQuarter, ExtractYe
 
 from agreements.access import scope_queryset, within
 from agreements.models import Agreement, Province, RecipientUnit
-from aidtracker.replica import reads
+from aidtracker.replica import read_memo, reads
 from projects.models import (
     AgreementDisbursementRollup,
     AgreementFacilityRollup,
@@ -117,14 +117,25 @@ def filter_projects(queryset, filters: SummaryFilters):
     return narrow(queryset, filters)
 
 
+def _province_agreements(province: Province) -> list[int]:
+    """The ids of the province's agreements, read once per selector call from a view (read_memo)."""
+    memo = read_memo()
+    key = ("province agreements", province.pk)
+    if memo is not None and key in memo:
+        return memo[key]
+    ids = list(Agreement.objects.filter(province=province).order_by("pk").values_list("pk", flat=True))
+    if memo is not None:
+        memo[key] = ids
+    return ids
+
+
 def filter_rollups(queryset, filters: SummaryFilters):
     """Rollup rows narrowed exactly as filter_projects narrows projects.
 
     A province is turned into its agreements' ids first: the rollups lead with the agreement, so PostgreSQL
     reads only that province's rows by index instead of joining every row to its agreement."""
     if filters.province:
-        ids = list(Agreement.objects.filter(province=filters.province).values_list("pk", flat=True))
-        queryset = queryset.filter(agreement_id__in=ids)
+        queryset = queryset.filter(agreement_id__in=_province_agreements(filters.province))
         filters = replace(filters, province=None)
     return narrow(queryset, filters, year_lookup="start_year")
 
