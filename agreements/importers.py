@@ -8,10 +8,9 @@ from django.utils.translation import gettext_lazy
 
 from agreements.access import sees_everything
 from agreements.models import Agreement, Province, RecipientUnit
-from spreadsheets.cells import EXAMPLE_AGREEMENT, Column, yuan_to_wan
+from spreadsheets.cells import EXAMPLE_AGREEMENT, Column, chunked, yuan_to_wan
 from spreadsheets.importer import (
     SheetImporter,
-    chunked,
     code_or_name_map,
     dates_in_order,
     keyset,
@@ -105,7 +104,7 @@ class AgreementImporter(SheetImporter):
         return found
 
     def register_pending(self, resolved):
-        self.context.pending[Agreement] = {key for _number, key, _values in resolved}
+        self.pending_codes(Agreement).update(key for _number, key, _values in resolved)
 
     def export_rows(self, queryset):
         fields = [

@@ -14,11 +14,9 @@ from agreements.access import scope_queryset
 from agreements.models import Agreement, RecipientUnit
 from projects import services
 from projects.models import CODE_CONVENTION, Category, Disbursement, FacilityOutput, FacilityType, Project
-from spreadsheets.cells import EXAMPLE_AGREEMENT, EXAMPLE_PROJECT, Column, yuan_to_wan
+from spreadsheets.cells import EXAMPLE_AGREEMENT, EXAMPLE_PROJECT, Column, Pending, chunked, yuan_to_wan
 from spreadsheets.importer import (
-    Pending,
     SheetImporter,
-    chunked,
     code_or_name_map,
     dates_in_order,
     keyset,
@@ -164,7 +162,7 @@ class ProjectImporter(ScopedReferences, SheetImporter):
         return found
 
     def register_pending(self, resolved):
-        self.context.pending[Project] = {key for _n, key, _v in resolved}
+        self.pending_codes(Project).update(key for _n, key, _v in resolved)
 
     def export_rows(self, queryset):
         labels = {value: labels[0] for value, labels in self.choices.items()}

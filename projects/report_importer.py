@@ -13,8 +13,8 @@ from projects import services
 from projects.importers import ScopedReferences, known_project, project_codes
 from projects.models import ProgressReport, Project
 from projects.reporting import closed_quarters
-from spreadsheets.cells import EXAMPLE_PROJECT, Column, excerpt
-from spreadsheets.importer import Pending, SheetImporter, chunked
+from spreadsheets.cells import EXAMPLE_PROJECT, Column, Pending, chunked, excerpt
+from spreadsheets.importer import SheetImporter
 
 Status = ProgressReport.Status
 READ_ONLY = (Status.SUBMITTED, Status.APPROVED)

@@ -5,7 +5,7 @@ JSON-able value, or raises CellError with a message for the clerk.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
@@ -49,6 +49,7 @@ class _FormulaWithoutValue:
 
 FORMULA_WITHOUT_VALUE = _FormulaWithoutValue()
 EXCERPT_CHARS = 100
+CHUNK = 2000  # keys per IN query
 
 
 def excerpt(value, limit=EXCERPT_CHARS) -> str:
@@ -65,7 +66,9 @@ class RawSheet:
 
     title: str
     header: list
-    rows: list  # [(row number as the sheet shows it, [cell values])]
+    # [(row number as the sheet shows it, [cell values])]: a list, or an iterator read once as it is consumed
+    rows: object
+    kept: list = field(default_factory=list)  # the first rows, kept for the preview while the rows stream
 
 
 @dataclass
@@ -307,3 +310,25 @@ def yuan_to_wan(amount):
     if amount is None:
         return None
     return Decimal(money.plain(money.yuan_to_wan(amount)))
+
+
+class Pending:
+    """A reference to a record that an earlier sheet of the same file creates; resolved when written."""
+
+    __slots__ = ("model", "code")
+
+    def __init__(self, model, code):
+        self.model = model
+        self.code = code
+
+    def __eq__(self, other):
+        return isinstance(other, Pending) and (self.model, self.code) == (other.model, other.code)
+
+    def __hash__(self):
+        return hash((self.model, self.code))
+
+
+def chunked(items, size=CHUNK):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -17,11 +17,11 @@ from spreadsheets.cells import (
     CellError,
     Column,
     LongText,
+    Pending,
     RawSheet,
     RowError,
     SpreadsheetError,
-    display,
-    excerpt,
+    chunked,
     normalise_header,
     normalise_sheet_name,
     parse_choice,
@@ -29,31 +29,16 @@ from spreadsheets.cells import (
     parse_int,
     parse_wan,
     text_value,
-    yuan_to_wan,
 )
+from spreadsheets.changes import ChangeDescription
 from spreadsheets.pg_copy import insert_with_history
 from spreadsheets.queries import keyset  # noqa: F401  (importers read their exports with it)
 
-CHUNK = 2000
+ROWS_PER_CHUNK = 10_000  # rows validated (and, on a confirm, written) at a time: memory is one chunk's
+KEEP = 100  # rows per sheet whose action and changes are kept for the preview
 
 # --------------------------------------------------------------------------------------------------
 # Importing
-
-
-class Pending:
-    """A reference to a record that an earlier sheet of the same file creates; resolved when written."""
-
-    __slots__ = ("model", "code")
-
-    def __init__(self, model, code):
-        self.model = model
-        self.code = code
-
-    def __eq__(self, other):
-        return isinstance(other, Pending) and (self.model, self.code) == (other.model, other.code)
-
-    def __hash__(self):
-        return hash((self.model, self.code))
 
 
 class ImportContext:
@@ -89,10 +74,15 @@ def code_or_name_map(queryset, code_field="code", name_field="name"):
     return by_code, by_name
 
 
-def chunked(items, size=CHUNK):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _drained(rows):
+    """The items of `rows`; a list's are let go as they are handed out."""
+    if not isinstance(rows, list):
+        yield from rows
+        return
+    for position in range(len(rows)):
+        item = rows[position]
+        rows[position] = None
+        yield item
 
 
 class ParsedRow(tuple):
@@ -120,7 +110,7 @@ class ParsedRow(tuple):
 _ROW_CLASSES = {}
 
 
-class SheetImporter:
+class SheetImporter(ChangeDescription):
     """Parse, validate and write one sheet. Subclasses declare the columns and the references."""
 
     model = None
@@ -134,16 +124,22 @@ class SheetImporter:
     def __init__(self, context: ImportContext):
         self.context = context
         self.errors: list[RowError] = []
-        self.creates = []
-        self.updates = []
-        self.unchanged = 0
-        self.actions = {}  # row number -> "new" / "updated" / "unchanged"
+        self.creates = []  # the current chunk's new records (field values), until written
+        self.updates = []  # the current chunk's changed records, until written
+        self.new = self.updated = self.unchanged = 0
+        self.rows = 0  # rows validated
+        self.seen = {}  # key -> the row that names it first, over the whole sheet
+        self.actions = {}  # row number -> "new" / "updated" / "unchanged", for the first KEEP rows
         self.error_rows = set()
-        self.changes = {}  # row number -> {attname: (old, new)}
-        self.versions = {}  # row number -> the stored record's version (None for a new one)
+        self.changes = {}  # row number -> {attname: (old, new)}, for the first KEEP updated rows
+        self.column_changes = {}  # attname -> how many rows change it
+        self.versions = {}  # the current chunk's row number -> its stored record's version
         self.expected_versions = None  # at a confirm: the versions the preview saw
         self.stale = []  # rows whose record changed since the preview
-        self.parsed = {}
+        self.stale_keys = []  # their keys as the clerk wrote them
+        self.parsed = {}  # the current chunk's rows by number
+        self.update_attnames = []
+        self.update_fields = []
 
     # -- declarations -------------------------------------------------------------------------------
 
@@ -220,24 +216,26 @@ class SheetImporter:
                 problems.append(_("Missing column: %(header)s.") % {"header": column.header})
         return positions, problems
 
-    def parse(self, raw: RawSheet, keep=0):
-        """Normalised rows [(row number, {column: JSON-able value})]; cell errors go to self.errors.
-
-        The raw rows are let go as they are parsed, so the file's rows are never held twice; the first
-        `keep` stay in `raw.rows` (for the preview)."""
+    def check_header(self, raw: RawSheet):
+        """{column name: index} of the sheet's header, or a SpreadsheetError naming what is wrong with it."""
         positions, problems = self.map_columns(raw.header)
         if problems:
             raise SpreadsheetError(
                 _("Sheet %(sheet)s: %(problems)s") % {"sheet": raw.title, "problems": " ".join(problems)}
             )
-        parsed = []
+        return positions
+
+    def parse_rows(self, raw: RawSheet, keep=0):
+        """Yield the normalised rows (row number, ParsedRow of JSON-able values) as the sheet's rows are
+        read; cell errors go to self.errors. The first `keep` raw rows are kept in `raw.kept` (for the
+        preview); the others are let go as they are parsed, so the file's rows are never held twice."""
+        positions = self.check_header(raw)
         columns = [(column, positions[column.name]) for column in self.columns]
         row_class = self.row_class()
-        rows = raw.rows
-        raw.rows = rows[:keep]
-        for position in range(len(rows)):
-            number, values = rows[position]
-            rows[position] = None
+        raw.kept = []
+        for number, values in _drained(raw.rows):
+            if len(raw.kept) < keep:
+                raw.kept.append((number, values))
             row = []
             for column, index in columns:
                 value = values[index] if index < len(values) else None
@@ -246,8 +244,13 @@ class SheetImporter:
                 except CellError as exc:
                     self.error(number, column.name, value, exc.args[0])
                     row.append(None)
-            parsed.append((number, row_class(row)))
-        return parsed
+            yield number, row_class(row)
+
+    def parse(self, raw: RawSheet, keep=0):
+        """Every normalised row of the sheet at once (see `parse_rows`); the kept rows stay in `raw.rows`."""
+        rows = list(self.parse_rows(raw, keep))
+        raw.rows = raw.kept
+        return rows
 
     def parse_cell(self, column: Column, value):
         if value is FORMULA_WITHOUT_VALUE:
@@ -314,12 +317,21 @@ class SheetImporter:
         return any(f.name == "version" for f in cls.model._meta.concrete_fields)
 
     def validate(self, rows):
-        """Set-wise validation of the parsed rows; fills creates/updates/unchanged and errors."""
+        """Set-wise validation of all the parsed rows of a sheet at once (see `validate_chunk`)."""
+        self.validate_chunk(rows)
+        return self
+
+    def validate_chunk(self, rows):
+        """Set-wise validation of the next parsed rows of the sheet: a few queries per chunk, whatever its size.
+
+        Counts the new, updated and unchanged rows and collects errors over the whole sheet (a key repeated in
+        any earlier chunk is a duplicate); leaves this chunk's records to write in `creates` and `updates`."""
         parsed = dict(rows)
         self.parsed = parsed
+        self.creates, self.updates, self.versions = [], [], {}
         # Rows with a bad cell are resolved too, so every problem of a row is reported at once.
         resolved = self.resolve(rows)
-        seen = {}
+        seen = self.seen
         unique = []
         for number, key, values in resolved:
             if number in self.error_rows:
@@ -343,7 +355,7 @@ class SheetImporter:
         for number, column, value, message in self.check_rows(staged):
             self.error(number, column, value, message)
         versioned = self.versioned()
-        fields = None
+        stale = []
         for number, _key, values, instance in staged:
             if number in self.error_rows:
                 continue
@@ -355,10 +367,11 @@ class SheetImporter:
                 if self.expected_versions is not None:
                     expected = self.expected_versions.get(str(number), self.expected_versions.get(number))
                     if expected != current:
-                        self.stale.append(number)
+                        stale.append(number)
             if instance is None:
                 self.creates.append(values)
-                self.actions[number] = "new"
+                self.new += 1
+                self.note(number, "new")
                 continue
             changed = {}
             for attname, value in values.items():
@@ -368,104 +381,41 @@ class SheetImporter:
                     setattr(instance, attname, value)
             if changed:
                 self.updates.append(instance)
-                self.actions[number] = "updated"
-                self.changes[number] = changed
-                fields = fields or list(values)
+                self.updated += 1
+                self.note(number, "updated")
+                if len(self.changes) < KEEP:
+                    self.changes[number] = changed
+                for attname in changed:
+                    self.column_changes[attname] = self.column_changes.get(attname, 0) + 1
+                if not self.update_attnames:
+                    self.update_attnames = list(values)
+                    self.update_fields = [self.model._meta.get_field(f).name for f in self.update_attnames]
+                    if versioned:
+                        self.update_fields.append("version")
             else:
                 self.unchanged += 1
-                self.actions[number] = "unchanged"
-        self.update_attnames = list(fields or [])
-        self.update_fields = [self.model._meta.get_field(f).name for f in self.update_attnames]
-        if versioned and self.updates:
-            self.update_fields.append("version")
-        for number in self.stale:
+                self.note(number, "unchanged")
+        for number in stale:
+            self.stale.append(number)
+            self.stale_keys.append(self.key_text(number))
             self.error(
                 number,
                 self.key_column,
                 self.key_text(number),
                 _("Someone changed this record after the preview; preview the file again."),
             )
+        self.rows += len(rows)
         # The good rows are known to the sheets that follow even when another row is bad, so a bad project
         # does not make every disbursement of the good ones an "unknown project" as well.
         self.register_pending([row for row in unique if row[0] not in self.error_rows])
 
-    def column_of_attname(self):
-        """{model attname: column} for the columns that fill a model field."""
-        names = {f.attname for f in self.model._meta.concrete_fields}
-        out = {}
-        for column in self.columns:
-            for attname in column.attnames():
-                if attname in names:
-                    out[attname] = column
-                    break
-        return out
+    def note(self, number, action):
+        if len(self.actions) < KEEP:
+            self.actions[number] = action
 
-    def changed_column_counts(self):
-        """{column header: how many rows change it} over every updated row of the sheet."""
-        columns = self.column_of_attname()
-        counts = {}
-        for changed in self.changes.values():
-            for attname in changed:
-                column = columns.get(attname)
-                if column is not None:
-                    counts[column.header] = counts.get(column.header, 0) + 1
-        return {column.header: counts[column.header] for column in self.columns if column.header in counts}
-
-    def describe_changes(self, numbers):
-        """{row number: [{"column", "old", "new"}]} of the given updated rows, values as a sheet shows them
-        (codes for references, one query per referenced model, Chinese labels, amounts in 万元)."""
-        columns = self.column_of_attname()
-        references = {}
-        for number in numbers:
-            for attname, pair in self.changes.get(number, {}).items():
-                related = getattr(
-                    self.model._meta.get_field(attname.removesuffix("_id")), "related_model", None
-                )
-                if related is not None:
-                    references.setdefault(related, set()).update(v for v in pair if isinstance(v, int))
-        codes = {}
-        for related, ids in references.items():
-            code = "code" if any(f.name == "code" for f in related._meta.fields) else "pk"
-            for chunk in chunked(ids):
-                codes.update(
-                    {
-                        (related, pk): c
-                        for pk, c in related._default_manager.filter(pk__in=chunk).values_list("pk", code)
-                    }
-                )
-        out = {}
-        for number in numbers:
-            lines = []
-            for attname, (old, new) in self.changes.get(number, {}).items():
-                column = columns.get(attname)
-                if column is None:
-                    continue
-                related = getattr(
-                    self.model._meta.get_field(attname.removesuffix("_id")), "related_model", None
-                )
-                lines.append(
-                    {
-                        "column": column.header,
-                        "old": self.show(column, old, related, codes),
-                        "new": self.show(column, new, related, codes),
-                    }
-                )
-            out[number] = lines
-        return out
-
-    def show(self, column, value, related=None, codes=None):
-        """A stored value as the sheet writes it."""
-        if value is None or value == "":
-            return ""
-        if isinstance(value, Pending):
-            return excerpt(value.code)
-        if related is not None:
-            return excerpt(codes.get((related, value), value))
-        if column.kind == "amount":
-            return str(yuan_to_wan(value))
-        if column.kind == "status":
-            return self.choices.get(value, (value,))[0]
-        return display(value)
+    def pending_codes(self, model):
+        """The codes of `model` this import adds or changes so far (for the sheets that follow)."""
+        return self.context.pending.setdefault(model, set())
 
     def key_text(self, number):
         """The key of a row as the clerk wrote it (e.g. "BJ-2021-01-001 / PZ-1")."""
@@ -529,11 +479,12 @@ class SheetImporter:
                 default_user=user,
                 default_change_reason=_("spreadsheet import"),
             )
+        self.creates, self.updates = [], []
 
     def counts(self):
         return {
-            "new": len(self.creates),
-            "updated": len(self.updates),
+            "new": self.new,
+            "updated": self.updated,
             "unchanged": self.unchanged,
             "errors": len(self.error_rows),
         }

@@ -81,7 +81,15 @@ def sha256(data: bytes) -> str:
 
 
 def read_file(data: bytes, filename: str = "") -> list[RawSheet]:
-    """Every sheet of an xlsx or csv file, or a SpreadsheetError saying why the file cannot be read."""
+    """Every sheet of an xlsx or csv file with all its rows, or a SpreadsheetError saying why the file cannot
+    be read."""
+    return _materialised(open_file(data, filename))
+
+
+def open_file(data: bytes, filename: str = "") -> list[RawSheet]:
+    """Every sheet of an xlsx or csv file, its header read and its rows an iterator read once, as they are
+    consumed — so an import never holds the file's rows at once. A file that cannot be read at all is a
+    SpreadsheetError here; one damaged further on, or over the row limit, raises it while its rows are read."""
     limit = max_bytes()
     if len(data) > limit:
         raise SpreadsheetError(
@@ -112,13 +120,11 @@ def read_file(data: bytes, filename: str = "") -> list[RawSheet]:
             )
         )
     if data.startswith(b"PK"):
-        return read_xlsx(data)
+        return open_xlsx(data)
     if name.endswith(".xlsx") or name.endswith(".xlsm"):
-        raise SpreadsheetError(
-            _("The file is not a valid .xlsx workbook; it may be damaged or another kind of file renamed.")
-        )
+        raise SpreadsheetError(_not_xlsx())
     if name.endswith(".csv") or name.endswith(".txt") or not name:
-        return [read_csv(data, title=_strip_suffix(filename))]
+        return [open_csv(data, title=_strip_suffix(filename))]
     raise SpreadsheetError(_("Only .xlsx and .csv files can be imported."))
 
 
@@ -133,9 +139,7 @@ def check_zip(data: bytes):
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise SpreadsheetError(
-            _("The file is not a valid .xlsx workbook; it may be damaged or another kind of file renamed.")
-        ) from exc
+        raise SpreadsheetError(_not_xlsx()) from exc
     if len(infos) > ZIP_MAX_ENTRIES:
         raise SpreadsheetError(_("The workbook unpacks to an implausible size; it was not opened."))
     unpacked = sum(info.file_size for info in infos)
@@ -157,15 +161,24 @@ def check_zip(data: bytes):
             % {"limit": max_rows()}
         )
     if "xl/workbook.xml" not in {info.filename for info in infos}:
-        raise SpreadsheetError(
-            _("The file is not a valid .xlsx workbook; it may be damaged or another kind of file renamed.")
-        )
+        raise SpreadsheetError(_not_xlsx())
+
+
+def _materialised(sheets):
+    for sheet in sheets:
+        sheet.rows = list(sheet.rows)
+    return sheets
 
 
 def read_xlsx(data: bytes) -> list[RawSheet]:
-    """Every worksheet of an xlsx, streamed straight from the zip (see `sheet_rows`)."""
+    """Every worksheet of an xlsx with all its rows."""
+    return _materialised(open_xlsx(data))
+
+
+def open_xlsx(data: bytes) -> list[RawSheet]:
+    """Every worksheet of an xlsx, streamed straight from the zip (see `sheet_rows`): each sheet's header is
+    read here, its rows as they are consumed."""
     check_zip(data)
-    limit = max_rows()
     sheets = []
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -174,26 +187,41 @@ def read_xlsx(data: bytes) -> list[RawSheet]:
         shared = shared_strings(archive, shared_path, cap)
         dates, durations = date_styles(archive, styles_path)
         for title, path in parts:
-            header = None
-            rows = []
-            for number, values in sheet_rows(archive, path, shared, dates, durations, epoch, cap):
-                if header is None:
-                    header = values
-                    continue
-                rows.append((number, values))
-                if len(rows) > limit:
-                    raise SpreadsheetError(_("The file has more than %(limit)s rows.") % {"limit": limit})
-            if header is not None:
-                sheets.append(RawSheet(title, _trim_header(header), rows))
+            rows = sheet_rows(archive, path, shared, dates, durations, epoch, cap)
+            first = next(rows, None)
+            if first is not None:
+                sheets.append(RawSheet(title, _trim_header(first[1]), _limited(_guarded(rows))))
     except SpreadsheetError:
         raise
     except Exception as exc:  # damaged zip members, malformed or forbidden XML, missing parts
-        raise SpreadsheetError(
-            _("The file is not a valid .xlsx workbook; it may be damaged or another kind of file renamed.")
-        ) from exc
+        raise SpreadsheetError(_not_xlsx()) from exc
     if not sheets:
         raise SpreadsheetError(_("The file is empty."))
     return sheets
+
+
+def _not_xlsx():
+    # One message for every way an xlsx can be unreadable.
+    return _("The file is not a valid .xlsx workbook; it may be damaged or another kind of file renamed.")
+
+
+def _guarded(rows):
+    """The rows of a sheet; damage found further on in the file is the same clear error as at its start."""
+    try:
+        yield from rows
+    except SpreadsheetError:
+        raise
+    except Exception as exc:
+        raise SpreadsheetError(_not_xlsx()) from exc
+
+
+def _limited(rows):
+    """The rows, refused once there are more than the limit allows."""
+    limit = max_rows()
+    for count, row in enumerate(rows, start=1):
+        if count > limit:
+            raise SpreadsheetError(_("The file has more than %(limit)s rows.") % {"limit": limit})
+        yield row
 
 
 def decode_text(data: bytes) -> str:
@@ -216,6 +244,12 @@ def decode_text(data: bytes) -> str:
 
 
 def read_csv(data: bytes, title: str = "") -> RawSheet:
+    """A CSV file as one sheet with all its rows."""
+    return _materialised([open_csv(data, title)])[0]
+
+
+def open_csv(data: bytes, title: str = "") -> RawSheet:
+    """A CSV file as one sheet: its header read here, its rows as they are consumed."""
     try:
         text = decode_text(data)
     except UnicodeDecodeError as exc:
@@ -225,32 +259,34 @@ def read_csv(data: bytes, title: str = "") -> RawSheet:
     if "\x00" in text:
         raise SpreadsheetError(_("Only .xlsx and .csv files can be imported."))
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = None
-    rows = []
-    limit = max_rows()
     cap = cell_text_limit()
-    width = None
+    header = None
+    number = 0
     try:
-        for number, values in enumerate(reader, start=1):
-            values = [clean_cell(capped(unescape_csv(v), cap)) for v in values[:width]]
-            if header is None:
-                if any(v is not None for v in values):
-                    header = _trim_header(values)
-                    if len(header) > MAX_HEADER_CELLS:
-                        raise SpreadsheetError(
-                            _("The header row has more than %(count)s columns.") % {"count": MAX_HEADER_CELLS}
-                        )
-                    width = len(header)
-                continue
+        for number, values in enumerate(reader, start=1):  # noqa: B007 (the header's number, after)
+            values = [clean_cell(capped(unescape_csv(v), cap)) for v in values]
             if any(v is not None for v in values):
-                rows.append((number, values))
-                if len(rows) > limit:
-                    raise SpreadsheetError(_("The file has more than %(limit)s rows.") % {"limit": limit})
+                header = _trim_header(values)
+                break
     except csv.Error as exc:
         raise SpreadsheetError(_("The CSV file could not be read: %(error)s") % {"error": exc}) from exc
     if header is None:
         raise SpreadsheetError(_("The file is empty."))
-    return RawSheet(title, _trim_header(header), rows)
+    if len(header) > MAX_HEADER_CELLS:
+        raise SpreadsheetError(
+            _("The header row has more than %(count)s columns.") % {"count": MAX_HEADER_CELLS}
+        )
+    return RawSheet(title, header, _limited(_csv_rows(reader, number, len(header), cap)))
+
+
+def _csv_rows(reader, header_number, width, cap):
+    try:
+        for number, values in enumerate(reader, start=header_number + 1):
+            values = [clean_cell(capped(unescape_csv(v), cap)) for v in values[:width]]
+            if any(v is not None for v in values):
+                yield number, values
+    except csv.Error as exc:
+        raise SpreadsheetError(_("The CSV file could not be read: %(error)s") % {"error": exc}) from exc
 
 
 def _trim_header(header):

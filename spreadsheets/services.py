@@ -16,11 +16,11 @@ from django.utils.translation import ngettext
 
 from spreadsheets import registry
 from spreadsheets.cells import ERROR_HEADER, SpreadsheetError, display
-from spreadsheets.importer import ImportContext
-from spreadsheets.reading import read_file, sha256
+from spreadsheets.importer import KEEP, ROWS_PER_CHUNK, ImportContext
+from spreadsheets.reading import open_file, sha256
 from spreadsheets.writing import write_xlsx
 
-PREVIEW_ROWS = 100
+PREVIEW_ROWS = KEEP
 STAGED_CHUNK = 1 << 16
 
 
@@ -29,17 +29,17 @@ class ImportConflict(Exception):
 
 
 # --------------------------------------------------------------------------------------------------
-# Running an import: parse once, validate (again on confirm), write all in one transaction
+# Running an import: rows streamed from the file (or the staging) a chunk at a time — parsed, validated and,
+# on a confirm, written — all in one transaction, rolled back when any row of any chunk has an error.
 
 
 @dataclass
 class ImportOutcome:
-    """What an import found: per-sheet counts, every error, and the normalised rows for a confirm."""
+    """What an import found: per-sheet counts and every error."""
 
-    sheets: list = field(default_factory=list)  # [(importer class, parsed rows)]
     counts: dict = field(default_factory=dict)  # sheet title -> counts
     errors: list = field(default_factory=list)  # [RowError]
-    actions: dict = field(default_factory=dict)  # sheet title -> {row: action}
+    actions: dict = field(default_factory=dict)  # sheet title -> {row: action} (the first rows)
     importers: list = field(default_factory=list)  # the validated SheetImporters
     stale: list = field(default_factory=list)  # [(sheet, key)] changed since the preview
     written: bool = False
@@ -55,23 +55,45 @@ class ImportOutcome:
                 total[key] += counts[key]
         return total
 
-    def staged(self) -> bytes:
-        """The normalised rows and the versions of the records they touch, for a confirm on any app server:
-        JSON lines (a header line per sheet, then a line per row), compressed as they are encoded, so no
-        copy of the whole file's rows is built."""
-        versions = {importer.label(): importer.versions for importer in self.importers if importer.versions}
-        compressor = zlib.compressobj(3)
-        out = [compressor.compress(_line({"versions": versions}))]
-        for cls, rows in self.sheets:
-            out.append(compressor.compress(_line({"sheet": cls.label(), "rows": len(rows)})))
-            for number, row in rows:
-                out.append(compressor.compress(_line([number, row])))
-        out.append(compressor.flush())
-        return b"".join(out)
-
 
 def _line(value) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+class Staging:
+    """The normalised rows of a clean preview, kept in the database for a confirm on any app server: JSON
+    lines (a line per sheet, then a line per row with the version of the record it changes), compressed as
+    the chunks are validated, so no copy of the file's rows is ever built."""
+
+    def __init__(self):
+        self.compressor = zlib.compressobj(3)
+        self.parts = []
+
+    def _add(self, value):
+        part = self.compressor.compress(_line(value))
+        if part:
+            self.parts.append(part)
+
+    def sheet(self, cls):
+        self._add({"sheet": cls.label()})
+
+    def rows(self, rows, versions):
+        for number, row in rows:
+            self._add([number, row, versions.get(number)])
+
+    def blob(self) -> bytes:
+        self.parts.append(self.compressor.flush())
+        return b"".join(self.parts)
+
+
+class StagedSheet:
+    """A staged sheet's rows, decoded as they are read; `expected` holds the versions of the rows read so far
+    (the run clears it after each chunk)."""
+
+    def __init__(self, cls, rows, expected):
+        self.cls = cls
+        self.rows = rows
+        self.expected = expected
 
 
 def select_sheets(raw_sheets, importers=None):
@@ -110,58 +132,77 @@ def select_sheets(raw_sheets, importers=None):
     return pairs
 
 
-def parse_sheets(pairs, context=None):
-    """Parse every selected sheet; cell errors are collected, not raised."""
-    outcome = ImportOutcome()
-    for cls, raw in pairs:
-        importer = cls(context or ImportContext())
-        rows = importer.parse(raw, keep=PREVIEW_ROWS)
-        outcome.sheets.append((cls, rows))
-        outcome.errors.extend(importer.errors)
-    if not any(rows for _cls, rows in outcome.sheets):
-        raise SpreadsheetError(_("The file holds no data rows."))
-    return outcome
+def _chunks(rows, size):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
-def run(sheets, user=None, *, dry_run=False, parse_errors=(), expected_versions=None, progress=None):
-    """Validate parsed sheets in dependency order and, unless dry_run or any error, write them all.
+def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=None, staging=None):
+    """Validate sheets in dependency order and, unless dry_run or any error, write them all.
 
-    `sheets` is [(importer class, parsed rows)]; nothing is written when any sheet has an error. A confirm
-    passes the versions its preview saw (`expected_versions`, {label: {row: version}}): a record changed
-    since then makes the whole file an error. Validation and writing share one transaction, the rows read
-    locked, so nothing changes between the check and the write. A concurrent writer that gets there first
-    raises ImportConflict.
+    `sheets` is [(importer class, RawSheet)] — parsed here as the rows stream — or, for a confirm, the
+    StagedSheets of a preview, already in order. Rows go a chunk at a time: validated (into `staging` when
+    given), and written at once unless dry_run; nothing is kept when any row of any sheet has an error (the
+    transaction is rolled back). A confirm passes the versions its preview saw (in the StagedSheets, or
+    `expected_versions` {label: {row: version}} from an earlier staging): a record changed since then makes
+    the whole file an error. Validation and writing share one transaction, the rows read locked, so nothing
+    changes between the check and the write. A concurrent writer that gets there first raises ImportConflict.
     """
     context = ImportContext(user)
     context.lock = not dry_run
-    order = {cls: index for index, cls in enumerate(registry.importer_classes())}
-    sheets = sorted(sheets, key=lambda pair: order.get(pair[0], 0))
-    outcome = ImportOutcome(sheets=sheets)
-    parse_error_rows = {}
-    for error in parse_errors:
-        parse_error_rows.setdefault(error.sheet, set()).add(error.row)
+    if isinstance(sheets, list):
+        order = {cls: index for index, cls in enumerate(registry.importer_classes())}
+        sheets = sorted(sheets, key=lambda pair: order.get(pair[0], 0))
+        # Every header is checked before any row is read.
+        for cls, raw in sheets:
+            cls(context).check_header(raw)
+    outcome = ImportOutcome()
+    total = 0
     try:
         with transaction.atomic():
-            for cls, rows in sheets:
-                if progress:
-                    progress(cls.sheet_title(), len(rows))
+            for item in sheets:
+                cls, source = (item.cls, item) if isinstance(item, StagedSheet) else item
                 importer = cls(context)
-                importer.error_rows |= parse_error_rows.get(cls.sheet_title(), set())
-                if expected_versions is not None:
-                    importer.expected_versions = expected_versions.get(cls.label(), {})
-                importer.validate(rows)
+                if isinstance(source, StagedSheet):
+                    importer.expected_versions = (
+                        source.expected
+                        if expected_versions is None
+                        else expected_versions.get(cls.label(), {})
+                    )
+                    rows = source.rows
+                else:
+                    if expected_versions is not None:
+                        importer.expected_versions = expected_versions.get(cls.label(), {})
+                    rows = importer.parse_rows(source, keep=PREVIEW_ROWS)
+                if staging is not None:
+                    staging.sheet(cls)
                 outcome.importers.append(importer)
+                for chunk in _chunks(rows, ROWS_PER_CHUNK):
+                    importer.validate_chunk(chunk)
+                    if isinstance(source, StagedSheet):
+                        source.expected.clear()
+                    total += len(chunk)
+                    if staging is not None:
+                        staging.rows(chunk, importer.versions)
+                    if not dry_run and not any(i.errors for i in outcome.importers):
+                        importer.write()
+                    if progress:
+                        progress(cls.sheet_title(), importer.rows)
                 outcome.counts[cls.sheet_title()] = importer.counts()
                 outcome.actions[cls.sheet_title()] = importer.actions
-                outcome.stale += [(cls.sheet_title(), importer.key_text(n)) for n in importer.stale]
-            outcome.errors = list(parse_errors) + [e for i in outcome.importers for e in i.errors]
-            for importer in outcome.importers:
-                rows_with_errors = {e.row for e in outcome.errors if e.sheet == importer.sheet_title()}
-                outcome.counts[importer.sheet_title()]["errors"] = len(rows_with_errors)
+                outcome.stale += [(cls.sheet_title(), key) for key in importer.stale_keys]
+            if not total:
+                raise SpreadsheetError(_("The file holds no data rows."))
+            outcome.errors = [error for importer in outcome.importers for error in importer.errors]
             if outcome.errors or dry_run:
+                transaction.set_rollback(True)
                 return outcome
-            for importer in outcome.importers:
-                importer.write()
     except (IntegrityError, OperationalError) as exc:
         raise ImportConflict(str(exc)) from exc
     outcome.written = True
@@ -171,44 +212,73 @@ def run(sheets, user=None, *, dry_run=False, parse_errors=(), expected_versions=
 def import_file(data: bytes, filename: str, user=None, *, dry_run=False, importers=None):
     """Read, parse, validate and (unless dry_run or any error) write a file, unrecorded (tests, benchmarks).
     Raises SpreadsheetError."""
-    pairs = select_sheets(read_file(data, filename), importers)
-    parsed = parse_sheets(pairs)
-    return run(parsed.sheets, user, dry_run=dry_run, parse_errors=parsed.errors)
+    return run(select_sheets(open_file(data, filename), importers), user, dry_run=dry_run)
 
 
-def load_staged(blob: bytes):
-    """The staged sheets [(importer class, rows)] and the versions the preview saw, decompressed and decoded a
-    chunk at a time."""
+def staged_sheets(blob: bytes):
+    """The sheets staged by a preview, as StagedSheets read in turn — each sheet's rows decompressed and
+    decoded as they are consumed — and the versions an earlier staging kept apart ({label: {row: version}},
+    or None). Each sheet's rows must be read to the end before the next sheet is."""
     by_label = {cls.label(): cls for cls in registry.importer_classes()}
-    decompressor = zlib.decompressobj()
-    state = {"versions": {}, "sheets": [], "rows": None}
+    if zlib.decompressobj().decompress(blob[:STAGED_CHUNK], 1) == b"[":  # staged as one JSON document
+        payload = json.loads(zlib.decompress(blob).decode())
+        sheets = [
+            StagedSheet(by_label[label], [(n, by_label[label].make_row(row)) for n, row in rows], {})
+            for label, rows in payload
+        ]
+        return iter(sheets), {}
+    lines = _staged_lines(blob)
+    first = json.loads(next(lines, b"{}"))
+    versions = first.get("versions")
+    header = first if "sheet" in first else None
 
-    def consume(lines):
+    def sheets():
+        nonlocal header
+        while True:
+            if header is None:
+                line = next(lines, None)
+                if line is None:
+                    return
+                header = json.loads(line)
+            cls = by_label[header["sheet"]]
+            header = None
+            expected = {}
+            yield StagedSheet(cls, rows(cls.make_row, expected), expected)
+
+    def rows(make_row, expected):
+        nonlocal header
         for line in lines:
+            if not line.startswith(b"["):
+                header = json.loads(line)
+                return
             item = json.loads(line)
-            if isinstance(item, list):
-                state["rows"].append((item[0], state["make"](item[1])))
-            elif "sheet" in item:
-                state["rows"] = []
-                cls = by_label[item["sheet"]]
-                state["make"] = cls.make_row
-                state["sheets"].append((cls, state["rows"]))
-            else:
-                state["versions"] = item["versions"]
+            if len(item) > 2 and item[2] is not None:
+                expected[item[0]] = item[2]
+            yield item[0], make_row(item[1])
 
+    return sheets(), versions
+
+
+def _staged_lines(blob):
+    decompressor = zlib.decompressobj()
     pending = b""
     for start in range(0, len(blob), STAGED_CHUNK):
         pending += decompressor.decompress(blob[start : start + STAGED_CHUNK])
-        if start == 0 and pending.startswith(b"["):  # staged by an earlier version: one JSON document
-            payload = json.loads(zlib.decompress(blob).decode())
-            return [
-                (by_label[label], [(n, by_label[label].make_row(row)) for n, row in rows])
-                for label, rows in payload
-            ], {}
         *lines, pending = pending.split(b"\n")
-        consume(lines)
-    consume(line for line in (pending + decompressor.flush()).split(b"\n") if line)
-    return state["sheets"], state["versions"]
+        yield from lines
+    yield from (line for line in (pending + decompressor.flush()).split(b"\n") if line)
+
+
+def load_staged(blob: bytes):
+    """Every staged sheet [(importer class, rows)] and the versions the preview saw ({label: {row: version}})."""
+    sheets, versions = staged_sheets(blob)
+    out, seen = [], {}
+    for sheet in sheets:
+        rows = list(sheet.rows)
+        out.append((sheet.cls, rows))
+        if sheet.expected:
+            seen[sheet.cls.label()] = dict(sheet.expected)
+    return out, versions if versions is not None else seen
 
 
 # --------------------------------------------------------------------------------------------------
@@ -249,7 +319,7 @@ def _fill(record, outcome, pairs):
         positions, _problems = cls(ImportContext()).map_columns(raw.header)
         order = [positions.get(column.name) for column in cls.columns]
         shown = []
-        for number, values in raw.rows:
+        for number, values in raw.kept:
             if len(preview) >= PREVIEW_ROWS:
                 break
             preview.append(
@@ -301,10 +371,10 @@ def preview_import(data, filename, user, *, importers=None, source="admin", targ
 
     record = _new_record(data, filename, user, source, target)
     record.file = data
+    staging = Staging()
     try:
-        pairs = select_sheets(read_file(data, filename), importers)
-        parsed = parse_sheets(pairs)
-        outcome = run(parsed.sheets, user, dry_run=True, parse_errors=parsed.errors)
+        pairs = select_sheets(open_file(data, filename), importers)
+        outcome = run(pairs, user, dry_run=True, staging=staging)
     except SpreadsheetError as exc:
         record.outcome = ImportRecord.Outcome.REJECTED
         record.message = exc.message
@@ -314,7 +384,7 @@ def preview_import(data, filename, user, *, importers=None, source="admin", targ
     _fill(record, outcome, pairs)
     if outcome.ok:
         record.outcome = ImportRecord.Outcome.PREVIEWED
-        record.staged = outcome.staged()
+        record.staged = staging.blob()
     else:
         record.outcome = ImportRecord.Outcome.REJECTED
         record.message = _rejected_message(outcome)
@@ -336,7 +406,7 @@ def confirm_import(record, user):
         if record.outcome != ImportRecord.Outcome.PREVIEWED or not record.staged:
             record.message = record.message or _("This import cannot be confirmed.")
             return record, None
-        sheets, versions = load_staged(bytes(record.staged))
+        sheets, versions = staged_sheets(bytes(record.staged))
         outcome = None
         try:
             outcome = run(sheets, user, expected_versions=versions)
@@ -395,10 +465,8 @@ def import_recorded(
     record = _new_record(data, filename, user, source, target)
     outcome = None
     try:
-        raw = sheets if sheets is not None else read_file(data, filename if read_as is None else read_as)
-        pairs = select_sheets(raw, importers)
-        parsed = parse_sheets(pairs)
-        outcome = run(parsed.sheets, user, dry_run=dry_run, parse_errors=parsed.errors, progress=progress)
+        raw = sheets if sheets is not None else open_file(data, filename if read_as is None else read_as)
+        outcome = run(select_sheets(raw, importers), user, dry_run=dry_run, progress=progress)
     except SpreadsheetError as exc:
         record.outcome = ImportRecord.Outcome.REJECTED
         record.message = exc.message
@@ -425,7 +493,7 @@ def import_recorded(
 def error_report(record) -> bytes:
     """The uploaded sheets as xlsx with an error column holding every problem of each row."""
     sheets = select_sheets(
-        read_file(bytes(record.file), record.file_name), registry.importers_for(record.target)
+        open_file(bytes(record.file), record.file_name), registry.importers_for(record.target)
     )
     by_row = {}
     for error in record.errors:
