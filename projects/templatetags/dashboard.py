@@ -82,6 +82,7 @@ class _Links:
         }
         self.scope = Scope(request.user)
         self._parents = parents
+        self._pairs = {}
 
     def parents(self):
         """{category code: its parent's code or None}."""
@@ -133,7 +134,15 @@ class _Links:
             return ""
         if target != "agreement" and not params.get("status"):
             params["live"] = "1"
-        return f"{base}?{urlencode([(k, v) for k, v in params.items() if v not in (None, '')])}"
+        return f"{base}?{'&'.join(self._pair(k, v) for k, v in params.items() if v not in (None, ''))}"
+
+    def _pair(self, key, value) -> str:
+        """`key=value` URL-encoded as Django's urlencode writes it, each pair encoded once per page (a page
+        holds a few hundred links repeating the same few parameters)."""
+        pair = self._pairs.get((key, value))
+        if pair is None:
+            pair = self._pairs[(key, value)] = urlencode([(key, value)])
+        return pair
 
 
 def _links(context) -> _Links:

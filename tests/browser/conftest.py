@@ -22,9 +22,19 @@ def _drop_rollups_of_flushed_rows():
     """On SQLite, the flush after a browser test deletes the rollup tables before the projects, whose delete
     triggers then write rows for agreements that are gone; the next test's dashboard would trip over them."""
     from agreements.models import Agreement
-    from projects.models import DisbursementRollup, FacilityRollup, ProjectRollup, ReportCoverageRollup
+    from projects import models
 
-    for rollup in (ProjectRollup, FacilityRollup, DisbursementRollup, ReportCoverageRollup):
+    # The fine rollups first: their delete triggers carry the deletion into the coarse twins.
+    for rollup in (
+        models.ProjectRollup,
+        models.FacilityRollup,
+        models.DisbursementRollup,
+        models.ReportCoverageRollup,
+        models.AgreementProjectRollup,
+        models.AgreementFacilityRollup,
+        models.AgreementDisbursementRollup,
+        models.AgreementReportRollup,
+    ):
         rollup.objects.exclude(agreement_id__in=Agreement.objects.values("pk")).delete()
 
 
