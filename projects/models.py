@@ -413,6 +413,27 @@ class AgreementProjectRollup(CoarseKey):
         return f"{self.agreement_id}/{self.category_id}/{self.status}: {self.projects}"
 
 
+class YearProjectRollup(models.Model):
+    """ProjectRollup summed per status and start year only: the overview's figures per start year when no
+    province, category or recipient filter is given (a few dozen rows)."""
+
+    status = models.CharField(max_length=12)
+    start_year = models.PositiveSmallIntegerField(help_text="0 when the project has no start date")
+    projects = models.IntegerField(default=0)
+    budget_cents = models.BigIntegerField(default=0)
+    disbursed_cents = models.BigIntegerField(default=0)
+    beneficiaries = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("project figures per start year (rollup)")
+        constraints = [
+            models.UniqueConstraint(fields=["status", "start_year"], name="year_project_rollup_key")
+        ]
+
+    def __str__(self):
+        return f"{self.status}/{self.start_year}: {self.projects}"
+
+
 class AgreementFacilityRollup(CoarseKey):
     """FacilityRollup summed per agreement, sub-category, status and facility type."""
 

@@ -73,40 +73,40 @@ ROLLUPS = {
 }
 COVERAGE = "projects_reportcoveragerollup"
 
-# The coarse twins (projects.models.CoarseKey): per fine rollup, the table summing its rows by agreement,
-# sub-category and status and the fine rollup's own extra key, and which fine rows it sums (a condition on
-# fine row `{r}`). Triggers on the fine rollup carry every change of a fine row into its coarse row, so a
-# coarse row is always the sum of its fine rows, whatever wrote them (the base tables' triggers, a rebuild).
+# The coarse twins (projects.models.CoarseKey, YearProjectRollup): per twin, the fine rollup it sums, its key,
+# its extra key (as in ROLLUPS) and which fine rows it sums (a condition on fine row `{r}`). Triggers on the
+# fine rollups carry every change of a fine row into its twins' rows, so a twin row is always the sum of its
+# fine rows, whatever wrote them (the base tables' triggers, a rebuild).
 COARSE_KEY = "agreement_id, category_id, status"
-COARSE = {
-    "projects_projectrollup": ("projects_agreementprojectrollup", ""),
-    "projects_facilityrollup": ("projects_agreementfacilityrollup", ""),
-    "projects_disbursementrollup": ("projects_agreementdisbursementrollup", ""),
-    COVERAGE: ("projects_agreementreportrollup", "{r}.quarter <> 0"),  # the reports, not the due projects
+TWINS = {
+    "projects_agreementprojectrollup": ("projects_projectrollup", COARSE_KEY, "", ""),
+    "projects_agreementfacilityrollup": ("projects_facilityrollup", COARSE_KEY, "facility_type_id", ""),
+    "projects_agreementdisbursementrollup": ("projects_disbursementrollup", COARSE_KEY, "quarter", ""),
+    # the reports, not the due projects
+    "projects_agreementreportrollup": (COVERAGE, COARSE_KEY, "quarter, state", "{r}.quarter <> 0"),
+    "projects_yearprojectrollup": ("projects_projectrollup", "status, start_year", "", ""),
 }
-COARSE_EXTRA = {  # the coarse table's extra key, as in ROLLUPS
-    "projects_agreementprojectrollup": "",
-    "projects_agreementfacilityrollup": "facility_type_id",
-    "projects_agreementdisbursementrollup": "quarter",
-    "projects_agreementreportrollup": "quarter, state",
-}
-ROLLUPS.update({coarse: (COARSE_EXTRA[coarse], ROLLUPS[fine][1]) for fine, (coarse, _w) in COARSE.items()})
+ROLLUPS.update({twin: (extra, ROLLUPS[fine][1]) for twin, (fine, _key, extra, _if) in TWINS.items()})
+WITH_TWINS = list(dict.fromkeys(fine for fine, _key, _extra, _if in TWINS.values()))  # the fine rollups
 
 
 def _table_key(table):
     """The key columns every row of `table` is summed by (before its own extra key)."""
-    return COARSE_KEY if table in COARSE_EXTRA else KEY
+    return TWINS[table][1] if table in TWINS else KEY
 
 
 def _columns(names: str) -> list[str]:
     return [name.strip() for name in names.split(",") if name.strip()]
 
 
-def _coarse_columns(fine):
-    """(coarse table, its key columns with the extra key, its summed columns, condition on fine row {r})."""
-    coarse, condition = COARSE[fine]
-    extra = COARSE_EXTRA[coarse]
-    return coarse, _columns(f"{COARSE_KEY}, {extra}"), ROLLUPS[fine][1], condition
+def _twin_columns(twin):
+    """(its key columns with the extra key, its summed columns, condition on fine row {r})."""
+    fine, key, extra, condition = TWINS[twin]
+    return _columns(f"{key}, {extra}"), ROLLUPS[fine][1], condition
+
+
+def _twins_of(fine):
+    return [twin for twin, (of, _key, _extra, _if) in TWINS.items() if of == fine]
 
 
 COVERAGE_COLUMNS = f"{KEY}, due_from, due_to, quarter, state, number"
@@ -292,35 +292,43 @@ _ROW_BUILDERS = {
 }
 
 
-def _row_coarse(fine, r, sign):
-    """Add (sign "") or remove (sign "-") fine rollup row `r` to or from its coarse row."""
-    coarse, keys, summed, condition = _coarse_columns(fine)
+def _row_twin(twin, r, sign):
+    """Add (sign "") or remove (sign "-") fine rollup row `r` to or from its row in `twin`."""
+    keys, summed, condition = _twin_columns(twin)
     names = ", ".join(keys)
-    sets = ", ".join(f"{c} = {coarse}.{c} + excluded.{c}" for c in summed)
+    sets = ", ".join(f"{c} = {twin}.{c} + excluded.{c}" for c in summed)
     return (
-        f"INSERT INTO {coarse} ({names}, {', '.join(summed)})"
+        f"INSERT INTO {twin} ({names}, {', '.join(summed)})"
         f" SELECT {', '.join(f'{r}.{c}' for c in keys)}, {', '.join(f'{sign}{r}.{c}' for c in summed)}"
         f" WHERE {condition.format(r=r) if condition else '1 = 1'} ON CONFLICT ({names}) DO UPDATE SET {sets}"
     )
 
 
-def _row_coarse_drop(fine, r):
-    coarse, keys, summed, _condition = _coarse_columns(fine)
-    match = " AND ".join(f"{coarse}.{c} = {r}.{c}" for c in keys)
-    return f"DELETE FROM {coarse} WHERE {match} AND {' AND '.join(f'{c} = 0' for c in summed)}"
+def _row_twin_drop(twin, r):
+    keys, summed, _condition = _twin_columns(twin)
+    match = " AND ".join(f"{twin}.{c} = {r}.{c}" for c in keys)
+    return f"DELETE FROM {twin} WHERE {match} AND {' AND '.join(f'{c} = 0' for c in summed)}"
 
 
-def sqlite_coarse_triggers() -> dict[str, str]:
-    """{trigger name: CREATE TRIGGER} on each fine rollup, keeping its coarse twin."""
+def sqlite_twin_triggers() -> dict[str, str]:
+    """{trigger name: CREATE TRIGGER} on each fine rollup, keeping its twins."""
     out = {}
-    for fine in COARSE:
+    for fine in WITH_TWINS:
+        twins = _twins_of(fine)
         name = f"{fine}_rollup"
         parts = {
-            "ins": ("INSERT", [_row_coarse(fine, "NEW", "")]),
-            "del": ("DELETE", [_row_coarse(fine, "OLD", "-"), _row_coarse_drop(fine, "OLD")]),
+            "ins": ("INSERT", [_row_twin(t, "NEW", "") for t in twins]),
+            "del": (
+                "DELETE",
+                [s for t in twins for s in (_row_twin(t, "OLD", "-"), _row_twin_drop(t, "OLD"))],
+            ),
             "upd": (
                 "UPDATE",
-                [_row_coarse(fine, "OLD", "-"), _row_coarse(fine, "NEW", ""), _row_coarse_drop(fine, "OLD")],
+                [
+                    s
+                    for t in twins
+                    for s in (_row_twin(t, "OLD", "-"), _row_twin(t, "NEW", ""), _row_twin_drop(t, "OLD"))
+                ],
             ),
         }
         for suffix, (event, stmts) in parts.items():
@@ -355,7 +363,7 @@ def sqlite_triggers() -> dict[str, str]:
             f"CREATE TRIGGER {name}_upd AFTER UPDATE ON {table} FOR EACH ROW WHEN {changed} BEGIN\n"
             f"{body(build(v, 'OLD', '-1'), build(v, 'NEW', '1'))}\nEND"
         )
-    out.update(sqlite_coarse_triggers())
+    out.update(sqlite_twin_triggers())
     return out
 
 
@@ -527,16 +535,16 @@ _SET_BUILDERS = {
 }
 
 
-def _set_coarse(fine, rows):
-    """Carry the fine rollup rows changed by the statement (`rows`, signed) into the coarse twin."""
-    coarse, keys, summed, condition = _coarse_columns(fine)
+def _set_twin(twin, rows):
+    """Carry the fine rollup rows changed by the statement (`rows`, signed) into `twin`."""
+    keys, summed, condition = _twin_columns(twin)
     source = (
         f"SELECT {', '.join(f'r.{c}' for c in keys)}, {', '.join(f'r.s * r.{c} AS {c}' for c in summed)}"
         f" FROM ({rows}) r{' WHERE ' + condition.format(r='r') if condition else ''}"
     )
     return [
-        _upsert(coarse, COARSE_EXTRA[coarse], [(c, c) for c in summed], source),
-        _drop_zeros(coarse, source),
+        _upsert(twin, TWINS[twin][2], [(c, c) for c in summed], source),
+        _drop_zeros(twin, source),
     ]
 
 
@@ -555,10 +563,11 @@ def postgresql_functions() -> dict[str, str]:
             stmts = _SET_BUILDERS[table](_changed_rows(event, columns))
             body = "\n".join(f"  {stmt};" for stmt in stmts)
             out[f"{table}_rollup_{suffix}"] = f"\nBEGIN\n{body}\n  RETURN NULL;\nEND\n"
-    for fine in COARSE:
-        coarse, keys, summed, _condition = _coarse_columns(fine)
+    for fine in WITH_TWINS:
+        twins = _twins_of(fine)
+        columns = list(dict.fromkeys(c for twin in twins for group in _twin_columns(twin)[:2] for c in group))
         for event, (suffix, _referencing) in EVENTS.items():
-            stmts = _set_coarse(fine, _changed_rows(event, [*keys, *summed]))
+            stmts = [stmt for twin in twins for stmt in _set_twin(twin, _changed_rows(event, columns))]
             body = "\n".join(f"  {stmt};" for stmt in stmts)
             out[f"{fine}_rollup_{suffix}"] = f"\nBEGIN\n{body}\n  RETURN NULL;\nEND\n"
     return out
@@ -566,7 +575,7 @@ def postgresql_functions() -> dict[str, str]:
 
 def _triggered_tables():
     """Every table with rollup triggers: the base tables, then the fine rollups that keep a coarse twin."""
-    return [*TABLES, *COARSE]
+    return [*TABLES, *WITH_TWINS]
 
 
 def postgresql_install() -> list[str]:
@@ -625,12 +634,12 @@ def rebuild_selects(vendor) -> dict[str, tuple[str, str]]:
             f" WHERE {_due_at(v, 'p', report)} GROUP BY {group}, {report}, pr.status",
         ),
     }
-    for fine in COARSE:
-        coarse, keys, summed, condition = _coarse_columns(fine)
+    for twin, (fine, _key, _extra, condition) in TWINS.items():
+        keys, summed, _if = _twin_columns(twin)
         names = ", ".join(keys)
         columns, select = out[fine]
         where = f" WHERE {condition.format(r='f')}" if condition else ""
-        out[coarse] = (
+        out[twin] = (
             f"{names}, {', '.join(summed)}",
             f"WITH f ({columns}) AS ({select}) SELECT {names}, {', '.join(f'SUM({c})' for c in summed)}"
             f" FROM f{where} GROUP BY {names}",
@@ -639,11 +648,11 @@ def rebuild_selects(vendor) -> dict[str, tuple[str, str]]:
 
 
 def rebuild_sql(vendor) -> list[str]:
-    """Recompute every rollup from the base tables. The coarse twins are emptied after the fine rollups
-    (whose delete triggers subtract from them) and filled by the fine rollups' insert triggers."""
+    """Recompute every rollup from the base tables. The twins are emptied after the fine rollups (whose
+    delete triggers subtract from them) and filled by the fine rollups' insert triggers."""
     selects = rebuild_selects(vendor)
     return [f"DELETE FROM {table}" for table in selects] + [
         f"INSERT INTO {table} ({columns}) {select}"
         for table, (columns, select) in selects.items()
-        if table not in COARSE_EXTRA
+        if table not in TWINS
     ]

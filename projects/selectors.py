@@ -42,6 +42,7 @@ from projects.models import (
     FacilityType,
     Project,
     ProjectRollup,
+    YearProjectRollup,
     live,
 )
 from projects.sums import sum_related
@@ -143,7 +144,14 @@ def filter_rollups(queryset, filters: SummaryFilters):
 def rollup_model(fine, coarse, filters: SummaryFilters, names=()):
     """The coarse twin of a rollup (per agreement, sub-category and status) when neither the filters nor the
     grouping need a recipient or a start year — a fifth to a twentieth of the rows — else the fine one.
-    Both hold the same figures: triggers keep the twin the sum of the fine rows."""
+    For the projects grouped by start year alone with no province, category or recipient filter, the twin
+    per status and start year. All hold the same figures: triggers keep a twin the sum of the fine rows."""
+    if (
+        fine is ProjectRollup
+        and set(names) == {"start_year"}
+        and not (filters.province or filters.category or filters.recipient)
+    ):
+        return YearProjectRollup
     if filters.recipient or filters.start_year or {"recipient", "start_year"} & set(names):
         return fine
     return coarse
