@@ -254,6 +254,10 @@ class FacilityOutput(VersionedModel):
 class RollupKey(models.Model):
     """The project key every rollup is summed by: agreement, sub-category, recipient, status, start year."""
 
+    # What a rollup can be narrowed and grouped by (projects.selectors.rollup_model picks the smallest that
+    # serves a read).
+    dimensions = frozenset({"agreement", "category", "recipient", "status", "start_year"})
+
     agreement = models.ForeignKey(
         Agreement, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
@@ -383,6 +387,8 @@ class ReportCoverageRollup(RollupKey):
 class CoarseKey(models.Model):
     """Agreement, sub-category, status: the key of the coarse rollups."""
 
+    dimensions = frozenset({"agreement", "category", "status"})
+
     agreement = models.ForeignKey(
         Agreement, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
@@ -423,6 +429,8 @@ class YearProjectRollup(models.Model):
     budget_cents = models.BigIntegerField(default=0)
     disbursed_cents = models.BigIntegerField(default=0)
     beneficiaries = models.BigIntegerField(default=0)
+
+    dimensions = frozenset({"status", "start_year"})
 
     class Meta:
         verbose_name = verbose_name_plural = _("project figures per start year (rollup)")
@@ -472,6 +480,31 @@ class AgreementDisbursementRollup(CoarseKey):
 
     def __str__(self):
         return f"{self.agreement_id}/{self.category_id}/{self.quarter}: {self.amount_cents}"
+
+
+class AgreementQuarterRollup(models.Model):
+    """DisbursementRollup summed per agreement, status and calendar quarter only: a province page's
+    disbursements by quarter without a category, recipient or start year filter."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=12)
+    quarter = models.PositiveIntegerField(help_text="year * 10 + quarter, e.g. 20213")
+    amount_cents = models.BigIntegerField(default=0)
+
+    dimensions = frozenset({"agreement", "status"})
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("disbursements per agreement and quarter (rollup)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "status", "quarter"], name="agreement_quarter_rollup_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.agreement_id}/{self.status}/{self.quarter}: {self.amount_cents}"
 
 
 class AgreementReportRollup(CoarseKey):

@@ -27,8 +27,6 @@ from agreements.access import Scope, profile_of, scope_queryset, sees_everything
 from agreements.models import Agreement, Province
 from aidtracker.replica import reads
 from projects.models import (
-    AgreementProjectRollup,
-    AgreementReportRollup,
     ProgressReport,
     Project,
     ProjectRollup,
@@ -98,7 +96,7 @@ def _counts_from_base(filters: SummaryFilters, year: int, quarter: int) -> dict:
 
 def _in_progress_from_rollup(filters: SummaryFilters) -> dict:
     """{province id: selected projects in progress}, when the summary's scan is not at hand."""
-    model = rollup_model(ProjectRollup, AgreementProjectRollup, filters)
+    model = rollup_model(ProjectRollup, filters, ("agreement",))
     cells = (
         filter_rollups(model.objects.all(), filters)
         .filter(status=Project.Status.IN_PROGRESS)
@@ -141,7 +139,7 @@ def _counts_from_rollup(
             due[province_id] = due.get(province_id, 0) - n
         elif due_to != OPEN_END and due_from <= index <= due_to:  # completed in the quarter
             due[province_id] = due.get(province_id, 0) + n
-    model = rollup_model(ReportCoverageRollup, AgreementReportRollup, filters)
+    model = rollup_model(ReportCoverageRollup, filters, ("agreement",))
     reports = (
         filter_rollups(model.objects.all(), filters)
         .filter(quarter=index)

@@ -34,6 +34,8 @@ from projects.models import (
     AgreementDisbursementRollup,
     AgreementFacilityRollup,
     AgreementProjectRollup,
+    AgreementQuarterRollup,
+    AgreementReportRollup,
     Category,
     Disbursement,
     DisbursementRollup,
@@ -42,6 +44,7 @@ from projects.models import (
     FacilityType,
     Project,
     ProjectRollup,
+    ReportCoverageRollup,
     YearProjectRollup,
     live,
 )
@@ -141,20 +144,35 @@ def filter_rollups(queryset, filters: SummaryFilters):
     return narrow(queryset, filters, year_lookup="start_year")
 
 
-def rollup_model(fine, coarse, filters: SummaryFilters, names=()):
-    """The coarse twin of a rollup (per agreement, sub-category and status) when neither the filters nor the
-    grouping need a recipient or a start year — a fifth to a twentieth of the rows — else the fine one.
-    For the projects grouped by start year alone with no province, category or recipient filter, the twin
-    per status and start year. All hold the same figures: triggers keep a twin the sum of the fine rows."""
-    if (
-        fine is ProjectRollup
-        and set(names) == {"start_year"}
-        and not (filters.province or filters.category or filters.recipient)
-    ):
-        return YearProjectRollup
-    if filters.recipient or filters.start_year or {"recipient", "start_year"} & set(names):
-        return fine
-    return coarse
+# The twins of each rollup, smallest first (projects.models: kept by triggers as the sums of the fine rows).
+TWINS = {
+    ProjectRollup: (YearProjectRollup, AgreementProjectRollup),
+    FacilityRollup: (AgreementFacilityRollup,),
+    DisbursementRollup: (AgreementQuarterRollup, AgreementDisbursementRollup),
+    ReportCoverageRollup: (AgreementReportRollup,),
+}
+# What a filter or a grouping needs of a rollup.
+NEEDS = {
+    "province": "agreement",
+    "agreement": "agreement",
+    "category": "category",
+    "subcategory": "category",
+    "recipient": "recipient",
+    "status": "status",
+    "start_year": "start_year",
+}
+
+
+def rollup_model(fine, filters: SummaryFilters, names=()):
+    """The smallest twin of the rollup `fine` that can be narrowed by the filters and grouped by `names`
+    (per agreement, sub-category and status: a fifth of the rows; per status and start year, or per
+    agreement, status and quarter: a few hundred), else `fine` itself. All hold the same figures."""
+    given = {name for name in ("province", "category", "recipient", "start_year") if getattr(filters, name)}
+    needed = {NEEDS[name] for name in (*given, *names)} | {"status"}
+    for twin in TWINS.get(fine, ()):
+        if needed <= twin.dimensions:
+            return twin
+    return fine
 
 
 def counted_agreements(filters: SummaryFilters):
@@ -249,7 +267,7 @@ def _cells(filters: SummaryFilters, names: tuple, *, from_base: bool = False) ->
         )
     else:
         big = BigIntegerField()
-        model = rollup_model(ProjectRollup, AgreementProjectRollup, filters, names)
+        model = rollup_model(ProjectRollup, filters, names)
         rows = (
             filter_rollups(model.objects.all(), filters)
             .order_by()
@@ -317,7 +335,7 @@ def facility_quantities(filters: SummaryFilters, *, from_base: bool = False) -> 
     if from_base:
         queryset = FacilityOutput.objects.filter(project__in=selected_projects(filters).values("pk"))
     else:
-        model = rollup_model(FacilityRollup, AgreementFacilityRollup, filters)
+        model = rollup_model(FacilityRollup, filters)
         queryset = filter_rollups(model.objects.all(), filters)
     return dict(queryset.order_by().values_list("facility_type_id").annotate(quantity=Sum("quantity")))
 
@@ -342,7 +360,7 @@ def disbursed_by_quarter(filters: SummaryFilters, *, from_base: bool = False) ->
             }
             for row in rows
         ]
-    model = rollup_model(DisbursementRollup, AgreementDisbursementRollup, filters)
+    model = rollup_model(DisbursementRollup, filters)
     rows = (
         filter_rollups(model.objects.all(), filters)
         .order_by()

@@ -193,6 +193,8 @@ def project_rows(context, rows, key, page, with_agreements):
     else:
         link_name = fixed = None
     query = page_query(context, fixed) if fixed else ""
+    # The row's page URL: reversed once with a stand-in code (codes are digits and letters).
+    page_url = reverse(link_name, args=["0STANDIN0"]).split("0STANDIN0") if link_name else None
     out = []
     for row in rows:
         code = row.get("code")
@@ -203,7 +205,9 @@ def project_rows(context, rows, key, page, with_agreements):
         name = conditional_escape(row["name"])
         if link_name:
             label = f"{escape(row['code'])} {name}" if page == "category" else name
-            name = f'<a href="{escape(reverse(link_name, args=[row["code"]]) + query)}">{label}</a>'
+            url = page_url[0] + str(row["code"]) + page_url[1] if row["code"].isalnum() else None
+            url = url or reverse(link_name, args=[row["code"]])
+            name = f'<a href="{escape(url + query)}">{label}</a>'
         depth = f' class="depth-{row["depth"]}"' if row.get("depth") else ""
         cells = [f'<th scope="row"{depth}>{name}</th>']
         if with_agreements:

@@ -33,6 +33,7 @@ def _drop_rollups_of_flushed_rows():
         models.AgreementProjectRollup,
         models.AgreementFacilityRollup,
         models.AgreementDisbursementRollup,
+        models.AgreementQuarterRollup,
         models.AgreementReportRollup,
     ):
         rollup.objects.exclude(agreement_id__in=Agreement.objects.values("pk")).delete()
