@@ -107,7 +107,8 @@ def _in_progress_from_rollup(filters: SummaryFilters) -> dict:
     province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
     counts = {}
     for agreement_id, n in cells:
-        counts[province_of[agreement_id]] = counts.get(province_of[agreement_id], 0) + (n or 0)
+        if agreement_id in province_of:
+            counts[province_of[agreement_id]] = counts.get(province_of[agreement_id], 0) + (n or 0)
     return counts
 
 
@@ -134,7 +135,9 @@ def _counts_from_rollup(
         .annotate(n=Sum("number"))
     )
     for agreement_id, due_from, due_to, n in windows:
-        province_id = province_of[agreement_id]
+        province_id = province_of.get(agreement_id)
+        if province_id is None:  # a rollup row of an agreement deleted meanwhile
+            continue
         if due_to == OPEN_END and due_from > index:  # in progress, starting after the quarter: not yet due
             due[province_id] = due.get(province_id, 0) - n
         elif due_to != OPEN_END and due_from <= index <= due_to:  # completed in the quarter
@@ -149,7 +152,7 @@ def _counts_from_rollup(
     )
     counts = {province_id: {"": n} for province_id, n in due.items() if n}
     for agreement_id, state, n in reports:
-        if n:
+        if n and agreement_id in province_of:
             by_state = counts.setdefault(province_of[agreement_id], {})
             by_state[state] = by_state.get(state, 0) + n
     for by_state in counts.values():

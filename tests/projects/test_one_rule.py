@@ -8,10 +8,12 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from agreements.models import Agreement
+from agreements.access import within
+from agreements.models import Agreement, Province, RecipientUnit
 from projects import selectors
 from projects.admin import AgreementAdmin
-from projects.models import Project
+from projects.admin_filters import DashboardListFilter
+from projects.models import Disbursement, ProgressReport, Project
 from projects.selectors import SummaryFilters
 from tests.conftest import make_project
 from tests.projects import dashboard_data
@@ -75,3 +77,49 @@ def test_the_start_years_offered_are_those_in_the_data(client, national, data):
     client.force_login(national)
     html = client.get(reverse("admin:projects_project_changelist")).content.decode()
     assert "start_year=2031" in html and "start_year=2026" not in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["province=110000", "province=420000", "recipient=653200", "recipient=650000", "recipient=653201"],
+)
+@pytest.mark.parametrize(
+    "name, model",
+    [
+        ("agreements_agreement", Agreement),
+        ("projects_project", Project),
+        ("projects_disbursement", Disbursement),
+        ("projects_progressreport", ProgressReport),
+    ],
+)
+def test_every_changelist_applies_the_province_and_recipient_rule_of_the_dashboard_and_the_scope(
+    client, national, data, query, name, model
+):
+    """The province and recipient changelist filters are the dashboard's (parsed by its FilterSet, applied by
+    its rule): the rows they list are those `within` the place, the rule a user's scope applies too."""
+    for project in Project.objects.all():
+        ProgressReport.objects.create(
+            project=project, year=2026, quarter=1, percent_complete=10, status="draft"
+        )
+    client.force_login(national)
+    response = client.get(reverse(f"admin:{name}_changelist") + f"?{query}")
+    assert response.status_code == 200
+    listed = {row.pk for row in response.context["cl"].result_list}
+    if query == "province=110000":
+        assert listed
+    key, code = query.split("=")
+    place = Province.objects.get(code=code) if key == "province" else RecipientUnit.objects.get(code=code)
+    assert listed == set(within(model.objects.all(), **{key: place}).values_list("pk", flat=True))
+    for list_filter in response.context["cl"].filter_specs:
+        if getattr(list_filter, "parameter_name", None) in ("province", "recipient"):
+            assert isinstance(list_filter, DashboardListFilter)
+
+
+def test_a_bad_province_or_recipient_on_a_changelist_is_the_dashboards_error(client, national, data):
+    client.force_login(national)
+    for name in ("agreements_agreement", "projects_project"):
+        assert client.get(reverse(f"admin:{name}_changelist") + "?province=999999").status_code == 400
+        assert client.get(reverse(f"admin:{name}_changelist") + "?recipient=nowhere").status_code == 400
+    # The progress report list keeps its own `status`; a bad place there lists nothing.
+    response = client.get(reverse("admin:projects_progressreport_changelist") + "?province=999999")
+    assert response.status_code == 200 and not response.context["cl"].result_list
