@@ -230,3 +230,35 @@ def project_rows(context, rows, key, page, with_agreements):
         zero = "" if row["projects"] else ' class="zero"'
         out.append(f"<tr{zero}>{body}</tr>")
     return mark_safe("\n".join(out))  # every part escaped
+
+
+REPORTING_STATES = ("approved", "submitted", "returned", "draft", "missing")
+
+
+@register.simple_tag(takes_context=True)
+def reporting_rows(context, rows, block):
+    """The body rows of _reporting.html, built in Python as project_rows builds _project_table.html's: each
+    province's projects due a report and their reports by state, linked (`drill`) to the projects behind
+    them. Same markup as the template wrote."""
+    out = []
+    for row in rows:
+        cells = [
+            drill(context, number(row["due"]), "project", "province", row["code"], True, due=block["due"])
+        ]
+        for state in REPORTING_STATES:
+            cells.append(
+                drill(
+                    context,
+                    number(row[state]),
+                    "project",
+                    "province",
+                    row["code"],
+                    True,
+                    due=block["due"],
+                    reporting=state,
+                )
+            )
+        zero = "" if row["due"] else ' class="zero"'
+        body = "".join(f'<td class="num">{conditional_escape(cell)}</td>' for cell in cells)
+        out.append(f'<tr{zero}><th scope="row">{conditional_escape(row["name"])}</th>{body}</tr>')
+    return mark_safe("\n".join(out))  # every part escaped
