@@ -28,7 +28,7 @@ def within(queryset: QuerySet, *, province=None, recipient=None) -> QuerySet:
     """Rows of `queryset` of the donor province `province` (a Province or its id) and of the recipient unit
     `recipient` or a unit below it — the one rule for "rows of a place", through the lookups the model names
     (`scope_province`, `scope_recipient`). A user's scope is such a place (Scope.narrow), and so are the
-    dashboard's `province` and `recipient` filters (projects.selectors.narrow), which the changelists and
+    dashboard's `province` and `recipient` filters (the selectors' `narrow`), which the changelists and
     the drill-down links apply too."""
     model = queryset.model
     if province is not None:

@@ -1,5 +1,5 @@
 """Admin plumbing shared by every data model: row scoping. (The dashboard's filter parameters, `province` and
-`recipient` among them, are projects.admin_filters': the dashboard's FilterSet and rule.)
+`recipient` among them, live with the dashboard's FilterSet and rule, in the projects app's admin filters.)
 
 Every admin for scoped data goes through `agreements.access.scope_queryset` — for its own rows, for the rows
 its foreign-key fields (and its inlines' fields) may name, for its history pages and for autocomplete (Django's
