@@ -536,17 +536,27 @@ _SET_BUILDERS = {
 }
 
 
+def _signed_rows(event):
+    """The fine rollup rows of the statement with their sign: an update is its old rows taken away and its
+    new rows added (unchanged rows cancel out in the grouped sums; no row-by-row comparison of the two
+    transition tables, which have no index)."""
+    if event == "INSERT":
+        return "SELECT r.*, 1 AS s FROM new_rows r"
+    if event == "DELETE":
+        return "SELECT r.*, -1 AS s FROM old_rows r"
+    return "SELECT r.*, -1 AS s FROM old_rows r UNION ALL SELECT r.*, 1 AS s FROM new_rows r"
+
+
 def _set_twin(twin, rows):
-    """Carry the fine rollup rows changed by the statement (`rows`, signed) into `twin`."""
+    """Carry the fine rollup rows changed by the statement (`rows`, signed) into `twin`: one grouped upsert.
+    A twin row that falls to zero is kept (it reads as no row; deleting it would cost a statement on every
+    write), as the fine rollups' zero rows are not."""
     keys, summed, condition = _twin_columns(twin)
     source = (
         f"SELECT {', '.join(f'r.{c}' for c in keys)}, {', '.join(f'r.s * r.{c} AS {c}' for c in summed)}"
         f" FROM ({rows}) r{' WHERE ' + condition.format(r='r') if condition else ''}"
     )
-    return [
-        _upsert(twin, TWINS[twin][2], [(c, c) for c in summed], source),
-        _drop_zeros(twin, source),
-    ]
+    return [_upsert(twin, TWINS[twin][2], [(c, c) for c in summed], source)]
 
 
 EVENTS = {
@@ -566,11 +576,14 @@ def postgresql_functions() -> dict[str, str]:
             out[f"{table}_rollup_{suffix}"] = f"\nBEGIN\n{body}\n  RETURN NULL;\nEND\n"
     for fine in WITH_TWINS:
         twins = _twins_of(fine)
-        columns = list(dict.fromkeys(c for twin in twins for group in _twin_columns(twin)[:2] for c in group))
         for event, (suffix, _referencing) in EVENTS.items():
-            stmts = [stmt for twin in twins for stmt in _set_twin(twin, _changed_rows(event, columns))]
+            stmts = [stmt for twin in twins for stmt in _set_twin(twin, _signed_rows(event))]
             body = "\n".join(f"  {stmt};" for stmt in stmts)
-            out[f"{fine}_rollup_{suffix}"] = f"\nBEGIN\n{body}\n  RETURN NULL;\nEND\n"
+            # An upsert fires the insert and the update statement triggers whatever it touched, and the base
+            # triggers' zero-row deletes fire the delete one: most calls have nothing to carry.
+            touched = "old_rows" if event == "DELETE" else "new_rows"
+            empty = f"  IF NOT EXISTS (SELECT 1 FROM {touched}) THEN\n    RETURN NULL;\n  END IF;\n"
+            out[f"{fine}_rollup_{suffix}"] = f"\nBEGIN\n{empty}{body}\n  RETURN NULL;\nEND\n"
     return out
 
 
