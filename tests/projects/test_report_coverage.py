@@ -227,3 +227,36 @@ def test_the_province_download_has_the_coverage_and_the_list(client, staff_bj, s
         BytesIO(client.get(f"/dashboard/provinces/110000/?as_of={AS_OF}&format=xlsx").content)
     )
     assert "应报项目" not in workbook.sheetnames
+
+
+def test_the_list_read_by_index_is_the_list_sorted_by_attention(national, staff_bj, recipient_ks, data):
+    """On PostgreSQL the province page's list is read state by state, per agreement in code order by index
+    (report_coverage.attention_projects); it is the same list, in the same order, as sorting every due project
+    by attention and code — for each user, with and without the coverage counts, up to the limit and past it."""
+    from agreements.models import Province
+    from projects import report_coverage
+    from projects.models import Project
+    from projects.selectors import SummaryFilters
+
+    bj = make_agreement("BJ-MORE", province="110000", recipient="653200")
+    for i, state in enumerate(["returned", "draft", None, "submitted", "approved"] * 14):
+        project = make_project(
+            f"Q-{i:02d}", bj if i % 2 else data["R-APP"].agreement, start_date=D(2024, 1, 1)
+        )
+        if state:
+            report(project, state)
+    filters = SummaryFilters(province=Province.objects.get(code="110000"), as_of=D(2026, 11, 30))
+    block = report_coverage.reporting(filters)
+    row = next(r for r in block["provinces"] if r["code"] == "110000")
+    counts = {s: row[s] for s in report_coverage.KEYS[1:]}
+    for user in (national, staff_bj, recipient_ks):
+        selected = report_coverage.scope_queryset(
+            user, report_coverage.filter_projects(Project.objects.all(), filters)
+        )
+        expected = [
+            (p.code, p.reporting_status, p.percent_complete)
+            for p in report_coverage._attention_sorted(selected, year=2026, quarter=3)
+        ]
+        for given in (counts, None):
+            listed = report_coverage.attention_projects(filters, user, year=2026, quarter=3, counts=given)
+            assert [(p.code, p.reporting_status, p.percent_complete) for p in listed] == expected
