@@ -7,6 +7,7 @@ confirm), then validates the whole sheet with lookup maps and a few `IN` queries
 anywhere means nothing is written.
 """
 
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -51,6 +52,7 @@ class ImportContext:
         self.province = None if self.national else registry.access("user_province")(user)
         self.pending = {}  # model label -> {code: info}
         self.lock = False  # a confirm locks the rows it reads until it commits
+        self.started = timezone.now()  # the history date of every record the import adds
 
     @cached_property
     def province_id(self):
@@ -462,13 +464,17 @@ class SheetImporter(ChangeDescription):
                     setattr(instance, name, value)
                 if bump:
                     instance.version = (instance.version or 0) + 1
-        if self.creates and not insert_with_history(self.model, self.creates, user, _("spreadsheet import")):
+        reason = _("spreadsheet import")
+        if self.creates and not insert_with_history(
+            self.model, self.creates, user, reason, self.context.started
+        ):
             bulk_create_with_history(
                 [self.model(**values) for values in self.creates],
                 self.model,
                 batch_size=1000,
                 default_user=user,
-                default_change_reason=_("spreadsheet import"),
+                default_change_reason=reason,
+                default_date=self.context.started,
             )
         if self.updates:
             bulk_update_with_history(
@@ -477,7 +483,8 @@ class SheetImporter(ChangeDescription):
                 fields=self.update_fields,
                 batch_size=1000,
                 default_user=user,
-                default_change_reason=_("spreadsheet import"),
+                default_change_reason=reason,
+                default_date=self.context.started,
             )
         self.creates, self.updates = [], []
 

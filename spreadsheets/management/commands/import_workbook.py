@@ -39,7 +39,9 @@ class Command(BaseCommand):
             self.stderr.write(_("Reading %(file)s…") % {"file": path.name})
 
             def progress(sheet, rows):
-                self.stderr.write(_("Sheet %(sheet)s: %(rows)s rows checked…") % {"sheet": sheet, "rows": rows})
+                self.stderr.write(
+                    _("Sheet %(sheet)s: %(rows)s rows checked…") % {"sheet": sheet, "rows": rows}
+                )
 
         record, outcome = import_recorded(
             path.read_bytes(),
