@@ -20,9 +20,9 @@ def small_chunks(monkeypatch):
     sizes = []
     original = engine.SheetImporter.validate_chunk
 
-    def recording(self, rows):
+    def recording(self, rows, resolved=None):
         sizes.append(len(rows))
-        return original(self, rows)
+        return original(self, rows, resolved)
 
     monkeypatch.setattr("spreadsheets.services.ROWS_PER_CHUNK", CHUNK)
     monkeypatch.setattr(engine.SheetImporter, "validate_chunk", recording)
