@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -149,7 +150,12 @@ class SpreadsheetAdminMixin:
 
     def _record(self, request, pk):
         """An import of this model the user ran (the national office sees every one); else 404."""
-        records = ImportRecord.objects.filter(target=self.importer.label())
+        # The file and the staged rows (megabytes each) are read only by what needs them.
+        records = (
+            ImportRecord.objects.filter(target=self.importer.label())
+            .defer("file", "staged")
+            .annotate(has_staged=ExpressionWrapper(Q(staged__isnull=False), output_field=BooleanField()))
+        )
         if not registry.access("sees_everything")(request.user):
             records = records.filter(user=request.user)
         return get_object_or_404(records, pk=pk)
@@ -162,7 +168,7 @@ class SpreadsheetAdminMixin:
             if "cancel" in request.POST and cancel_import(record):
                 messages.info(request, _("The import was cancelled; nothing was written."))
                 return HttpResponseRedirect(self._context(request, "")["changelist_url"])
-            if record.outcome != ImportRecord.Outcome.PREVIEWED or not record.staged:
+            if record.outcome != ImportRecord.Outcome.PREVIEWED or not record.has_staged:
                 messages.error(request, _("This import cannot be confirmed."))
                 return HttpResponseRedirect(request.path)
             record, outcome = confirm_import(record, request.user)
@@ -181,7 +187,7 @@ class SpreadsheetAdminMixin:
             _("Import %(name)s: preview") % {"name": self.model._meta.verbose_name_plural},
             record=record,
             totals=record.totals(),
-            can_confirm=record.outcome == ImportRecord.Outcome.PREVIEWED and bool(record.staged),
+            can_confirm=record.outcome == ImportRecord.Outcome.PREVIEWED and record.has_staged,
             preview_headers=headers,
             preview_rows=record.preview,
             errors_url=reverse(f"admin:{self._url_name('import_errors')}", args=[record.pk]),

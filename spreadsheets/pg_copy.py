@@ -21,12 +21,11 @@ PLAIN_TYPES = {
 PREPARED_TYPES = {"DateField", "DateTimeField", "DecimalField"}
 
 
-def insert_with_history(model, rows, user, reason) -> bool:
+def insert_with_history(model, rows, user, reason, when=None) -> bool:
     """PostgreSQL: insert new records and their "+" history rows with COPY (ids drawn from the sequence first).
 
     The same rows as `bulk_create_with_history(..., default_user=user, default_change_reason=reason)`
-    writes (every field's default for a column the sheet does not have; one history date for the whole
-    import), without building a model instance and compiling each field of every row in Python, which is
+    writes (every field's default for a column the sheet does not have; one history date, `when` or now), without building a model instance and compiling each field of every row in Python, which is
     most of the time of a 50,000-row import. Returns False — the caller then uses the bulk helpers — on
     other databases, without a user, or for a model with field types it does not know.
     """
@@ -83,7 +82,7 @@ def insert_with_history(model, rows, user, reason) -> bool:
         if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
             return True
         fixed = {
-            "history_date": timezone.now(),
+            "history_date": when or timezone.now(),
             "history_change_reason": str(reason),
             "history_type": "+",
             "history_user_id": user.pk,

@@ -5,8 +5,6 @@ input, a resource's `import_data`) calls these functions, so every import is rea
 recorded the same way — written, refused, failed or cancelled.
 """
 
-import json
-import zlib
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, OperationalError, transaction
@@ -18,10 +16,11 @@ from spreadsheets import registry
 from spreadsheets.cells import ERROR_HEADER, SpreadsheetError, display
 from spreadsheets.importer import KEEP, ROWS_PER_CHUNK, ImportContext
 from spreadsheets.reading import open_file, sha256
+from spreadsheets.staging import Staged, StagedSheet, Staging, dependency_stamp, load_staged, save_with_blobs
 from spreadsheets.writing import write_xlsx
 
+__all__ = ["load_staged"]  # the staging's reader, for tests and tools
 PREVIEW_ROWS = KEEP
-STAGED_CHUNK = 1 << 16
 
 
 class ImportConflict(Exception):
@@ -43,6 +42,7 @@ class ImportOutcome:
     importers: list = field(default_factory=list)  # the validated SheetImporters
     stale: list = field(default_factory=list)  # [(sheet, key)] changed since the preview
     written: bool = False
+    revalidated: bool = True  # False when a confirm wrote what its preview resolved, unchanged since
 
     @property
     def ok(self):
@@ -54,46 +54,6 @@ class ImportOutcome:
             for key in total:
                 total[key] += counts[key]
         return total
-
-
-def _line(value) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-
-
-class Staging:
-    """The normalised rows of a clean preview, kept in the database for a confirm on any app server: JSON
-    lines (a line per sheet, then a line per row with the version of the record it changes), compressed as
-    the chunks are validated, so no copy of the file's rows is ever built."""
-
-    def __init__(self):
-        self.compressor = zlib.compressobj(3)
-        self.parts = []
-
-    def _add(self, value):
-        part = self.compressor.compress(_line(value))
-        if part:
-            self.parts.append(part)
-
-    def sheet(self, cls):
-        self._add({"sheet": cls.label()})
-
-    def rows(self, rows, versions):
-        for number, row in rows:
-            self._add([number, row, versions.get(number)])
-
-    def blob(self) -> bytes:
-        self.parts.append(self.compressor.flush())
-        return b"".join(self.parts)
-
-
-class StagedSheet:
-    """A staged sheet's rows, decoded as they are read; `expected` holds the versions of the rows read so far
-    (the run clears it after each chunk)."""
-
-    def __init__(self, cls, rows, expected):
-        self.cls = cls
-        self.rows = rows
-        self.expected = expected
 
 
 def select_sheets(raw_sheets, importers=None):
@@ -143,7 +103,7 @@ def _chunks(rows, size):
         yield chunk
 
 
-def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=None, staging=None):
+def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=None, staging=None, stamp=None):
     """Validate sheets in dependency order and, unless dry_run or any error, write them all.
 
     `sheets` is [(importer class, RawSheet)] — parsed here as the rows stream — or, for a confirm, the
@@ -151,8 +111,11 @@ def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=No
     given), and written at once unless dry_run; nothing is kept when any row of any sheet has an error (the
     transaction is rolled back). A confirm passes the versions its preview saw (in the StagedSheets, or
     `expected_versions` {label: {row: version}} from an earlier staging): a record changed since then makes
-    the whole file an error. Validation and writing share one transaction, the rows read locked, so nothing
-    changes between the check and the write. A concurrent writer that gets there first raises ImportConflict.
+    the whole file an error. It also passes the preview's `stamp` with the sheets' classes, (stamp, classes):
+    when nothing it covers has changed, the rows are not resolved and checked again (see
+    SheetImporter.validate_chunk). Validation and writing share one transaction, the rows read locked, so
+    nothing changes between the check and the write. A concurrent writer that gets there first raises
+    ImportConflict.
     """
     context = ImportContext(user)
     context.lock = not dry_run
@@ -166,10 +129,13 @@ def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=No
     total = 0
     try:
         with transaction.atomic():
+            trusted = stamp is not None and stamp[0] == dependency_stamp(stamp[1], user)
+            outcome.revalidated = not trusted
             for item in sheets:
                 cls, source = (item.cls, item) if isinstance(item, StagedSheet) else item
                 importer = cls(context)
-                if isinstance(source, StagedSheet):
+                staged = isinstance(source, StagedSheet)
+                if staged:
                     importer.expected_versions = (
                         source.expected
                         if expected_versions is None
@@ -184,12 +150,15 @@ def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=No
                     staging.sheet(cls)
                 outcome.importers.append(importer)
                 for chunk in _chunks(rows, ROWS_PER_CHUNK):
-                    importer.validate_chunk(chunk)
-                    if isinstance(source, StagedSheet):
+                    resolved = source.take_resolved(chunk) if staged and trusted else None
+                    outcome.revalidated |= staged and resolved is None
+                    importer.validate_chunk(chunk, resolved)
+                    if staged:
                         source.expected.clear()
+                        source.resolved.clear()
                     total += len(chunk)
                     if staging is not None:
-                        staging.rows(chunk, importer.versions)
+                        staging.rows(chunk, importer)
                     if not dry_run and not any(i.errors for i in outcome.importers):
                         importer.write()
                     if progress:
@@ -213,72 +182,6 @@ def import_file(data: bytes, filename: str, user=None, *, dry_run=False, importe
     """Read, parse, validate and (unless dry_run or any error) write a file, unrecorded (tests, benchmarks).
     Raises SpreadsheetError."""
     return run(select_sheets(open_file(data, filename), importers), user, dry_run=dry_run)
-
-
-def staged_sheets(blob: bytes):
-    """The sheets staged by a preview, as StagedSheets read in turn — each sheet's rows decompressed and
-    decoded as they are consumed — and the versions an earlier staging kept apart ({label: {row: version}},
-    or None). Each sheet's rows must be read to the end before the next sheet is."""
-    by_label = {cls.label(): cls for cls in registry.importer_classes()}
-    if zlib.decompressobj().decompress(blob[:STAGED_CHUNK], 1) == b"[":  # staged as one JSON document
-        payload = json.loads(zlib.decompress(blob).decode())
-        sheets = [
-            StagedSheet(by_label[label], [(n, by_label[label].make_row(row)) for n, row in rows], {})
-            for label, rows in payload
-        ]
-        return iter(sheets), {}
-    lines = _staged_lines(blob)
-    first = json.loads(next(lines, b"{}"))
-    versions = first.get("versions")
-    header = first if "sheet" in first else None
-
-    def sheets():
-        nonlocal header
-        while True:
-            if header is None:
-                line = next(lines, None)
-                if line is None:
-                    return
-                header = json.loads(line)
-            cls = by_label[header["sheet"]]
-            header = None
-            expected = {}
-            yield StagedSheet(cls, rows(cls.make_row, expected), expected)
-
-    def rows(make_row, expected):
-        nonlocal header
-        for line in lines:
-            if not line.startswith(b"["):
-                header = json.loads(line)
-                return
-            item = json.loads(line)
-            if len(item) > 2 and item[2] is not None:
-                expected[item[0]] = item[2]
-            yield item[0], make_row(item[1])
-
-    return sheets(), versions
-
-
-def _staged_lines(blob):
-    decompressor = zlib.decompressobj()
-    pending = b""
-    for start in range(0, len(blob), STAGED_CHUNK):
-        pending += decompressor.decompress(blob[start : start + STAGED_CHUNK])
-        *lines, pending = pending.split(b"\n")
-        yield from lines
-    yield from (line for line in (pending + decompressor.flush()).split(b"\n") if line)
-
-
-def load_staged(blob: bytes):
-    """Every staged sheet [(importer class, rows)] and the versions the preview saw ({label: {row: version}})."""
-    sheets, versions = staged_sheets(blob)
-    out, seen = [], {}
-    for sheet in sheets:
-        rows = list(sheet.rows)
-        out.append((sheet.cls, rows))
-        if sheet.expected:
-            seen[sheet.cls.label()] = dict(sheet.expected)
-    return out, versions if versions is not None else seen
 
 
 # --------------------------------------------------------------------------------------------------
@@ -370,26 +273,25 @@ def preview_import(data, filename, user, *, importers=None, source="admin", targ
     from spreadsheets.models import ImportRecord
 
     record = _new_record(data, filename, user, source, target)
-    record.file = data
-    staging = Staging()
     try:
         pairs = select_sheets(open_file(data, filename), importers)
+        staging = Staging([cls for cls, _raw in pairs], user)
         outcome = run(pairs, user, dry_run=True, staging=staging)
     except SpreadsheetError as exc:
         record.outcome = ImportRecord.Outcome.REJECTED
         record.message = exc.message
         record.finished_at = timezone.now()
-        record.save()
+        save_with_blobs(record, file=data)
         return record
     _fill(record, outcome, pairs)
     if outcome.ok:
         record.outcome = ImportRecord.Outcome.PREVIEWED
-        record.staged = staging.blob()
+        save_with_blobs(record, file=data, staged=staging.blob())
     else:
         record.outcome = ImportRecord.Outcome.REJECTED
         record.message = _rejected_message(outcome)
         record.finished_at = timezone.now()
-    record.save()
+        save_with_blobs(record, file=data)
     return record
 
 
@@ -402,14 +304,15 @@ def confirm_import(record, user):
 
     with transaction.atomic():
         # Two confirms of one preview: the second waits here, then finds it done.
-        record = ImportRecord.objects.select_for_update().get(pk=record.pk)
+        record = ImportRecord.objects.select_for_update().defer("file").get(pk=record.pk)
         if record.outcome != ImportRecord.Outcome.PREVIEWED or not record.staged:
             record.message = record.message or _("This import cannot be confirmed.")
             return record, None
-        sheets, versions = staged_sheets(bytes(record.staged))
+        staged = Staged(bytes(record.staged))
+        stamp = (staged.stamp, staged.classes()) if staged.stamp else None
         outcome = None
         try:
-            outcome = run(sheets, user, expected_versions=versions)
+            outcome = run(staged.sheets, user, expected_versions=staged.versions, stamp=stamp)
         except ImportConflict:
             record.outcome = ImportRecord.Outcome.FAILED
             record.message = _conflict_message()
@@ -480,7 +383,9 @@ def import_recorded(
         if outcome.errors:
             record.outcome = ImportRecord.Outcome.REJECTED
             record.message = _rejected_message(outcome)
-            record.file = data
+            record.finished_at = timezone.now()
+            save_with_blobs(record, file=data)
+            return record, outcome
         elif dry_run:
             record.outcome = ImportRecord.Outcome.DRY_RUN
         else:
