@@ -32,6 +32,9 @@ from spreadsheets.xlsx import (
     sheet_rows,
     workbook_sheets,
 )
+from spreadsheets.xlsx_fast import FastBook
+
+FAST_XLSX = True  # read sheets with calamine behind its pre-scan (spreadsheets.xlsx_fast) when it allows
 
 # Zip-bomb limits: an xlsx is a zip of XML; real workbooks unpack to 5-15 times their size.
 ZIP_MAX_ENTRIES = 10_000
@@ -186,10 +189,13 @@ def open_xlsx(data: bytes) -> list[RawSheet]:
         cap = cell_text_limit()
         shared = shared_strings(archive, shared_path, cap)
         dates, durations = date_styles(archive, styles_path)
+        fast = FastBook(data, archive, shared_path, styles_path, dates, durations, cap, max_rows())
         for title, path in parts:
-            rows = sheet_rows(archive, path, shared, dates, durations, epoch, cap)
+            columns = []
+            rows = sheet_rows(archive, path, shared, dates, durations, epoch, cap, columns)
             first = next(rows, None)
             if first is not None:
+                rows = _either(rows, fast, title, path, first[0], columns)
                 sheets.append(RawSheet(title, _trim_header(first[1]), _limited(_guarded(rows))))
     except SpreadsheetError:
         raise
@@ -198,6 +204,17 @@ def open_xlsx(data: bytes) -> list[RawSheet]:
     if not sheets:
         raise SpreadsheetError(_("The file is empty."))
     return sheets
+
+
+def _either(rows, fast, title, path, header_row, columns):
+    """A sheet's rows after its header: through calamine when its pre-scan allows (decided when the rows are
+    first wanted, so one sheet at a time is in calamine's memory), otherwise through our reader."""
+    fast_rows = fast.rows(title, path, header_row, columns) if FAST_XLSX else None
+    if fast_rows is None:
+        yield from rows
+    else:
+        rows.close()
+        yield from fast_rows
 
 
 def _not_xlsx():

@@ -81,13 +81,20 @@ REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
-def workbook(sheets, shared=None, styles=None, date1904=False, prefix=""):
-    """A minimal xlsx: sheets = [(name, sheet data XML)]; shared = <sst> body; styles = <styleSheet> body."""
+def workbook(sheets, shared=None, styles=None, date1904=False, prefix="", package_rels=True):
+    """A minimal xlsx: sheets = [(name, sheet data XML)]; shared = <sst> body; styles = <styleSheet> body;
+    the package relationships (`_rels/.rels`, which some readers need to find the workbook) unless told."""
     out = io.BytesIO()
     p = f"{prefix}:" if prefix else ""
     xmlns = f'xmlns:{prefix}="{MAIN}"' if prefix else f'xmlns="{MAIN}"'
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", "<Types/>")
+        if package_rels:
+            z.writestr(
+                "_rels/.rels",
+                f'<Relationships xmlns="{PKG}"><Relationship Id="rId1" Type="{REL}/officeDocument" '
+                'Target="xl/workbook.xml"/></Relationships>',
+            )
         entries = "".join(
             f'<{p}sheet name="{name}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
             for i, (name, _x) in enumerate(sheets)
