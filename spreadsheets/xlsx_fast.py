@@ -294,7 +294,7 @@ def fast_rows(sheet, header_row, header_columns, scan):
     start = sheet.start
     if start is None:
         return
-    first_row, first_column = start
+    _first_row, first_column = start
     width = len(header_columns)
     picks = [
         (position, column - 1 - first_column)
@@ -312,7 +312,7 @@ def fast_rows(sheet, header_row, header_columns, scan):
     single = len(picks) == 1
     positions = {column: position for position, column in enumerate(header_columns)}
     special = scan.special
-    number = first_row
+    number = 0  # iter_rows starts at the sheet's first row (A1's), and at its first column with a value
     for row in sheet.iter_rows():
         number += 1
         if number <= header_row:

@@ -4,6 +4,7 @@ import csv
 import io
 import zipfile
 
+import pytest
 from openpyxl import Workbook, load_workbook
 
 PROJECT_HEADERS = [
@@ -122,3 +123,11 @@ def workbook(sheets, shared=None, styles=None, date1904=False, prefix="", packag
         if styles is not None:
             z.writestr("xl/styles.xml", f"<{p}styleSheet {xmlns}>{styles}</{p}styleSheet>")
     return out.getvalue()
+
+
+@pytest.fixture(params=["calamine", "expat"])
+def both_xlsx_readers(request, monkeypatch):
+    """Run a test once with calamine allowed behind its pre-scan (spreadsheets.xlsx_fast) and once with our
+    streaming reader alone: both must give what the test pins."""
+    monkeypatch.setattr("spreadsheets.reading.FAST_XLSX", request.param == "calamine")
+    return request.param
