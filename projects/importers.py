@@ -13,7 +13,15 @@ from django.utils.translation import gettext_lazy
 from agreements.access import scope_queryset
 from agreements.models import Agreement, RecipientUnit
 from projects import services
-from projects.models import CODE_CONVENTION, Category, Disbursement, FacilityOutput, FacilityType, Project
+from projects.models import (
+    CODE_CONVENTION,
+    Category,
+    ClosedPeriod,
+    Disbursement,
+    FacilityOutput,
+    FacilityType,
+    Project,
+)
 from spreadsheets.cells import EXAMPLE_AGREEMENT, EXAMPLE_PROJECT, Column, Pending, chunked, yuan_to_wan
 from spreadsheets.importer import (
     SheetImporter,
@@ -197,6 +205,7 @@ class ProjectImporter(ScopedReferences, SheetImporter):
 
 class DisbursementImporter(ScopedReferences, SheetImporter):
     model = Disbursement
+    extra_dependencies = (ClosedPeriod,)
     sheet_names = ("资金拨付", "Disbursements", "Disbursement")
     key_column = "reference"
     key_columns = ("project", "reference")

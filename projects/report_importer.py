@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from projects import services
 from projects.importers import ScopedReferences, known_project, project_codes
-from projects.models import ProgressReport, Project
+from projects.models import ClosedPeriod, ProgressReport, Project
 from projects.reporting import closed_quarters
 from spreadsheets.cells import EXAMPLE_PROJECT, Column, Pending, chunked, excerpt
 from spreadsheets.importer import SheetImporter
@@ -25,6 +25,7 @@ BAD_PERCENT = gettext_lazy("Enter a percentage from 0 to 100.")
 
 class ProgressReportImporter(ScopedReferences, SheetImporter):
     model = ProgressReport
+    extra_dependencies = (ClosedPeriod,)
     sheet_names = ("进展报告", "Progress reports", "ProgressReports", "Reports")
     key_column = "quarter"
     key_columns = ("project", "year", "quarter")

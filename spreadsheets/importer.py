@@ -122,6 +122,7 @@ class SheetImporter(ChangeDescription):
     key_columns = ("code",)  # the columns whose values name a record
     # Labels of stored status values: {value: (Chinese label, English label)}
     choices: dict = {}
+    extra_dependencies = ()  # models the validation reads beyond the referred ones (see dependency_models)
 
     def __init__(self, context: ImportContext):
         self.context = context
@@ -142,6 +143,7 @@ class SheetImporter(ChangeDescription):
         self.parsed = {}  # the current chunk's rows by number
         self.update_attnames = []
         self.update_fields = []
+        self.resolved_rows = []  # the current chunk's valid rows: (row number, key, {attname: value})
 
     # -- declarations -------------------------------------------------------------------------------
 
@@ -315,6 +317,19 @@ class SheetImporter(ChangeDescription):
         return manager.select_for_update(of=("self",)) if self.context.lock else manager.all()
 
     @classmethod
+    def dependency_models(cls):
+        """The models whose rows a sheet's validation reads besides the records it writes (their versions are
+        compared row by row): the models it refers to, and `extra_dependencies` (e.g. the closed quarters)."""
+        from django.contrib.auth import get_user_model
+
+        referred = [
+            f.related_model
+            for f in cls.model._meta.concrete_fields
+            if f.is_relation and f.related_model not in (cls.model, get_user_model())
+        ]
+        return [*referred, *cls.extra_dependencies]
+
+    @classmethod
     def versioned(cls) -> bool:
         return any(f.name == "version" for f in cls.model._meta.concrete_fields)
 
@@ -323,16 +338,22 @@ class SheetImporter(ChangeDescription):
         self.validate_chunk(rows)
         return self
 
-    def validate_chunk(self, rows):
+    def validate_chunk(self, rows, resolved=None):
         """Set-wise validation of the next parsed rows of the sheet: a few queries per chunk, whatever its size.
 
         Counts the new, updated and unchanged rows and collects errors over the whole sheet (a key repeated in
-        any earlier chunk is a duplicate); leaves this chunk's records to write in `creates` and `updates`."""
+        any earlier chunk is a duplicate); leaves this chunk's records to write in `creates` and `updates`, and
+        the rows' keys and field values in `resolved_rows`. A confirm passes `resolved` — what its preview
+        resolved — when nothing those values depend on has changed since (see `dependency_models`): the rows
+        are then neither resolved nor checked again, only their keys looked up (the stored records locked) and
+        those records' versions compared with the preview's."""
         parsed = dict(rows)
         self.parsed = parsed
         self.creates, self.updates, self.versions = [], [], {}
-        # Rows with a bad cell are resolved too, so every problem of a row is reported at once.
-        resolved = self.resolve(rows)
+        trusted = resolved is not None
+        if not trusted:
+            # Rows with a bad cell are resolved too, so every problem of a row is reported at once.
+            resolved = self.resolve(rows)
         seen = self.seen
         unique = []
         for number, key, values in resolved:
@@ -354,8 +375,9 @@ class SheetImporter(ChangeDescription):
             for number, key, values in unique
             if number not in self.error_rows
         ]
-        for number, column, value, message in self.check_rows(staged):
-            self.error(number, column, value, message)
+        if not trusted:
+            for number, column, value, message in self.check_rows(staged):
+                self.error(number, column, value, message)
         versioned = self.versioned()
         stale = []
         for number, _key, values, instance in staged:
@@ -409,7 +431,8 @@ class SheetImporter(ChangeDescription):
         self.rows += len(rows)
         # The good rows are known to the sheets that follow even when another row is bad, so a bad project
         # does not make every disbursement of the good ones an "unknown project" as well.
-        self.register_pending([row for row in unique if row[0] not in self.error_rows])
+        self.resolved_rows = [row for row in unique if row[0] not in self.error_rows]
+        self.register_pending(self.resolved_rows)
 
     def note(self, number, action):
         if len(self.actions) < KEEP:

@@ -5,12 +5,9 @@ input, a resource's `import_data`) calls these functions, so every import is rea
 recorded the same way — written, refused, failed or cancelled.
 """
 
-import binascii
-import json
-import zlib
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,10 +16,11 @@ from spreadsheets import registry
 from spreadsheets.cells import ERROR_HEADER, SpreadsheetError, display
 from spreadsheets.importer import KEEP, ROWS_PER_CHUNK, ImportContext
 from spreadsheets.reading import open_file, sha256
+from spreadsheets.staging import Staged, StagedSheet, Staging, dependency_stamp, load_staged, save_with_blobs
 from spreadsheets.writing import write_xlsx
 
+__all__ = ["load_staged"]  # the staging's reader, for tests and tools
 PREVIEW_ROWS = KEEP
-STAGED_CHUNK = 1 << 16
 
 
 class ImportConflict(Exception):
@@ -44,6 +42,7 @@ class ImportOutcome:
     importers: list = field(default_factory=list)  # the validated SheetImporters
     stale: list = field(default_factory=list)  # [(sheet, key)] changed since the preview
     written: bool = False
+    revalidated: bool = True  # False when a confirm wrote what its preview resolved, unchanged since
 
     @property
     def ok(self):
@@ -55,46 +54,6 @@ class ImportOutcome:
             for key in total:
                 total[key] += counts[key]
         return total
-
-
-def _line(value) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-
-
-class Staging:
-    """The normalised rows of a clean preview, kept in the database for a confirm on any app server: JSON
-    lines (a line per sheet, then a line per row with the version of the record it changes), compressed as
-    the chunks are validated, so no copy of the file's rows is ever built."""
-
-    def __init__(self):
-        self.compressor = zlib.compressobj(3)
-        self.parts = []
-
-    def _add(self, value):
-        part = self.compressor.compress(_line(value))
-        if part:
-            self.parts.append(part)
-
-    def sheet(self, cls):
-        self._add({"sheet": cls.label()})
-
-    def rows(self, rows, versions):
-        for number, row in rows:
-            self._add([number, row, versions.get(number)])
-
-    def blob(self) -> bytes:
-        self.parts.append(self.compressor.flush())
-        return b"".join(self.parts)
-
-
-class StagedSheet:
-    """A staged sheet's rows, decoded as they are read; `expected` holds the versions of the rows read so far
-    (the run clears it after each chunk)."""
-
-    def __init__(self, cls, rows, expected):
-        self.cls = cls
-        self.rows = rows
-        self.expected = expected
 
 
 def select_sheets(raw_sheets, importers=None):
@@ -144,7 +103,7 @@ def _chunks(rows, size):
         yield chunk
 
 
-def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=None, staging=None):
+def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=None, staging=None, stamp=None):
     """Validate sheets in dependency order and, unless dry_run or any error, write them all.
 
     `sheets` is [(importer class, RawSheet)] — parsed here as the rows stream — or, for a confirm, the
@@ -152,8 +111,11 @@ def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=No
     given), and written at once unless dry_run; nothing is kept when any row of any sheet has an error (the
     transaction is rolled back). A confirm passes the versions its preview saw (in the StagedSheets, or
     `expected_versions` {label: {row: version}} from an earlier staging): a record changed since then makes
-    the whole file an error. Validation and writing share one transaction, the rows read locked, so nothing
-    changes between the check and the write. A concurrent writer that gets there first raises ImportConflict.
+    the whole file an error. It also passes the preview's `stamp` with the sheets' classes, (stamp, classes):
+    when nothing it covers has changed, the rows are not resolved and checked again (see
+    SheetImporter.validate_chunk). Validation and writing share one transaction, the rows read locked, so
+    nothing changes between the check and the write. A concurrent writer that gets there first raises
+    ImportConflict.
     """
     context = ImportContext(user)
     context.lock = not dry_run
@@ -167,10 +129,13 @@ def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=No
     total = 0
     try:
         with transaction.atomic():
+            trusted = stamp is not None and stamp[0] == dependency_stamp(stamp[1], user)
+            outcome.revalidated = not trusted
             for item in sheets:
                 cls, source = (item.cls, item) if isinstance(item, StagedSheet) else item
                 importer = cls(context)
-                if isinstance(source, StagedSheet):
+                staged = isinstance(source, StagedSheet)
+                if staged:
                     importer.expected_versions = (
                         source.expected
                         if expected_versions is None
@@ -185,12 +150,15 @@ def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=No
                     staging.sheet(cls)
                 outcome.importers.append(importer)
                 for chunk in _chunks(rows, ROWS_PER_CHUNK):
-                    importer.validate_chunk(chunk)
-                    if isinstance(source, StagedSheet):
+                    resolved = source.take_resolved(chunk) if staged and trusted else None
+                    outcome.revalidated |= staged and resolved is None
+                    importer.validate_chunk(chunk, resolved)
+                    if staged:
                         source.expected.clear()
+                        source.resolved.clear()
                     total += len(chunk)
                     if staging is not None:
-                        staging.rows(chunk, importer.versions)
+                        staging.rows(chunk, importer)
                     if not dry_run and not any(i.errors for i in outcome.importers):
                         importer.write()
                     if progress:
@@ -216,143 +184,8 @@ def import_file(data: bytes, filename: str, user=None, *, dry_run=False, importe
     return run(select_sheets(open_file(data, filename), importers), user, dry_run=dry_run)
 
 
-def staged_sheets(blob: bytes):
-    """The sheets staged by a preview, as StagedSheets read in turn — each sheet's rows decompressed and
-    decoded as they are consumed — and the versions an earlier staging kept apart ({label: {row: version}},
-    or None). Each sheet's rows must be read to the end before the next sheet is."""
-    by_label = {cls.label(): cls for cls in registry.importer_classes()}
-    if zlib.decompressobj().decompress(blob[:STAGED_CHUNK], 1) == b"[":  # staged as one JSON document
-        payload = json.loads(zlib.decompress(blob).decode())
-        sheets = [
-            StagedSheet(by_label[label], [(n, by_label[label].make_row(row)) for n, row in rows], {})
-            for label, rows in payload
-        ]
-        return iter(sheets), {}
-    lines = _staged_lines(blob)
-    first = json.loads(next(lines, b"{}"))
-    versions = first.get("versions")
-    header = first if "sheet" in first else None
-
-    def sheets():
-        nonlocal header
-        while True:
-            if header is None:
-                line = next(lines, None)
-                if line is None:
-                    return
-                header = json.loads(line)
-            cls = by_label[header["sheet"]]
-            header = None
-            expected = {}
-            yield StagedSheet(cls, rows(cls, expected), expected)
-
-    def rows(cls, expected):
-        nonlocal header
-        row_class, loads = cls.row_class(), json.loads
-        for line in lines:
-            if line[:1] != b"[":
-                header = loads(line)
-                return
-            item = loads(line)
-            values = item[1]
-            if len(item) > 2 and item[2] is not None:
-                expected[item[0]] = item[2]
-            yield item[0], row_class(values) if values.__class__ is list else cls.make_row(values)
-
-    return sheets(), versions
-
-
-def _staged_lines(blob):
-    decompressor = zlib.decompressobj()
-    pending = b""
-    for start in range(0, len(blob), STAGED_CHUNK):
-        pending += decompressor.decompress(blob[start : start + STAGED_CHUNK])
-        *lines, pending = pending.split(b"\n")
-        yield from lines
-    yield from (line for line in (pending + decompressor.flush()).split(b"\n") if line)
-
-
-def load_staged(blob: bytes):
-    """Every staged sheet [(importer class, rows)] and the versions the preview saw ({label: {row: version}})."""
-    sheets, versions = staged_sheets(blob)
-    out, seen = [], {}
-    for sheet in sheets:
-        rows = list(sheet.rows)
-        out.append((sheet.cls, rows))
-        if sheet.expected:
-            seen[sheet.cls.label()] = dict(sheet.expected)
-    return out, versions if versions is not None else seen
-
-
 # --------------------------------------------------------------------------------------------------
 # Recorded imports: what every entry point calls
-
-
-def save_with_blobs(record, **blobs):
-    """Save the record with its large binary fields (the file, the staged rows).
-
-    On PostgreSQL they are streamed in by COPY, in hex a slice at a time, then set in one UPDATE: psycopg2
-    would build each into the query text, escaped, and that costs eight times their size in memory (130 MB
-    for the staging and the file of a 200,000-row import)."""
-    if connection.vendor != "postgresql":
-        for name, value in blobs.items():
-            setattr(record, name, value)
-        record.save()
-        return
-    for name in blobs:
-        setattr(record, name, None)
-    with transaction.atomic(), connection.cursor() as cursor:
-        record.save()
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS spreadsheets_blob (name text, data bytea) ON COMMIT DELETE ROWS"
-        )
-        cursor.execute("DELETE FROM spreadsheets_blob")
-        cursor.copy_expert("COPY spreadsheets_blob (name, data) FROM STDIN", _HexRows(blobs))
-        quote = connection.ops.quote_name
-        fields = [record._meta.get_field(name) for name in blobs]
-        assignments = ", ".join(
-            f"{quote(f.column)} = (SELECT data FROM spreadsheets_blob WHERE name = %s)" for f in fields
-        )
-        cursor.execute(
-            f"UPDATE {quote(record._meta.db_table)} SET {assignments} WHERE {quote(record._meta.pk.column)} = %s",
-            [*blobs, record.pk],
-        )
-    for name, value in blobs.items():
-        setattr(record, name, value)
-
-
-class _HexRows:
-    """COPY text lines `name<TAB>\\x<hex>` of each blob (NULL for None), read a slice at a time."""
-
-    SLICE = 1 << 20
-
-    def __init__(self, blobs):
-        self.parts = self._parts(blobs)
-        self.buffer = b""
-
-    def _parts(self, blobs):
-        for name, value in blobs.items():
-            if value is None:
-                yield name.encode() + b"\t\\N\n"
-                continue
-            yield name.encode() + b"\t\\\\x"
-            view = memoryview(value)
-            for start in range(0, len(view), self.SLICE):
-                yield binascii.hexlify(view[start : start + self.SLICE])
-            yield b"\n"
-
-    def read(self, size=-1):
-        while size < 0 or len(self.buffer) < size:
-            part = next(self.parts, None)
-            if part is None:
-                break
-            self.buffer += part
-        if size < 0:
-            size = len(self.buffer)
-        out, self.buffer = self.buffer[:size], self.buffer[size:]
-        return out
-
-    readline = read
 
 
 def _new_record(data, filename, user, source, target):
@@ -440,9 +273,9 @@ def preview_import(data, filename, user, *, importers=None, source="admin", targ
     from spreadsheets.models import ImportRecord
 
     record = _new_record(data, filename, user, source, target)
-    staging = Staging()
     try:
         pairs = select_sheets(open_file(data, filename), importers)
+        staging = Staging([cls for cls, _raw in pairs], user)
         outcome = run(pairs, user, dry_run=True, staging=staging)
     except SpreadsheetError as exc:
         record.outcome = ImportRecord.Outcome.REJECTED
@@ -475,10 +308,11 @@ def confirm_import(record, user):
         if record.outcome != ImportRecord.Outcome.PREVIEWED or not record.staged:
             record.message = record.message or _("This import cannot be confirmed.")
             return record, None
-        sheets, versions = staged_sheets(bytes(record.staged))
+        staged = Staged(bytes(record.staged))
+        stamp = (staged.stamp, staged.classes()) if staged.stamp else None
         outcome = None
         try:
-            outcome = run(sheets, user, expected_versions=versions)
+            outcome = run(staged.sheets, user, expected_versions=staged.versions, stamp=stamp)
         except ImportConflict:
             record.outcome = ImportRecord.Outcome.FAILED
             record.message = _conflict_message()
