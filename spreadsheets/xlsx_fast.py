@@ -58,7 +58,6 @@ FORMULA_CELL = re.compile(
 ERROR_CELL = re.compile(
     rb'<c r="([A-Z]{1,2})(\d+)"[^>]*\st="e"[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?(?:<v>([^<&]*)</v>)?</c>'
 )
-RICH_INLINE = re.compile(rb"<is>(?:<r>|<t[^>]*>[^<]*</t><r>)")
 FORMULA_TOKENS = (b"<f>", b"<f ", b"<f/>")
 
 
@@ -291,27 +290,45 @@ def scan_sheet(archive, path, header_columns, cap, row_limit) -> SheetScan:
 def fast_rows(sheet, header_row, header_columns, scan):
     """(sheet row number, [values under the header]) for each row after the header with a value, read by
     calamine and given as our reader gives them."""
+    special = scan.special
+    positions = {column: position for position, column in enumerate(header_columns)}
     start = sheet.start
-    if start is None:
-        return
-    _first_row, first_column = start
+    number = 0
+    if start is not None:
+        for number, values in _calamine_rows(sheet, start[1], header_row, header_columns, special, positions):
+            if values is not None:
+                yield number, values
+    # Rows past the end of calamine's range (it takes a formula without a value for an empty cell).
+    for later in sorted(row for row in special if row > max(number, header_row)):
+        values = _placed([None] * len(header_columns), special[later], positions)
+        if values is not None:
+            yield later, values
+
+
+def _placed(values, cells, positions):
+    """The values with the cells given by position (column number: value) put in; None if all are empty."""
+    for column, value in cells.items():
+        position = positions.get(column)
+        if position is not None and value is not None:
+            values[position] = value
+    return values if any(value is not None for value in values) else None
+
+
+def _calamine_rows(sheet, first_column, header_row, header_columns, special, positions):
+    """Every row calamine reads, numbered, after the header; each has the last number read, even empty."""
     width = len(header_columns)
     picks = [
         (position, column - 1 - first_column)
         for position, column in enumerate(header_columns)
         if 0 <= column - 1 - first_column < sheet.width
     ]
-    if not picks:
-        return
-    if len(picks) == width and [p for p, _i in picks] == list(range(width)):
-        get = itemgetter(*[index for _p, index in picks])
-        placed = None
+    if not picks:  # no header column within calamine's range: only cells given by position
+        get, placed = (lambda row: ()), []
     else:
         get = itemgetter(*[index for _p, index in picks])
-        placed = [position for position, _i in picks]
+        in_order = len(picks) == width and [p for p, _i in picks] == list(range(width))
+        placed = None if in_order else [position for position, _i in picks]
     single = len(picks) == 1
-    positions = {column: position for position, column in enumerate(header_columns)}
-    special = scan.special
     number = 0  # iter_rows starts at the sheet's first row (A1's), and at its first column with a value
     for row in sheet.iter_rows():
         number += 1
@@ -342,13 +359,9 @@ def fast_rows(sheet, header_row, header_columns, scan):
             values = spread
         cells = special.get(number)
         if cells:
-            for column, value in cells.items():
-                position = positions.get(column)
-                if position is not None and value is not None:
-                    values[position] = value
-                    found = True
-        if found:
-            yield number, values
+            if _placed(values, cells, positions) is not None:
+                found = True
+        yield number, (values if found else None)
 
 
 class FastBook:

@@ -236,3 +236,19 @@ def test_a_zip_member_is_read_once_for_the_scan_in_row_aligned_pieces(monkeypatc
     scan = xlsx_fast.scan_sheet(archive, "xl/worksheets/sheet1.xml", list(range(1, 11)), 1100, 200_000)
     assert sorted(scan.special) == list(range(2, 200))
     assert all(cells == {7: FORMULA_WITHOUT_VALUE} for cells in scan.special.values())
+
+
+def test_formulas_without_a_value_past_calamines_range_and_1904_dates(paths):
+    rows = cells(2, '<c r="I2" s="1"><v>1</v></c>') + '<row r="3"><c r="B3"><f>1+1</f></c></row>'
+    rows += '<row r="5"><c r="G5"><f>1+1</f><v></v></c></row>'
+    data = workbook([("项目", f'<row r="1">{HEADER}</row>{rows}')], styles=STYLES, date1904=True)
+    fast, ours = both_readers(data)
+    assert paths[0] == "calamine" and repr(fast) == repr(ours)
+    assert [n for n, _v in fast[0][2]] == [2, 3, 5] and fast[0][2][0][1][8] == datetime(1904, 1, 2)
+
+
+def test_a_sheet_of_formulas_without_values_only(paths):
+    rows = '<row r="2"><c r="A2"><f>1+1</f></c><c r="B2"><f>1+1</f></c></row>'
+    fast, ours = both_readers(sheet(rows))
+    assert paths[0] == "calamine" and repr(fast) == repr(ours)
+    assert fast[0][2] == [(2, [FORMULA_WITHOUT_VALUE, FORMULA_WITHOUT_VALUE] + [None] * 8)]
