@@ -1,11 +1,13 @@
-"""Reading files: the zip guard, CSV decoding and the streaming xlsx reader.
+"""Reading files: the zip guard, CSV decoding and the xlsx readers.
 
 One function turns an uploaded file (xlsx or csv, any of the encodings Chinese offices produce) into plain
 sheets of cell values, refusing bad files with a clear message before anything is parsed — an old .xls, an
-encrypted or corrupt workbook, a zip bomb, a file over the size or row limit. An xlsx is streamed straight
-from the zip: the sheet XML goes through expat with defusedxml's guards (no DTD, no entity declarations, no
-external references) and only rows, cells, values, inline and shared strings and the date styles are looked
-at — several times faster than openpyxl, which builds an object per cell.
+encrypted or corrupt workbook, a zip bomb, a file over the size or row limit. An xlsx sheet's header is read
+by our streaming reader (`spreadsheets.xlsx`: expat with defusedxml's guards, only rows, cells, values,
+strings and date styles looked at); its rows, when they are first wanted, by python-calamine if a cheap
+pre-scan of the sheet's XML allows (`spreadsheets.xlsx_fast`: nothing calamine would read differently or
+allocate densely past the header and the row limit), otherwise by our reader, which is the reference: both
+give the same rows.
 """
 
 import csv

@@ -41,6 +41,9 @@ LEADING_TAB = re.compile(rb">[ \n]*\t[ \t\n]*[^\s<]")
 # In rich text, calamine trims each run: "A " + "B" would read "AB".
 RUN_SPACES = (b"<t> ", b"<t>\n", b"<t>\t", b" </t>", b"\n</t>", b"\t</t>")
 SHARED_ITEM = re.compile(rb"<si[\s>/]")
+# Calamine reserves room for the table's declared `uniqueCount` before reading it: a 2 kB file declaring
+# 2,000,000,000 aborts the process (allocation of 48 GB). It must not exceed the items the table holds.
+UNIQUE_COUNT = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\suniqueCount\s*=\s*[\"']\s*([^\"']*)")
 # In sheet XML: prefixed elements; a cell reference that is not 1-2 capitals and a row of at most 7 digits;
 # numbers that are negative, huge, in exponent form, not a number, or padded; ISO dates; odd booleans.
 PREFIXED = re.compile(rb":(?:c|row|v|f|is|t|r|sheetData)[\s>/]")
@@ -114,6 +117,9 @@ def shared_strings_safe(archive, path, cap) -> bool:
         return False
     # An item's XML is at least as long as its text: none longer than the cap, so nothing to cut.
     starts = [m.start() for m in SHARED_ITEM.finditer(data)] + [len(data)]
+    declared = UNIQUE_COUNT.search(data)
+    if declared and not (declared.group(1).isdigit() and int(declared.group(1)) <= len(starts) - 1):
+        return False
     return all(b - a <= cap for a, b in zip(starts, starts[1:], strict=False))
 
 

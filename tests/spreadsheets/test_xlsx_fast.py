@@ -197,19 +197,39 @@ def test_a_dense_sheet_calamine_would_allocate_is_never_opened_by_it(paths, monk
     assert opened == [] and paths == ["expat"] * 3
 
 
-def test_the_fallback_in_a_child_process_survives_what_would_abort_calamine():
+def huge_unique_count():
+    """A 2 kB workbook whose shared-strings table declares 2,000,000,000 items: calamine alone aborts the
+    process (it reserves 48 GB before reading the table)."""
+    data = sheet(cells(2, '<c r="B2" t="s"><v>0</v></c>'), shared="<si><t>名称</t></si>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            part = source.read(info)
+            if info.filename.endswith("sharedStrings.xml"):
+                part = part.replace(b"<sst ", b'<sst count="2000000000" uniqueCount="2000000000" ')
+            target.writestr(info, part)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("case", ["dense", "unique count"])
+def test_the_fallback_in_a_child_process_survives_what_would_abort_calamine(case):
     # A 2 kB file with cells at XFD1048576: calamine alone would allocate rows × columns densely.
     code = (
         "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'aidtracker.settings'); django.setup()\n"
         "from spreadsheets.reading import read_file\n"
         "from tests.spreadsheets.test_xlsx_fast import sheet, cells\n"
-        "[s] = read_file(sheet(cells(2, '<c r=\"XFD2\"><v>1</v></c>') + "
-        "'<row r=\"1048576\"><c r=\"J1048576\"><v>1</v></c></row>'), 'p.xlsx')\n"
-        "print(len(s.rows))\n"
+        "from tests.spreadsheets.test_xlsx_fast import huge_unique_count\n"
+        + (
+            "[s] = read_file(sheet(cells(2, '<c r=\"XFD2\"><v>1</v></c>') + "
+            "'<row r=\"1048576\"><c r=\"J1048576\"><v>1</v></c></row>'), 'p.xlsx')\n"
+            if case == "dense"
+            else "[s] = read_file(huge_unique_count(), 'p.xlsx')\nassert s.rows[0][1][1] == '名称', s.rows\n"
+        )
+        + "print(len(s.rows))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "2"
+    assert done.stdout.strip() == ("2" if case == "dense" else "1")
 
 
 @pytest.mark.parametrize("number", [0, 1, 9, 10, 26, 27, 99, 200_999])
