@@ -191,7 +191,7 @@ def open_xlsx(data: bytes) -> list[RawSheet]:
         cap = cell_text_limit()
         shared = shared_strings(archive, shared_path, cap)
         dates, durations = date_styles(archive, styles_path)
-        fast = FastBook(data, archive, shared_path, styles_path, dates, durations, cap, max_rows())
+        fast = FastBook(data, archive, parts, shared_path, styles_path, dates, durations, cap, max_rows())
         for title, path in parts:
             columns = []
             rows = sheet_rows(archive, path, shared, dates, durations, epoch, cap, columns)

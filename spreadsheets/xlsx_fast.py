@@ -370,13 +370,52 @@ def _calamine_rows(sheet, first_column, header_row, header_columns, special, pos
         yield number, (values if found else None)
 
 
+SIMPLE_SHEET_TARGET = re.compile(r"(?:/xl/)?worksheets/[A-Za-z0-9_-]+\.xml")
+
+
+def plain_package(archive, parts, shared_path, styles_path) -> bool:
+    """Whether calamine opens the very parts the pre-scan reads: one member per name (case aside), the
+    package pointing at xl/workbook.xml, sheets with plain targets and distinct names, the shared strings
+    and styles at their usual paths and nowhere else."""
+    from spreadsheets.xlsx import _children, _small_xml
+
+    names = archive.namelist()
+    if len({name.lower() for name in names}) != len(names):
+        return False
+    if shared_path not in (None, "xl/sharedStrings.xml") or styles_path not in (None, "xl/styles.xml"):
+        return False
+    if any(n.lower().endswith("sharedstrings.xml") and n != "xl/sharedStrings.xml" for n in names):
+        return False
+    if len({title for title, _path in parts}) != len(parts):
+        return False
+    if any(not re.fullmatch(r"xl/worksheets/[A-Za-z0-9_-]+\.xml", path) for _title, path in parts):
+        return False
+    package = _small_xml(archive, "_rels/.rels")
+    if package is None:
+        return False
+    targets = [
+        (rel.get("Target") or "").lstrip("/")
+        for rel in _children(package, "Relationship")
+        if (rel.get("Type") or "").endswith("/officeDocument")
+    ]
+    if targets != ["xl/workbook.xml"]:
+        return False
+    relationships = _small_xml(archive, "xl/_rels/workbook.xml.rels")
+    return relationships is not None and all(
+        SIMPLE_SHEET_TARGET.fullmatch(rel.get("Target") or "")
+        for rel in _children(relationships, "Relationship")
+        if (rel.get("Type") or "").endswith("/worksheet")
+    )
+
+
 class FastBook:
     """The workbook for calamine, checked and opened when a sheet's rows are first wanted; `rows` gives a
     sheet's rows through calamine, or None when our reader must read them."""
 
-    def __init__(self, data, archive, shared_path, styles_path, dates, durations, cap, row_limit):
+    def __init__(self, data, archive, parts, shared_path, styles_path, dates, durations, cap, row_limit):
         self.data = data
         self.archive = archive
+        self.parts = parts
         self.paths = shared_path, styles_path
         self.dates, self.durations = dates, durations
         self.cap = cap
@@ -389,7 +428,7 @@ class FastBook:
         self.usable = False
         try:
             if (
-                "_rels/.rels" in self.archive.namelist()
+                plain_package(self.archive, self.parts, shared_path, styles_path)
                 and shared_strings_safe(self.archive, shared_path, self.cap)
                 and styles_agree(self.data, styles_path, self.dates, self.durations)
             ):

@@ -272,3 +272,60 @@ def test_a_sheet_of_formulas_without_values_only(paths):
     fast, ours = both_readers(sheet(rows))
     assert paths[0] == "calamine" and repr(fast) == repr(ours)
     assert fast[0][2] == [(2, [FORMULA_WITHOUT_VALUE, FORMULA_WITHOUT_VALUE] + [None] * 8)]
+
+
+def rezip(data, change=lambda name, part: part, extra=()):
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            part = change(info.filename, source.read(info))
+            if part is not None:
+                target.writestr(info.filename, part)
+        for name, part in extra:
+            target.writestr(name, part)
+    return out.getvalue()
+
+
+def shared_elsewhere(name, part):
+    if name.endswith("workbook.xml.rels"):
+        return part.replace(b'Target="sharedStrings.xml"', b'Target="strings.xml"')
+    return part
+
+
+PACKAGES = {
+    # A second member of the same name: Python's zipfile and calamine's zip reader may take different ones.
+    "a repeated member": lambda data: rezip(data, extra=[("[Content_Types].xml", b"<Types/>")]),
+    "the shared strings elsewhere": lambda data: rezip(
+        data, shared_elsewhere, extra=[("xl/strings.xml", rezip_part(data, "xl/sharedStrings.xml"))]
+    ),
+    "the package pointing at another workbook": lambda data: rezip(
+        data,
+        lambda name, part: (
+            part.replace(b"xl/workbook.xml", b"xl/other.xml") if name == "_rels/.rels" else part
+        ),
+    ),
+    "a sheet target with dots": lambda data: rezip(
+        data,
+        lambda name, part: (
+            part.replace(b'Target="worksheets/', b'Target="./worksheets/')
+            if name.endswith("workbook.xml.rels")
+            else part
+        ),
+    ),
+}
+
+
+def rezip_part(data, name):
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        return source.read(name)
+
+
+@pytest.mark.parametrize("case", PACKAGES)
+def test_a_package_calamine_might_open_otherwise_than_the_pre_scan_goes_to_our_reader(paths, case):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the repeated name
+        data = PACKAGES[case](sheet(cells(2, '<c r="B2" t="s"><v>0</v></c>'), shared="<si><t>名称</t></si>"))
+        fast, ours = both_readers(data)
+    assert paths[0] == "expat" and repr(fast) == repr(ours)
