@@ -29,7 +29,7 @@ MAX_FAST_CELLS = 4_000_000  # rows × columns calamine may allocate for a sheet 
 MAX_SPECIAL_CELLS = 10_000  # formulas without a value and error cells remembered by position
 MAX_PROBE_STYLES = 4000
 ROW_SLACK = 1000  # blank rows above and between the data rows a sheet may have
-SCAN_CHUNK = 4 << 20
+SCAN_CHUNK = 1 << 20  # the pre-scan holds about three pieces at once
 MAX_ROW_BYTES = 32 << 20
 EXACT_FLOAT = 2**53
 
@@ -116,11 +116,15 @@ def shared_strings_safe(archive, path, cap) -> bool:
     if _unsafe_text(data):
         return False
     # An item's XML is at least as long as its text: none longer than the cap, so nothing to cut.
-    starts = [m.start() for m in SHARED_ITEM.finditer(data)] + [len(data)]
-    declared = UNIQUE_COUNT.search(data)
-    if declared and not (declared.group(1).isdigit() and int(declared.group(1)) <= len(starts) - 1):
+    previous, count = None, 0
+    for match in SHARED_ITEM.finditer(data):
+        if previous is not None and match.start() - previous > cap:
+            return False
+        previous, count = match.start(), count + 1
+    if previous is not None and data.rfind(b"si>") + 3 - previous > cap:  # the last item, to its end tag
         return False
-    return all(b - a <= cap for a, b in zip(starts, starts[1:], strict=False))
+    declared = UNIQUE_COUNT.search(data)
+    return not declared or (declared.group(1).isdigit() and int(declared.group(1)) <= count)
 
 
 def styles_agree(data, styles_path, dates, durations) -> bool:

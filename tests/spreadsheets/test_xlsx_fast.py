@@ -329,3 +329,13 @@ def test_a_package_calamine_might_open_otherwise_than_the_pre_scan_goes_to_our_r
         data = PACKAGES[case](sheet(cells(2, '<c r="B2" t="s"><v>0</v></c>'), shared="<si><t>名称</t></si>"))
         fast, ours = both_readers(data)
     assert paths[0] == "expat" and repr(fast) == repr(ours)
+
+
+def test_the_last_shared_string_longer_than_the_cap_sends_the_workbook_to_our_reader(paths):
+    from spreadsheets.reading import cell_text_limit
+
+    long = "x" * (cell_text_limit() + 20)
+    fast, ours = both_readers(
+        sheet(cells(2, '<c r="B2" t="s"><v>1</v></c>'), shared=f"<si><t>a</t></si><si><t>{long}</t></si>")
+    )
+    assert paths[0] == "expat" and repr(fast) == repr(ours)
