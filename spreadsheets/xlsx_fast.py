@@ -261,6 +261,8 @@ def scan_sheet(archive, path, header_columns, cap, row_limit) -> SheetScan:
                 or (b"<r>" in window and long_rich.search(window))
             ):
                 raise Unsafe
+            if window.count(b't="inlineStr"') != window.count(b"<is>"):
+                raise Unsafe  # an inline-string cell without its string (calamine may read a <v> there)
             found = past_header.search(window)
             if found:
                 if past_z.search(window, found.start()):

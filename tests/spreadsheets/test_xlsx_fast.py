@@ -141,6 +141,7 @@ HOSTILE = {
     "a leading tab": cells(2, '<c r="B2" t="inlineStr"><is><t>\tTab</t></is></c>'),
     "rich text with spaces": cells(2, '<c r="B2" t="inlineStr"><is><r><t>A </t></r><r><t>B</t></r></is></c>'),
     "a long inline text": cells(2, '<c r="B2" t="inlineStr"><is><t>' + "长" * 2000 + "</t></is></c>"),
+    "an inline-string cell with a value": cells(2, '<c r="B2" t="inlineStr"><v>5</v></c>'),
     "a formula in another shape": cells(2, '<c r="B2"><f>1+1</f><extLst/></c>'),
 }
 
