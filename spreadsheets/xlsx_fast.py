@@ -26,6 +26,9 @@ from operator import itemgetter
 from spreadsheets.cells import FORMULA_WITHOUT_VALUE, LEADING_SPACES, SPACES
 
 MAX_FAST_CELLS = 4_000_000  # rows × columns calamine may allocate for a sheet (32 bytes each)
+# Cells calamine may hold: its copy of a sheet costs about 60 bytes a cell on top of our reader's memory
+# (measured: +122 MB at the 200,000 × 10 row limit); past this, our reader streams in flat memory.
+MAX_READ_CELLS = 2_100_000
 MAX_SPECIAL_CELLS = 10_000  # formulas without a value and error cells remembered by position
 MAX_PROBE_STYLES = 4000
 ROW_SLACK = 1000  # blank rows above and between the data rows a sheet may have
@@ -247,6 +250,7 @@ def scan_sheet(archive, path, header_columns, cap, row_limit) -> SheetScan:
     scan = SheetScan()
     width = last
     previous = 0
+    counted = 0
     with archive.open(path) as stream:
         for window in _windows(stream):
             if (
@@ -260,6 +264,9 @@ def scan_sheet(archive, path, header_columns, cap, row_limit) -> SheetScan:
                 or long_text.search(window)
                 or (b"<r>" in window and long_rich.search(window))
             ):
+                raise Unsafe
+            counted += window.count(b'<c r="')
+            if counted > MAX_READ_CELLS:
                 raise Unsafe
             if window.count(b't="inlineStr"') != window.count(b"<is>"):
                 raise Unsafe  # an inline-string cell without its string (calamine may read a <v> there)
@@ -295,7 +302,14 @@ def scan_sheet(archive, path, header_columns, cap, row_limit) -> SheetScan:
                 if found != errors:
                     raise Unsafe
     if rows_bound * width > MAX_FAST_CELLS:
-        raise Unsafe
+        # Bounded by the rows the sheet has rather than the limit: a second pass makes sure no cell lies
+        # below its last row (the pre-scan checked only each row's first cell against the row).
+        if previous * width > MAX_FAST_CELLS:
+            raise Unsafe
+        below = re.compile(rb'<c r="[A-Z]{1,2}+' + _greater_than(previous) + rb'"')
+        with archive.open(path) as stream:
+            if any(below.search(window) for window in _windows(stream)):
+                raise Unsafe
     return scan
 
 

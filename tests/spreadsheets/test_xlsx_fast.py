@@ -123,7 +123,10 @@ def test_formulas_without_a_value_and_error_cells_are_read_by_calamine_and_given
 
 HOSTILE = {
     "a cell at the last column": cells(2, '<c r="XFD2"><v>1</v></c>'),
-    "a cell past the header": cells(2, '<c r="L2"><v>1</v></c>'),
+    "a cell past Z": cells(2, '<c r="AA2"><v>1</v></c>'),
+    "a cell past the header below the last row": cells(
+        2, '<c r="L2"><v>1</v></c>', '<c r="B150000"><v>1</v></c>'
+    ),
     "a cell at the last row": cells(2) + '<row r="1048576"><c r="A1048576"><v>1</v></c></row>',
     "a cell naming another row": '<row r="2"><c r="A900000"><v>1</v></c></row>',
     "rows out of order": cells(3) + cells(2),
@@ -339,4 +342,15 @@ def test_the_last_shared_string_longer_than_the_cap_sends_the_workbook_to_our_re
     fast, ours = both_readers(
         sheet(cells(2, '<c r="B2" t="s"><v>1</v></c>'), shared=f"<si><t>a</t></si><si><t>{long}</t></si>")
     )
+    assert paths[0] == "expat" and repr(fast) == repr(ours)
+
+
+def test_a_cell_past_the_header_in_a_small_sheet_is_read_by_calamine(paths):
+    fast, ours = both_readers(sheet(cells(2, '<c r="L2"><v>1</v></c>') + cells(3)))
+    assert paths[0] == "calamine" and repr(fast) == repr(ours)
+
+
+def test_a_sheet_with_more_cells_than_calamine_may_hold_goes_to_our_reader(paths, monkeypatch):
+    monkeypatch.setattr("spreadsheets.xlsx_fast.MAX_READ_CELLS", 50)
+    fast, ours = both_readers(sheet("".join(cells(n, f'<c r="B{n}"><v>{n}</v></c>') for n in range(2, 40))))
     assert paths[0] == "expat" and repr(fast) == repr(ours)
