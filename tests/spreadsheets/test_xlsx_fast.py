@@ -109,7 +109,7 @@ def test_formulas_without_a_value_and_error_cells_are_read_by_calamine_and_given
             '<c r="D5" t="b"><v>1</v></c>',
             '<c r="I5" s="1"><v>44805</v></c>',
         )
-        + cells(6, '<c r="I6" s="3"><v>1.5</v></c>', '<c r="J6" s="4"><v>0.25</v></c>')
+        + cells(6, '<c r="I6" s="1"><v>1.5</v></c>', '<c r="J6" s="4"><v>0.25</v></c>')
     )
     fast, ours = both_readers(sheet(rows, shared="<si><t>BJ-1</t></si>", styles=STYLES))
     assert paths[0] == "calamine" and repr(fast) == repr(ours)
@@ -145,6 +145,7 @@ HOSTILE = {
     "rich text with spaces": cells(2, '<c r="B2" t="inlineStr"><is><r><t>A </t></r><r><t>B</t></r></is></c>'),
     "a long inline text": cells(2, '<c r="B2" t="inlineStr"><is><t>' + "长" * 2000 + "</t></is></c>"),
     "an inline-string cell with a value": cells(2, '<c r="B2" t="inlineStr"><v>5</v></c>'),
+    "a duration": cells(2, '<c r="I2" s="3"><v>58538.433740034</v></c>'),
     "a formula in another shape": cells(2, '<c r="B2"><f>1+1</f><extLst/></c>'),
 }
 
@@ -354,3 +355,20 @@ def test_a_sheet_with_more_cells_than_calamine_may_hold_goes_to_our_reader(paths
     monkeypatch.setattr("spreadsheets.xlsx_fast.MAX_READ_CELLS", 50)
     fast, ours = both_readers(sheet("".join(cells(n, f'<c r="B{n}"><v>{n}</v></c>') for n in range(2, 40))))
     assert paths[0] == "expat" and repr(fast) == repr(ours)
+
+
+@pytest.mark.parametrize("style", [0, 1, 2, 4])
+def test_numbers_dates_and_times_read_alike_over_many_values(paths, style):
+    import random
+
+    chance = random.Random(style)
+    values = [chance.uniform(0, 80000) for _ in range(400)] + [
+        chance.randint(0, 80000) + chance.choice([0.5, 0.25, 0.999999, 1e-7, 1 / 3, 2 / 3])
+        for _ in range(400)
+    ]
+    rows = "".join(
+        f'<row r="{i + 2}"><c r="A{i + 2}" s="{style}"><v>{v!r}</v></c></row>' for i, v in enumerate(values)
+    )
+    header = '<row r="1"><c r="A1" t="inlineStr"><is><t>h</t></is></c></row>'
+    fast, ours = both_readers(workbook([("S", header + rows)], styles=STYLES))
+    assert paths == ["calamine"] and repr(fast) == repr(ours) and len(fast[0][2]) == 800
