@@ -11,7 +11,7 @@ windows of the decompressed part, no Python per cell) finds nothing it would rea
 expensively; the pre-scan also records where the formulas without a value and the error cells are, so they
 are given exactly as our reader gives them. Anything unusual — a reference past the header's width or past
 the row limit, cells or rows without references, namespace prefixes, long texts, negative or huge numbers,
-date cells (ISO), odd booleans, escapes, literal carriage returns, a DTD, or date styles calamine classifies
+date cells (ISO), durations, odd booleans, escapes, literal carriage returns, a DTD, or date styles calamine classifies
 otherwise than openpyxl — and the sheet is read by our reader, which stays the reference behaviour. Either
 way the importer gets the same rows: the header (always read by our reader) and then (row number, [values
 under the header]) for each row with a value, as the rows are consumed.
