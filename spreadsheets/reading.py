@@ -1,11 +1,13 @@
-"""Reading files: the zip guard, CSV decoding and the streaming xlsx reader.
+"""Reading files: the zip guard, CSV decoding and the xlsx readers.
 
 One function turns an uploaded file (xlsx or csv, any of the encodings Chinese offices produce) into plain
 sheets of cell values, refusing bad files with a clear message before anything is parsed — an old .xls, an
-encrypted or corrupt workbook, a zip bomb, a file over the size or row limit. An xlsx is streamed straight
-from the zip: the sheet XML goes through expat with defusedxml's guards (no DTD, no entity declarations, no
-external references) and only rows, cells, values, inline and shared strings and the date styles are looked
-at — several times faster than openpyxl, which builds an object per cell.
+encrypted or corrupt workbook, a zip bomb, a file over the size or row limit. An xlsx sheet's header is read
+by our streaming reader (`spreadsheets.xlsx`: expat with defusedxml's guards, only rows, cells, values,
+strings and date styles looked at); its rows, when they are first wanted, by python-calamine if a cheap
+pre-scan of the sheet's XML allows (`spreadsheets.xlsx_fast`: nothing calamine would read differently or
+allocate densely past the header and the row limit), otherwise by our reader, which is the reference: both
+give the same rows.
 """
 
 import csv
@@ -32,6 +34,9 @@ from spreadsheets.xlsx import (
     sheet_rows,
     workbook_sheets,
 )
+from spreadsheets.xlsx_fast import FastBook
+
+FAST_XLSX = True  # read sheets with calamine behind its pre-scan (spreadsheets.xlsx_fast) when it allows
 
 # Zip-bomb limits: an xlsx is a zip of XML; real workbooks unpack to 5-15 times their size.
 ZIP_MAX_ENTRIES = 10_000
@@ -186,10 +191,13 @@ def open_xlsx(data: bytes) -> list[RawSheet]:
         cap = cell_text_limit()
         shared = shared_strings(archive, shared_path, cap)
         dates, durations = date_styles(archive, styles_path)
+        fast = FastBook(data, archive, parts, shared_path, styles_path, dates, durations, cap, max_rows())
         for title, path in parts:
-            rows = sheet_rows(archive, path, shared, dates, durations, epoch, cap)
+            columns = []
+            rows = sheet_rows(archive, path, shared, dates, durations, epoch, cap, columns)
             first = next(rows, None)
             if first is not None:
+                rows = _either(rows, fast, title, path, first[0], columns)
                 sheets.append(RawSheet(title, _trim_header(first[1]), _limited(_guarded(rows))))
     except SpreadsheetError:
         raise
@@ -198,6 +206,17 @@ def open_xlsx(data: bytes) -> list[RawSheet]:
     if not sheets:
         raise SpreadsheetError(_("The file is empty."))
     return sheets
+
+
+def _either(rows, fast, title, path, header_row, columns):
+    """A sheet's rows after its header: through calamine when its pre-scan allows (decided when the rows are
+    first wanted, so one sheet at a time is in calamine's memory), otherwise through our reader."""
+    fast_rows = fast.rows(title, path, header_row, columns) if FAST_XLSX else None
+    if fast_rows is None:
+        yield from rows
+    else:
+        rows.close()
+        yield from fast_rows
 
 
 def _not_xlsx():

@@ -22,6 +22,7 @@ MAX_HEADER_CELLS = 200
 
 MAIN_NS_TYPES = ("/worksheet",)
 XLSX_READ_CHUNK = 1 << 20
+XLSX_FIRST_CHUNK = 1 << 16
 
 
 def _xml_parser():
@@ -117,9 +118,11 @@ def date_styles(archive, path):
 
 
 def _stream_xml(archive, path, parser):
+    size = XLSX_FIRST_CHUNK  # a small first piece: the header is read without parsing a megabyte of rows
     with archive.open(path) as stream:
         while True:
-            chunk = stream.read(XLSX_READ_CHUNK)
+            chunk = stream.read(size)
+            size = XLSX_READ_CHUNK
             if not chunk:
                 break
             parser.Parse(chunk, False)
@@ -187,7 +190,7 @@ def _column_index(letters):
     return index
 
 
-def sheet_rows(archive, path, shared, dates, durations, epoch, cap):
+def sheet_rows(archive, path, shared, dates, durations, epoch, cap, header_columns=None):
     """Yield (sheet row number, [cell values]) of a worksheet part, streaming its XML.
 
     Cell values as openpyxl gives them with data_only: numbers (int or float), texts (shared, inline or a
@@ -197,7 +200,8 @@ def sheet_rows(archive, path, shared, dates, durations, epoch, cap):
 
     Nothing is allocated by a cell's column index: the first row yielded (the header) holds only its
     non-empty cells, in order, and every later row is a list as long as the header, holding the cells
-    under a header; cells anywhere else are never materialised.
+    under a header; cells anywhere else are never materialised. The header cells' column numbers (1 for A)
+    are appended to `header_columns` when it is given.
     """
     from openpyxl.utils.datetime import from_excel, from_ISO8601
 
@@ -315,6 +319,8 @@ def sheet_rows(archive, path, shared, dates, durations, epoch, cap):
                         )
                     order = sorted(cells)
                     positions = {index: position for position, index in enumerate(order)}
+                    if header_columns is not None:
+                        header_columns.extend(order)
                     done.append((row_number, [_header_cell(cells[index]) for index in order]))
             elif cells:
                 values = [None] * len(positions)

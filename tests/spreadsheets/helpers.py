@@ -4,6 +4,7 @@ import csv
 import io
 import zipfile
 
+import pytest
 from openpyxl import Workbook, load_workbook
 
 PROJECT_HEADERS = [
@@ -81,13 +82,20 @@ REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
-def workbook(sheets, shared=None, styles=None, date1904=False, prefix=""):
-    """A minimal xlsx: sheets = [(name, sheet data XML)]; shared = <sst> body; styles = <styleSheet> body."""
+def workbook(sheets, shared=None, styles=None, date1904=False, prefix="", package_rels=True):
+    """A minimal xlsx: sheets = [(name, sheet data XML)]; shared = <sst> body; styles = <styleSheet> body;
+    the package relationships (`_rels/.rels`, which some readers need to find the workbook) unless told."""
     out = io.BytesIO()
     p = f"{prefix}:" if prefix else ""
     xmlns = f'xmlns:{prefix}="{MAIN}"' if prefix else f'xmlns="{MAIN}"'
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", "<Types/>")
+        if package_rels:
+            z.writestr(
+                "_rels/.rels",
+                f'<Relationships xmlns="{PKG}"><Relationship Id="rId1" Type="{REL}/officeDocument" '
+                'Target="xl/workbook.xml"/></Relationships>',
+            )
         entries = "".join(
             f'<{p}sheet name="{name}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
             for i, (name, _x) in enumerate(sheets)
@@ -115,3 +123,11 @@ def workbook(sheets, shared=None, styles=None, date1904=False, prefix=""):
         if styles is not None:
             z.writestr("xl/styles.xml", f"<{p}styleSheet {xmlns}>{styles}</{p}styleSheet>")
     return out.getvalue()
+
+
+@pytest.fixture(params=["calamine", "expat"])
+def both_xlsx_readers(request, monkeypatch):
+    """Run a test once with calamine allowed behind its pre-scan (spreadsheets.xlsx_fast) and once with our
+    streaming reader alone: both must give what the test pins."""
+    monkeypatch.setattr("spreadsheets.reading.FAST_XLSX", request.param == "calamine")
+    return request.param

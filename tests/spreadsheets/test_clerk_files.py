@@ -15,7 +15,9 @@ from spreadsheets.models import ImportRecord
 from spreadsheets.services import import_file
 from spreadsheets.writing import write_csv, write_xlsx
 from tests.conftest import make_agreement, make_project
-from tests.spreadsheets.helpers import PROJECT_HEADERS, project_row, workbook, xlsx
+from tests.spreadsheets.helpers import PROJECT_HEADERS, both_xlsx_readers, project_row, workbook, xlsx
+
+pytestmark = pytest.mark.usefixtures(both_xlsx_readers.__name__)
 
 HEADER = "".join(
     f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{h}</t></is></c>' for i, h in enumerate(PROJECT_HEADERS)

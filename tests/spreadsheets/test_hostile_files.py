@@ -13,7 +13,9 @@ from spreadsheets.cells import SpreadsheetError
 from spreadsheets.models import ImportRecord
 from spreadsheets.reading import read_file
 from spreadsheets.services import import_recorded, preview_import
-from tests.spreadsheets.helpers import PROJECT_HEADERS, workbook
+from tests.spreadsheets.helpers import PROJECT_HEADERS, both_xlsx_readers, workbook
+
+pytestmark = pytest.mark.usefixtures(both_xlsx_readers.__name__)
 
 HEADER = "".join(
     f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{h}</t></is></c>' for i, h in enumerate(PROJECT_HEADERS)

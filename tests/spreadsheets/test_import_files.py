@@ -18,10 +18,13 @@ from tests.conftest import make_agreement, make_project
 from tests.spreadsheets.helpers import (
     AGREEMENT_HEADERS,
     PROJECT_HEADERS,
+    both_xlsx_readers,
     csv_bytes,
     project_row,
     xlsx,
 )
+
+pytestmark = pytest.mark.usefixtures(both_xlsx_readers.__name__)
 
 PROJECTS = [ProjectImporter]
 

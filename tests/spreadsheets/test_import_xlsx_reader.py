@@ -12,7 +12,9 @@ import pytest
 
 from spreadsheets.cells import FORMULA_WITHOUT_VALUE, SpreadsheetError
 from spreadsheets.reading import read_file, read_xlsx
-from tests.spreadsheets.helpers import MAIN, workbook
+from tests.spreadsheets.helpers import MAIN, both_xlsx_readers, workbook
+
+pytestmark = pytest.mark.usefixtures(both_xlsx_readers.__name__)
 
 STYLES = (
     '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy/m/d;@"/></numFmts>'

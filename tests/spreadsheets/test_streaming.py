@@ -9,7 +9,9 @@ from spreadsheets import importer as engine
 from spreadsheets.reading import open_file
 from spreadsheets.services import confirm_import, import_file, load_staged, preview_import
 from tests.conftest import make_agreement
-from tests.spreadsheets.helpers import PROJECT_HEADERS, csv_bytes, project_row, xlsx
+from tests.spreadsheets.helpers import PROJECT_HEADERS, both_xlsx_readers, csv_bytes, project_row, xlsx
+
+pytestmark = pytest.mark.usefixtures(both_xlsx_readers.__name__)
 
 CHUNK = 7
 

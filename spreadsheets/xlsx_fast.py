@@ -1,0 +1,477 @@
+"""The fast xlsx path: python-calamine (a Rust reader) behind our own pre-scan of the raw XML.
+
+Calamine reads a sheet several times faster than our streaming expat reader (`spreadsheets.xlsx`), but it
+reads a whole sheet at once into a dense rows × columns array (a tiny file with a cell at XFD or at row
+1048576 would abort the process), and in some corners it reads cells differently: a formula saved without
+its value is an empty cell, an error cell is empty, texts are trimmed inside rich text, `_x000D_` escapes
+are decoded, dates come as `date`, numbers as floats.
+
+So calamine only reads a sheet when a cheap pre-scan of its XML (compiled bytes regexes over row-aligned
+windows of the decompressed part, no Python per cell) finds nothing it would read differently or
+expensively; the pre-scan also records where the formulas without a value and the error cells are, so they
+are given exactly as our reader gives them. Anything unusual — a reference past the header's width or past
+the row limit, cells or rows without references, namespace prefixes, long texts, negative or huge numbers,
+date cells (ISO), durations, odd booleans, escapes, literal carriage returns, a DTD, or date styles calamine classifies
+otherwise than openpyxl — and the sheet is read by our reader, which stays the reference behaviour. Either
+way the importer gets the same rows: the header (always read by our reader) and then (row number, [values
+under the header]) for each row with a value, as the rows are consumed.
+"""
+
+import io
+import re
+import zipfile
+from datetime import date, datetime, timedelta
+from operator import itemgetter
+
+from spreadsheets.cells import FORMULA_WITHOUT_VALUE, LEADING_SPACES, SPACES
+
+MAX_FAST_CELLS = 4_000_000  # rows × columns calamine may allocate for a sheet (32 bytes each)
+# Cells calamine may hold: its copy of a sheet costs about 60 bytes a cell on top of our reader's memory
+# (measured: +122 MB at the 200,000 × 10 row limit); past this, our reader streams in flat memory.
+MAX_READ_CELLS = 2_100_000
+MAX_SPECIAL_CELLS = 10_000  # formulas without a value and error cells remembered by position
+MAX_PROBE_STYLES = 4000
+ROW_SLACK = 1000  # blank rows above and between the data rows a sheet may have
+SCAN_CHUNK = 1 << 20  # the pre-scan holds about three pieces at once
+MAX_ROW_BYTES = 32 << 20
+EXACT_FLOAT = 2**53
+
+# Anywhere in sheet or shared-strings XML: a DTD or CDATA, a literal CR (XML normalises it, calamine does
+# not), an `_xHHHH_` escape (calamine decodes it, openpyxl does not), a text starting with a tab after
+# spaces (calamine trims it away). Literal tests first: a regex without a literal prefix is slow.
+ESCAPE = re.compile(rb"_x[0-9A-Fa-f]{4}_")
+LEADING_TAB = re.compile(rb">[ \n]*\t[ \t\n]*[^\s<]")
+# In rich text, calamine trims each run: "A " + "B" would read "AB".
+RUN_SPACES = (b"<t> ", b"<t>\n", b"<t>\t", b" </t>", b"\n</t>", b"\t</t>")
+SHARED_ITEM = re.compile(rb"<si[\s>/]")
+# Calamine reserves room for the table's declared `uniqueCount` before reading it: a 2 kB file declaring
+# 2,000,000,000 aborts the process (allocation of 48 GB). It must not exceed the items the table holds.
+UNIQUE_COUNT = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\suniqueCount\s*=\s*[\"']\s*([^\"']*)")
+# In sheet XML: prefixed elements; a cell reference that is not 1-2 capitals and a row of at most 7 digits;
+# numbers that are negative, huge, in exponent form, not a number, or padded; ISO dates; odd booleans.
+PREFIXED = re.compile(rb":(?:c|row|v|f|is|t|r|sheetData)[\s>/]")
+# A cell without a reference (or not as its first attribute), or one not 1-2 capitals and a row number.
+BAD_CELL = re.compile(rb'<c(?! r="[A-Z]{1,2}[1-9]\d{0,6}")(?=[\s>/])')
+BAD_NUMBER = re.compile(rb"<v>(?:[-+\s]|\d{7}|[nNiI]|\d*\.?\d*(?:[eE]\+?\d|\s))")
+BAD_LITERALS = (b't="d"',)
+BAD_BOOLEAN = re.compile(rb'\st="b"[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<v>(?![01]</v>)')
+ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
+# A row without a number, or whose first cell names another row.
+BAD_ROW = re.compile(rb'<row(?:(?=[\s>/])(?! r="\d)| r="(\d+)"[^>]*><c r="[A-Z]{1,2}+(?!\1"))')
+FORMULA_CELL = re.compile(
+    rb'<c r="([A-Z]{1,2})(\d+)"([^>]*)>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)(<v/>|<v>[^<]*</v>|)</c>'
+)
+ERROR_CELL = re.compile(
+    rb'<c r="([A-Z]{1,2})(\d+)"[^>]*\st="e"[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?(?:<v>([^<&]*)</v>)?</c>'
+)
+FORMULA_TOKENS = (b"<f>", b"<f ", b"<f/>")
+
+
+class Unsafe(Exception):
+    """Calamine would read this sheet differently or expensively: our reader reads it."""
+
+
+def _greater_than(number: int, digits: bytes = b"0123456789") -> bytes:
+    """A regex (bytes) matching the numerals greater than `number` in `digits`' base, written without
+    leading zeros (as `digits`' first symbol is zero) — or, with letters, column names past a column."""
+    text = _numeral(number, digits)
+    zero = digits[:1] if digits[:1] == b"0" else b""
+    first = re.escape(digits[1:] if zero else digits).decode()
+    every = re.escape(digits).decode()
+    choices = [f"[{first}][{every}]{{{len(text)},}}"]
+    for index, symbol in enumerate(text):
+        higher = digits[digits.index(symbol) + 1 :]
+        if higher:
+            choices.append(
+                f"{re.escape(text[:index]).decode()}[{re.escape(higher).decode()}][{every}]{{{len(text) - index - 1}}}"
+            )
+    return ("(?:" + "|".join(choices) + ")").encode()
+
+
+def _numeral(number, digits):
+    if digits[:1] == b"0":
+        return str(number).encode()
+    out = b""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        out = digits[rest : rest + 1] + out
+    return out
+
+
+LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _unsafe_text(xml) -> bool:
+    if b"\r" in xml or (b"!" in xml and b"<!" in xml):
+        return True
+    if b"_" in xml and (b"x005F_" in xml or ESCAPE.search(xml)):
+        return True
+    if b"\t" in xml and LEADING_TAB.search(xml):
+        return True
+    return b"<r>" in xml and any(literal in xml for literal in RUN_SPACES)
+
+
+def shared_strings_safe(archive, path, cap) -> bool:
+    """Whether calamine reads the shared strings as our reader does, each within the text cap."""
+    if not path:
+        return True
+    data = archive.read(path)
+    if _unsafe_text(data):
+        return False
+    # An item's XML is at least as long as its text: none longer than the cap, so nothing to cut.
+    previous, count = None, 0
+    for match in SHARED_ITEM.finditer(data):
+        if previous is not None and match.start() - previous > cap:
+            return False
+        previous, count = match.start(), count + 1
+    if previous is not None and data.rfind(b"si>") + 3 - previous > cap:  # the last item, to its end tag
+        return False
+    declared = UNIQUE_COUNT.search(data)
+    return not declared or (declared.group(1).isdigit() and int(declared.group(1)) <= count)
+
+
+def styles_agree(data, styles_path, dates, durations) -> bool:
+    """Whether calamine takes the same cell styles for dates and durations as we do (openpyxl's rules):
+    a one-sheet probe workbook with the file's own styles and one cell in each style."""
+    if not styles_path:
+        return True
+    from python_calamine import CalamineWorkbook
+
+    from spreadsheets.xlsx import _children, _local, _small_xml
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        styles = archive.read(styles_path)
+        root = _small_xml(archive, styles_path)
+    count = 0
+    for xfs in _children(root, "cellXfs"):
+        count = sum(1 for child in xfs if _local(child.tag.rpartition("}")[2]) == "xf")
+        break
+    if count > MAX_PROBE_STYLES:
+        return False
+    if not count:
+        return True
+    cells = "".join(f'<row r="{i + 1}"><c r="A{i + 1}" s="{i}"><v>1.5</v></c></row>' for i in range(count))
+    book = CalamineWorkbook.from_filelike(
+        io.BytesIO(_workbook_bytes(f"<sheetData>{cells}</sheetData>", styles))
+    )
+    values = [row[0] for row in book.get_sheet_by_name("S").to_python(skip_empty_area=False)]
+    for index, value in enumerate(values):
+        ours = "duration" if index in durations and index in dates else "date" if index in dates else "n"
+        theirs = (
+            "duration" if isinstance(value, timedelta) else "n" if isinstance(value, float | int) else "date"
+        )
+        if ours != theirs:
+            return False
+    return len(values) == count
+
+
+def _workbook_bytes(sheet_xml, styles):
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{pkg}"><Relationship Id="r1" Type="{rel}/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>',
+        )
+        z.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet name="S" sheetId="1" r:id="r1"/>'
+            "</sheets></workbook>",
+        )
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<Relationships xmlns="{pkg}"><Relationship Id="r1" Type="{rel}/worksheet" '
+            f'Target="worksheets/sheet1.xml"/><Relationship Id="r2" Type="{rel}/styles" '
+            'Target="styles.xml"/></Relationships>',
+        )
+        z.writestr("xl/worksheets/sheet1.xml", f'<worksheet xmlns="{main}">{sheet_xml}</worksheet>')
+        z.writestr("xl/styles.xml", styles)
+    return out.getvalue()
+
+
+class SheetScan:
+    """What the pre-scan of one sheet found: the cells given by position (formulas without a value, error
+    cells) as {row number: {column number: value}}."""
+
+    def __init__(self):
+        self.special = {}
+        self.count = 0
+
+    def add(self, letters, digits, value):
+        self.count += 1
+        if self.count > MAX_SPECIAL_CELLS:
+            raise Unsafe
+        self.special.setdefault(int(digits), {})[_column(letters)] = value
+
+
+def _column(letters):
+    index = 0
+    for char in letters:
+        index = index * 26 + char - 64
+    return index
+
+
+def _windows(stream):
+    """The decompressed part in pieces cut just before a `<row`, so no row straddles two pieces."""
+    rest = b""
+    while True:
+        more = stream.read(SCAN_CHUNK)
+        buf = rest + more if rest else more
+        if not more:
+            if buf:
+                yield buf
+            return
+        cut = buf.rfind(b"<row", 1)
+        if cut <= 0:
+            if len(buf) > MAX_ROW_BYTES:
+                raise Unsafe
+            rest = buf
+            continue
+        yield buf[:cut]
+        rest = buf[cut:]
+
+
+def scan_sheet(archive, path, header_columns, cap, row_limit, durations=()) -> SheetScan:
+    """Pre-scan a sheet's XML for calamine (see the module's docstring); Unsafe when our reader must read
+    it. Bounds the dense array calamine would allocate: no reference past the header's last column (or Z),
+    none past the row limit (and a margin), and rows × columns within MAX_FAST_CELLS."""
+    last = max(header_columns)
+    rows_bound = row_limit + ROW_SLACK
+    # A reference past the header's last column or past the rows the limit allows (then with Z as the bound).
+    past = rb'<c r="(?:[A-Z]{1,2}+' + _greater_than(rows_bound) + rb'"|%s\d)'
+    past_header = re.compile(past % _greater_than(last, LETTERS))
+    past_z = re.compile(past % _greater_than(max(last, 26), LETTERS))
+    long_text = re.compile(rb">[^<]{%d}" % (cap + 1))
+    long_rich = re.compile(rb"<is>(?:[^<]|<(?!/is>)){%d}" % (cap + 1))
+    # Durations: calamine rounds to the millisecond otherwise than openpyxl (1 ms apart, 2 in 5,000 values).
+    duration = durations and re.compile(
+        rb'\ss="(?:%s)"' % b"|".join(str(index).encode() for index in sorted(durations))
+    )
+    scan = SheetScan()
+    width = last
+    previous = 0
+    counted = 0
+    with archive.open(path) as stream:
+        for window in _windows(stream):
+            if (
+                _unsafe_text(window)
+                or any(literal in window for literal in BAD_LITERALS)
+                or (b't="b"' in window and BAD_BOOLEAN.search(window))
+                or PREFIXED.search(window)
+                or BAD_CELL.search(window)
+                or BAD_NUMBER.search(window)
+                or BAD_ROW.search(window)
+                or long_text.search(window)
+                or (b"<r>" in window and long_rich.search(window))
+                or (duration and duration.search(window))
+            ):
+                raise Unsafe
+            counted += window.count(b'<c r="')
+            if counted > MAX_READ_CELLS:
+                raise Unsafe
+            if window.count(b't="inlineStr"') != window.count(b"<is>"):
+                raise Unsafe  # an inline-string cell without its string (calamine may read a <v> there)
+            found = past_header.search(window)
+            if found:
+                if past_z.search(window, found.start()):
+                    raise Unsafe
+                width = max(width, 26)
+            numbers = [int(n) for n in ROW_NUMBER.findall(window)]
+            if numbers:
+                if numbers[0] <= previous or any(a >= b for a, b in zip(numbers, numbers[1:], strict=False)):
+                    raise Unsafe  # rows out of order or repeated: calamine would sort and merge them
+                previous = numbers[-1]
+            formulas = b"<f" in window and sum(map(window.count, FORMULA_TOKENS))
+            if formulas:
+                found = 0
+                for match in FORMULA_CELL.finditer(window):
+                    found += 1
+                    attrs, value = match.group(3), match.group(4)
+                    is_text = b't="str"' in attrs
+                    if not value or (value in (b"<v/>", b"<v></v>") and not is_text):
+                        scan.add(match.group(1), match.group(2), FORMULA_WITHOUT_VALUE)
+                if found != formulas:
+                    raise Unsafe
+            errors = window.count(b' t="e"')
+            if errors:
+                found = 0
+                for match in ERROR_CELL.finditer(window):
+                    found += 1
+                    if match.group(3) is not None:  # without a value, a formula's (above) or blank
+                        text = match.group(3).decode("utf-8").lstrip(LEADING_SPACES).rstrip(SPACES)
+                        scan.add(match.group(1), match.group(2), text or None)
+                if found != errors:
+                    raise Unsafe
+    if rows_bound * width > MAX_FAST_CELLS:
+        # Bounded by the rows the sheet has rather than the limit: a second pass makes sure no cell lies
+        # below its last row (the pre-scan checked only each row's first cell against the row).
+        if previous * width > MAX_FAST_CELLS:
+            raise Unsafe
+        below = re.compile(rb'<c r="[A-Z]{1,2}+' + _greater_than(previous) + rb'"')
+        with archive.open(path) as stream:
+            if any(below.search(window) for window in _windows(stream)):
+                raise Unsafe
+    return scan
+
+
+def fast_rows(sheet, header_row, header_columns, scan):
+    """(sheet row number, [values under the header]) for each row after the header with a value, read by
+    calamine and given as our reader gives them."""
+    special = scan.special
+    positions = {column: position for position, column in enumerate(header_columns)}
+    start = sheet.start
+    number = 0
+    if start is not None:
+        for number, values in _calamine_rows(sheet, start[1], header_row, header_columns, special, positions):
+            if values is not None:
+                yield number, values
+    # Rows past the end of calamine's range (it takes a formula without a value for an empty cell).
+    for later in sorted(row for row in special if row > max(number, header_row)):
+        values = _placed([None] * len(header_columns), special[later], positions)
+        if values is not None:
+            yield later, values
+
+
+def _placed(values, cells, positions):
+    """The values with the cells given by position (column number: value) put in; None if all are empty."""
+    for column, value in cells.items():
+        position = positions.get(column)
+        if position is not None and value is not None:
+            values[position] = value
+    return values if any(value is not None for value in values) else None
+
+
+def _calamine_rows(sheet, first_column, header_row, header_columns, special, positions):
+    """Every row calamine reads, numbered, after the header; each has the last number read, even empty."""
+    width = len(header_columns)
+    picks = [
+        (position, column - 1 - first_column)
+        for position, column in enumerate(header_columns)
+        if 0 <= column - 1 - first_column < sheet.width
+    ]
+    if not picks:  # no header column within calamine's range: only cells given by position
+        get, placed = (lambda row: ()), []
+    else:
+        get = itemgetter(*[index for _p, index in picks])
+        in_order = len(picks) == width and [p for p, _i in picks] == list(range(width))
+        placed = None if in_order else [position for position, _i in picks]
+    single = len(picks) == 1
+    number = 0  # iter_rows starts at the sheet's first row (A1's), and at its first column with a value
+    for row in sheet.iter_rows():
+        number += 1
+        if number <= header_row:
+            continue
+        cells = get(row)
+        values = []
+        found = False
+        for value in (cells,) if single else cells:
+            kind = value.__class__
+            if kind is str:
+                if value:
+                    value = value.lstrip(LEADING_SPACES).rstrip(SPACES) or None
+                else:
+                    value = None
+            elif kind is float:
+                if value.is_integer() and -EXACT_FLOAT < value < EXACT_FLOAT:
+                    value = int(value)
+            elif kind is date:
+                value = datetime(value.year, value.month, value.day)
+            if value is not None:
+                found = True
+            values.append(value)
+        if placed is not None:
+            spread = [None] * width
+            for position, value in zip(placed, values, strict=True):
+                spread[position] = value
+            values = spread
+        cells = special.get(number)
+        if cells:
+            if _placed(values, cells, positions) is not None:
+                found = True
+        yield number, (values if found else None)
+
+
+SIMPLE_SHEET_TARGET = re.compile(r"(?:/xl/)?worksheets/[A-Za-z0-9_-]+\.xml")
+
+
+def plain_package(archive, parts, shared_path, styles_path) -> bool:
+    """Whether calamine opens the very parts the pre-scan reads: one member per name (case aside), the
+    package pointing at xl/workbook.xml, sheets with plain targets and distinct names, the shared strings
+    and styles at their usual paths and nowhere else."""
+    from spreadsheets.xlsx import _children, _small_xml
+
+    names = archive.namelist()
+    if len({name.lower() for name in names}) != len(names):
+        return False
+    if shared_path not in (None, "xl/sharedStrings.xml") or styles_path not in (None, "xl/styles.xml"):
+        return False
+    if any(n.lower().endswith("sharedstrings.xml") and n != "xl/sharedStrings.xml" for n in names):
+        return False
+    if len({title for title, _path in parts}) != len(parts):
+        return False
+    if any(not re.fullmatch(r"xl/worksheets/[A-Za-z0-9_-]+\.xml", path) for _title, path in parts):
+        return False
+    package = _small_xml(archive, "_rels/.rels")
+    if package is None:
+        return False
+    targets = [
+        (rel.get("Target") or "").lstrip("/")
+        for rel in _children(package, "Relationship")
+        if (rel.get("Type") or "").endswith("/officeDocument")
+    ]
+    if targets != ["xl/workbook.xml"]:
+        return False
+    relationships = _small_xml(archive, "xl/_rels/workbook.xml.rels")
+    return relationships is not None and all(
+        SIMPLE_SHEET_TARGET.fullmatch(rel.get("Target") or "")
+        for rel in _children(relationships, "Relationship")
+        if (rel.get("Type") or "").endswith("/worksheet")
+    )
+
+
+class FastBook:
+    """The workbook for calamine, checked and opened when a sheet's rows are first wanted; `rows` gives a
+    sheet's rows through calamine, or None when our reader must read them."""
+
+    def __init__(self, data, archive, parts, shared_path, styles_path, dates, durations, cap, row_limit):
+        self.data = data
+        self.archive = archive
+        self.parts = parts
+        self.paths = shared_path, styles_path
+        self.dates, self.durations = dates, durations
+        self.cap = cap
+        self.row_limit = row_limit
+        self.book = None
+        self.usable = None
+
+    def _open(self):
+        shared_path, styles_path = self.paths
+        self.usable = False
+        try:
+            if (
+                plain_package(self.archive, self.parts, shared_path, styles_path)
+                and shared_strings_safe(self.archive, shared_path, self.cap)
+                and styles_agree(self.data, styles_path, self.dates, self.durations)
+            ):
+                from python_calamine import CalamineWorkbook
+
+                self.book = CalamineWorkbook.from_filelike(io.BytesIO(self.data))
+                self.usable = True
+        except Exception:  # noqa: BLE001 — whatever calamine cannot open, our reader reads (or refuses)
+            self.book = None
+
+    def rows(self, title, path, header_row, header_columns):
+        if self.usable is None:
+            self._open()
+        if not self.usable or not header_columns:
+            return None
+        try:
+            scan = scan_sheet(self.archive, path, header_columns, self.cap, self.row_limit, self.durations)
+            sheet = self.book.get_sheet_by_name(title)
+        except Exception:  # noqa: BLE001 — Unsafe, or a part calamine cannot read: our reader reads it
+            return None
+        return fast_rows(sheet, header_row, header_columns, scan)
