@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from agreements.models import Province, RecipientUnit
-from projects import rollup_sql, selectors
+from projects import rollup_sql, rollup_sql_sqlite, selectors
 from projects.models import (
     Category,
     Disbursement,
@@ -252,4 +252,4 @@ def test_the_installed_triggers_are_the_ones_in_projects_rollup_sql(db):
             cursor.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%rollup%'"
             )
-            assert dict(cursor.fetchall()) == rollup_sql.sqlite_triggers()
+            assert dict(cursor.fetchall()) == rollup_sql_sqlite.sqlite_triggers()
