@@ -24,7 +24,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from agreements.access import Scope, profile_of, scope_queryset, sees_everything
-from agreements.models import Agreement, Province
+from agreements.models import Province
 from aidtracker.replica import reads
 from projects.models import (
     ProgressReport,
@@ -34,7 +34,14 @@ from projects.models import (
 )
 from projects.reporting import MISSING, due_q, quarter_bounds, reporting_quarter
 from projects.rollup_sql import OPEN_END
-from projects.selectors import SummaryFilters, filter_projects, filter_rollups, rollup_model
+from projects.selectors import (
+    SummaryFilters,
+    filter_projects,
+    filter_rollups,
+    province_of_agreements,
+    provinces_in_order,
+    rollup_model,
+)
 
 Status = ProgressReport.Status
 STATES = (Status.APPROVED, Status.SUBMITTED, Status.RETURNED, Status.DRAFT, MISSING)
@@ -104,7 +111,7 @@ def _in_progress_from_rollup(filters: SummaryFilters) -> dict:
         .values_list("agreement_id")
         .annotate(n=Sum("projects"))
     )
-    province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+    province_of = province_of_agreements()
     counts = {}
     for agreement_id, n in cells:
         if agreement_id in province_of:
@@ -125,7 +132,7 @@ def _counts_from_rollup(
     recipient or start year filter needs the fine rows. Those due without a report are missing."""
     index = year * 10 + quarter
     if province_of is None:
-        province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+        province_of = province_of_agreements()
     due = dict(_in_progress_from_rollup(filters) if in_progress is None else in_progress)
     windows = (
         filter_rollups(ReportCoverageRollup.objects.all(), filters)
@@ -182,7 +189,7 @@ def reporting(
     else:
         counts = _counts_from_rollup(filters, year, quarter, in_progress, province_of)
     provinces = []
-    for province in Province.objects.order_by("code"):
+    for province in provinces_in_order():
         by_state = counts.get(province.pk, {})
         row = {"code": province.code, "name": province.name, "due": sum(by_state.values())}
         row.update({str(state): by_state.get(state, 0) for state in STATES})
@@ -303,7 +310,7 @@ def attention_projects(
     if connections[selected.db].vendor != "postgresql":
         return _attention_sorted(selected, year=year, quarter=quarter)
     if province_of is None:
-        province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+        province_of = province_of_agreements()
     agreement_ids = sorted(
         pk
         for pk, province_id in province_of.items()

@@ -29,7 +29,7 @@ from django.db.models.functions import Cast, Coalesce, ExtractQuarter, ExtractYe
 
 from agreements.access import scope_queryset, within
 from agreements.models import Agreement, Province, RecipientUnit
-from aidtracker.replica import read_memo, reads
+from aidtracker.replica import memoized, reads
 from projects.models import (
     AgreementDisbursementRollup,
     AgreementFacilityRollup,
@@ -122,15 +122,28 @@ def filter_projects(queryset, filters: SummaryFilters):
 
 
 def _province_agreements(province: Province) -> list[int]:
-    """The ids of the province's agreements, read once per selector call from a view (read_memo)."""
-    memo = read_memo()
-    key = ("province agreements", province.pk)
-    if memo is not None and key in memo:
-        return memo[key]
-    ids = list(Agreement.objects.filter(province=province).order_by("pk").values_list("pk", flat=True))
-    if memo is not None:
-        memo[key] = ids
-    return ids
+    """The ids of the province's agreements, read once per page (read_memo)."""
+    return memoized(
+        ("province agreements", province.pk),
+        lambda: list(Agreement.objects.filter(province=province).order_by("pk").values_list("pk", flat=True)),
+    )
+
+
+def provinces_in_order() -> list[Province]:
+    """Every province in code order, read once per page (read_memo)."""
+    return memoized("provinces", lambda: list(Province.objects.order_by("code")))
+
+
+def province_of_agreements() -> dict:
+    """{agreement id: province id} for every agreement, read once per page (read_memo)."""
+    return memoized(
+        "province of", lambda: dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+    )
+
+
+def recipient_units() -> list[RecipientUnit]:
+    """Every recipient unit in tree (path) order, read once per page (read_memo)."""
+    return memoized("recipient units", lambda: list(RecipientUnit.objects.order_by("path")))
 
 
 def filter_rollups(queryset, filters: SummaryFilters):
@@ -436,7 +449,7 @@ def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -
     # One scan of the figures by (agreement, sub-category) — plain columns of the rollup, so no join and
     # at most agreements x sub-categories groups — feeds both tables, folded here through two small maps.
     in_cents, cells = _cells(filters, ("agreement", "subcategory"), from_base=from_base)
-    province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+    province_of = province_of_agreements()
     categories = list(Category.objects.order_by("code"))
     top_of = {category.pk: category.parent_id or category.pk for category in categories}
     folded = _fold(cells, lambda c: province_of[c[0]], 2)
@@ -444,7 +457,7 @@ def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -
     per_category = {k: _figures(v, in_cents) for k, v in _fold(cells, lambda c: top_of[c[1]], 2).items()}
     quantities = facility_quantities(filters, from_base=from_base)
 
-    provinces = list(Province.objects.order_by("code"))
+    provinces = provinces_in_order()
     by_province = []
     for province in provinces:
         agreements = agreement_rows.get(province.pk, {})
@@ -579,7 +592,7 @@ def province_agreements(filters: SummaryFilters, user, figures: dict) -> list[di
 def province_dashboard(filters: SummaryFilters, user) -> dict:
     """Everything /dashboard/provinces/<code>/ shows; `filters.province` is the province."""
     result = summary(filters)
-    units = list(RecipientUnit.objects.order_by("path"))  # for the table and the filter form both
+    units = recipient_units()  # for the table and the filter form both
     return result.page(
         recipients=units,
         province_row=next(row for row in result["by_province"] if row["code"] == filters.province.code),

@@ -5,6 +5,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import conditional_escape, escape
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from agreements.access import Scope
@@ -169,6 +170,24 @@ def drill(context, display, target, key=None, value=None, rows=False, **extra):
     # Built directly rather than through format_html: a page holds a few hundred of these links.
     kind = "drill rows" if rows else "drill"
     return mark_safe(f'<a class="{kind}" href="{escape(url)}">{conditional_escape(display)}</a>')
+
+
+@register.simple_tag
+def filter_fields(form, fixed):
+    """The filter form's fields, each in its label, but the one the page's path fixes (`fixed`, "" for
+    none); built in Python as project_rows builds table rows (the widgets render themselves in Python too:
+    projects.filters.QuickSelect). The date is a plain date input showing the value as given."""
+    out = []
+    for field in form:
+        if field.name == fixed:
+            continue
+        if field.name == "as_of":
+            value = field.value()
+            widget = f'<input type="date" name="as_of" value="{escape("" if value is None else value)}">'
+        else:
+            widget = field.as_widget()
+        out.append(f"<label>{conditional_escape(capfirst(field.label))}\n      {widget}\n    </label>")
+    return mark_safe("\n".join(out))  # every part escaped
 
 
 @register.simple_tag(takes_context=True)
