@@ -251,6 +251,31 @@ def project_rows(context, rows, key, page, with_agreements):
     return mark_safe("\n".join(out))  # every part escaped
 
 
+@register.simple_tag(takes_context=True)
+def agreement_rows(context, rows):
+    """The body rows of the province page's agreements table, built in Python as project_rows builds
+    _project_table.html's: code, title, recipient, status, pledged, projects and aid amount (linked to the
+    agreement's projects), disbursed, execution rate; a row that is not counted is marked "zero"."""
+    out = []
+    for row in rows:
+        pk = row["pk"]
+        cells = [
+            money.wan(row["pledged"]),
+            drill(context, number(row["projects"]), "project", "agreement__id__exact", pk, True),
+            drill(context, money.wan(row["budget"]), "project", "agreement__id__exact", pk),
+            money.wan(row["disbursed"]),
+            percent(row["execution"]),
+        ]
+        zero = "" if row["counted"] else ' class="zero"'
+        text = "".join(f"<td>{conditional_escape(row[key])}</td>" for key in ("title", "recipient", "status"))
+        numbers = "".join(f'<td class="num">{conditional_escape(cell)}</td>' for cell in cells)
+        out.append(f'<tr{zero}><th scope="row">{conditional_escape(row["code"])}</th>{text}{numbers}</tr>')
+    if not out:
+        message = _("No agreements of this province within your access.")
+        out.append(f'<tr><td colspan="9">{conditional_escape(message)}</td></tr>')
+    return mark_safe("\n".join(out))  # every part escaped
+
+
 REPORTING_STATES = ("approved", "submitted", "returned", "draft", "missing")
 
 
