@@ -4,6 +4,7 @@ attention first. The due rule and the reporting quarter are projects.reporting's
 """
 
 import re
+from dataclasses import replace
 
 from django.db import connections
 from django.db.models import (
@@ -340,7 +341,12 @@ def attention_projects(
     )
 
     def running():
-        return selected.filter(status=Project.Status.IN_PROGRESS).filter(
+        # Read per agreement, of the filtered province's agreements only: the branch needs no province
+        # condition of its own (nor the join to agreements it takes).
+        within_agreement = scope.narrow(
+            filter_projects(Project.objects.all(), replace(filters, province=None))
+        )
+        return within_agreement.filter(status=Project.Status.IN_PROGRESS).filter(
             Q(start_date__isnull=True) | Q(start_date__lte=last)
         )
 

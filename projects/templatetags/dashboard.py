@@ -1,5 +1,7 @@
 """Formatting and drill-down links for the dashboard templates (display only; figures come from selectors)."""
 
+import html
+
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import conditional_escape, escape
@@ -159,7 +161,11 @@ def _links(context) -> _Links:
 def drill(context, display, target, key=None, value=None, rows=False, **extra):
     """`display` linked to the changelist of its rows (see _Links.url); `rows=True` marks a figure that is
     the number of those rows (class "rows"), as opposed to a sum over them."""
-    links = _links(context)
+    return _drill(_links(context), display, target, key, value, rows, extra)
+
+
+def _drill(links, display, target, key=None, value=None, rows=False, extra=None):
+    """drill(), given the page's links (the tags building whole tables look them up once, not per cell)."""
     if key and target != "agreement" or key == "province":
         value = links.row_value(key, value)
         if value is None:
@@ -167,9 +173,10 @@ def drill(context, display, target, key=None, value=None, rows=False, **extra):
     url = links.url(target, key, value, extra)
     if not url:
         return display
-    # Built directly rather than through format_html: a page holds a few hundred of these links.
+    # Built directly rather than through format_html (and html.escape, which django.utils.html.escape calls,
+    # for the URL, a str): a page holds a few hundred of these links.
     kind = "drill rows" if rows else "drill"
-    return mark_safe(f'<a class="{kind}" href="{escape(url)}">{conditional_escape(display)}</a>')
+    return mark_safe(f'<a class="{kind}" href="{html.escape(url)}">{conditional_escape(display)}</a>')
 
 
 @register.simple_tag
@@ -214,12 +221,13 @@ def project_rows(context, rows, key, page, with_agreements):
     query = page_query(context, fixed) if fixed else ""
     # The row's page URL: reversed once with a stand-in code (codes are digits and letters).
     page_url = reverse(link_name, args=["0STANDIN0"]).split("0STANDIN0") if link_name else None
+    links = _links(context)
     out = []
     for row in rows:
         code = row.get("code")
 
         def cell(display, target, rows=False, code=code, **extra):
-            return drill(context, display, target, key, code, rows, **extra)
+            return _drill(links, display, target, key, code, rows, extra)
 
         name = conditional_escape(row["name"])
         if link_name:
@@ -256,13 +264,14 @@ def agreement_rows(context, rows):
     """The body rows of the province page's agreements table, built in Python as project_rows builds
     _project_table.html's: code, title, recipient, status, pledged, projects and aid amount (linked to the
     agreement's projects), disbursed, execution rate; a row that is not counted is marked "zero"."""
+    links = _links(context)
     out = []
     for row in rows:
         pk = row["pk"]
         cells = [
             money.wan(row["pledged"]),
-            drill(context, number(row["projects"]), "project", "agreement__id__exact", pk, True),
-            drill(context, money.wan(row["budget"]), "project", "agreement__id__exact", pk),
+            _drill(links, number(row["projects"]), "project", "agreement__id__exact", pk, True),
+            _drill(links, money.wan(row["budget"]), "project", "agreement__id__exact", pk),
             money.wan(row["disbursed"]),
             percent(row["execution"]),
         ]
@@ -284,22 +293,21 @@ def reporting_rows(context, rows, block):
     """The body rows of _reporting.html, built in Python as project_rows builds _project_table.html's: each
     province's projects due a report and their reports by state, linked (`drill`) to the projects behind
     them. Same markup as the template wrote."""
+    links = _links(context)
+    due = {"due": block["due"]}
     out = []
     for row in rows:
-        cells = [
-            drill(context, number(row["due"]), "project", "province", row["code"], True, due=block["due"])
-        ]
+        cells = [_drill(links, number(row["due"]), "project", "province", row["code"], True, due)]
         for state in REPORTING_STATES:
             cells.append(
-                drill(
-                    context,
+                _drill(
+                    links,
                     number(row[state]),
                     "project",
                     "province",
                     row["code"],
                     True,
-                    due=block["due"],
-                    reporting=state,
+                    {**due, "reporting": state},
                 )
             )
         zero = "" if row["due"] else ' class="zero"'
