@@ -2,12 +2,10 @@
 
 Building and compiling a grouped ORM query costs about a millisecond of Python, several times what
 PostgreSQL then takes to answer it from the rollups, and a dashboard page asks a dozen. The text and
-parameters of such a query depend only on its inputs (the filters, the database), so they are kept here
-under a key holding all of them, as a prepared statement would be, and run with a cursor. Only the SQL is
+parameters of such a query depend only on its inputs (the filters, the database), so they are kept here,
+with the ORM's converters for its columns, under a key holding all of them, as a prepared statement would
+be; the query is then run with a cursor and its rows converted as the ORM converts them. Only the SQL is
 kept, never a result: every request reads the data afresh.
-
-Rows come back as the database driver gives them, without the ORM's converters: only for queries whose
-columns need none (integers, and text).
 """
 
 from django.core.exceptions import EmptyResultSet
@@ -22,28 +20,53 @@ def read_alias(model) -> str:
     return router.db_for_read(model)
 
 
-def compiled(key: tuple, build) -> tuple[str, tuple | None]:
-    """(sql, params) of the queryset `build()` returns, compiled once per `key` — which must hold everything
-    the SQL depends on, the database alias first; params None for a queryset that can select nothing (an
-    empty `__in`), which the ORM would not send either."""
-    found = _memo.get(key)
-    if found is None:
-        queryset = build()
-        try:
-            found = queryset.query.get_compiler(key[0]).as_sql()
-        except EmptyResultSet:
-            found = ("", None)
-        if len(_memo) >= LIMIT:
-            _memo.clear()
-        _memo[key] = found
-    return found
+def _compile(key, build):
+    queryset = build()
+    compiler = queryset.query.get_compiler(key[0])
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return None  # a queryset that can select nothing (an empty `__in`): the ORM sends no query either
+    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+    return sql, params, list(converters.items())
 
 
 def rows(key: tuple, build) -> list[tuple]:
-    """The rows of the queryset `build()` returns (a values_list), through its SQL compiled once per `key`."""
-    sql, params = compiled(key, build)
-    if params is None:
+    """The rows of the values_list queryset `build()` returns, as values_list gives them, through its SQL
+    and converters compiled once per `key` — which must hold everything the SQL depends on, the database
+    alias first."""
+    if key not in _memo:
+        if len(_memo) >= LIMIT:
+            _memo.clear()
+        _memo[key] = _compile(key, build)
+    found = _memo[key]
+    if found is None:
         return []
-    with connections[key[0]].cursor() as cursor:
+    sql, params, converters = found
+    connection = connections[key[0]]
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        fetched = cursor.fetchall()
+    if not converters:
+        return fetched
+    out = []
+    for row in fetched:
+        row = list(row)
+        for position, (functions, expression) in converters:
+            value = row[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[position] = value
+        out.append(tuple(row))
+    return out
+
+
+def compiled(key: tuple, build) -> tuple[str, list]:
+    """(sql, params) of the queryset `build()` returns, compiled once per `key` (as for `rows`), for a caller
+    that builds a larger statement from it; it must not be a queryset that can select nothing."""
+    if key not in _memo:
+        if len(_memo) >= LIMIT:
+            _memo.clear()
+        _memo[key] = _compile(key, build)
+    sql, params, _converters = _memo[key]
+    return sql, params

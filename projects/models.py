@@ -22,6 +22,7 @@ from projects.rollup_models import (  # noqa: F401
     AgreementFacilityRollup,
     AgreementProjectRollup,
     AgreementQuarterRollup,
+    AgreementRecipientRollup,
     AgreementReportRollup,
     CoarseKey,
     DisbursementRollup,

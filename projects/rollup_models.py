@@ -272,6 +272,38 @@ class AgreementQuarterRollup(models.Model):
         return f"{self.agreement_id}/{self.status}/{self.quarter}: {self.amount_cents}"
 
 
+class AgreementRecipientRollup(models.Model):
+    """ProjectRollup summed per agreement, recipient unit and status only (no category, no start year): a
+    province page's figures per recipient unit without a category or start year filter."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        RecipientUnit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=12)
+    projects = models.IntegerField(default=0)
+    budget_cents = models.BigIntegerField(default=0)
+    disbursed_cents = models.BigIntegerField(default=0)
+    beneficiaries = models.BigIntegerField(default=0)
+
+    dimensions = frozenset({"agreement", "recipient", "status"})
+    scope_province = "agreement__province"  # as RollupKey's
+    scope_recipient = "recipient"
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("project figures per agreement and recipient unit (rollup)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "recipient", "status"], name="agreement_recipient_rollup_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.agreement_id}/{self.recipient_id}/{self.status}: {self.projects}"
+
+
 class AgreementReportRollup(CoarseKey):
     """The report rows of ReportCoverageRollup (quarter not 0) summed per agreement, sub-category, status,
     quarter and report state: the reports of each quarter by projects due that quarter."""

@@ -86,6 +86,12 @@ TWINS = {
     "projects_agreementreportrollup": (COVERAGE, COARSE_KEY, "quarter, state", "{r}.quarter <> 0"),
     "projects_yearprojectrollup": ("projects_projectrollup", "status, start_year", "", ""),
     "projects_agreementquarterrollup": ("projects_disbursementrollup", "agreement_id, status", "quarter", ""),
+    "projects_agreementrecipientrollup": (
+        "projects_projectrollup",
+        "agreement_id, recipient_id, status",
+        "",
+        "",
+    ),
 }
 ROLLUPS.update({twin: (extra, ROLLUPS[fine][1]) for twin, (fine, _key, extra, _if) in TWINS.items()})
 WITH_TWINS = list(dict.fromkeys(fine for fine, _key, _extra, _if in TWINS.values()))  # the fine rollups

@@ -37,6 +37,7 @@ from projects.models import (
     AgreementFacilityRollup,
     AgreementProjectRollup,
     AgreementQuarterRollup,
+    AgreementRecipientRollup,
     AgreementReportRollup,
     Category,
     Disbursement,
@@ -181,7 +182,7 @@ def filter_rollups(queryset, filters: SummaryFilters):
 
 # The twins of each rollup, smallest first (projects.models: kept by triggers as the sums of the fine rows).
 TWINS = {
-    ProjectRollup: (YearProjectRollup, AgreementProjectRollup),
+    ProjectRollup: (YearProjectRollup, AgreementRecipientRollup, AgreementProjectRollup),
     FacilityRollup: (AgreementFacilityRollup,),
     DisbursementRollup: (AgreementQuarterRollup, AgreementDisbursementRollup),
     ReportCoverageRollup: (AgreementReportRollup,),
@@ -326,7 +327,6 @@ def _cells(filters: SummaryFilters, names: tuple, *, from_base: bool = False) ->
             .values_list(*keys, *figures)
         )
 
-    # Integers only (group keys and bigint sums): the compiled SQL's rows are values_list's.
     key = (read_alias(model), "cells", model._meta.label, names, _rollup_signature(filters))
     return (True, [cell for cell in compiled_rows(key, build) if cell[len(keys)]])
 
@@ -383,7 +383,6 @@ def facility_quantities(filters: SummaryFilters, *, from_base: bool = False) -> 
         queryset = filter_rollups(model.objects.all(), filters)
         return queryset.order_by().values_list("facility_type_id").annotate(quantity=Sum("quantity"))
 
-    # Integers (ids, quantities): the compiled SQL's rows are values_list's.
     key = (read_alias(model), "facilities", model._meta.label, _rollup_signature(filters))
     return dict(compiled_rows(key, build))
 
@@ -420,7 +419,6 @@ def disbursed_by_quarter(filters: SummaryFilters, *, from_base: bool = False) ->
             .values_list("quarter", "amount")
         )
 
-    # Integers (quarter, cents): the compiled SQL's rows are values_list's.
     key = (read_alias(model), "quarters", model._meta.label, _rollup_signature(filters))
     return [
         {"quarter": quarter, "label": _quarter_label(quarter), "amount": _cents(amount)}
