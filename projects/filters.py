@@ -4,6 +4,7 @@ import html
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Province, RecipientUnit
 from projects.models import Category, Project
-from projects.selectors import SummaryFilters
+from projects.selectors import SummaryFilters, categories_in_order, provinces_in_order, recipient_units
 
 
 class YearFilter(django_filters.NumberFilter):
@@ -50,6 +51,31 @@ class QuickNumberInput(forms.NumberInput):
         return mark_safe(f'<input type="{self.input_type}" name="{escape(name)}"{shown}{attributes}>')
 
 
+class ReadOnceChoiceField(django_filters.fields.ModelChoiceField):
+    """A model choice by code looked up among the rows the page reads anyway — `rows()`, read once per page
+    (projects.selectors.provinces_in_order and its like) — rather than by a query of its own. The same
+    answers as ModelChoiceField: the row with that code, None when empty, "invalid_choice" otherwise."""
+
+    def __init__(self, *args, rows, **kwargs):
+        self.rows = rows
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        found = next((row for row in self.rows() if getattr(row, self.to_field_name) == value), None)
+        if found is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+            )
+        return found
+
+
+class ReadOnceChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = ReadOnceChoiceField
+
+
 class SummaryFilterForm(forms.Form):
     """A parameter given twice (`?province=110000&province=420000`) is an error, not "the last one wins"."""
 
@@ -67,21 +93,24 @@ class SummaryFilterSet(django_filters.FilterSet):
     An unknown code or a malformed value makes the form invalid (the views answer 400 with the errors).
     """
 
-    province = django_filters.ModelChoiceFilter(
+    province = ReadOnceChoiceFilter(
+        rows=provinces_in_order,
         label=_("donor province"),
         queryset=Province.objects.all(),
         to_field_name="code",
         method="noop",
         widget=QuickSelect,
     )
-    category = django_filters.ModelChoiceFilter(
+    category = ReadOnceChoiceFilter(
+        rows=categories_in_order,
         label=_("category"),
         queryset=Category.objects.all(),
         to_field_name="code",
         method="noop",
         widget=QuickSelect,
     )
-    recipient = django_filters.ModelChoiceFilter(
+    recipient = ReadOnceChoiceFilter(
+        rows=recipient_units,
         label=_("recipient unit"),
         queryset=RecipientUnit.objects.all(),
         to_field_name="code",

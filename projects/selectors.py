@@ -150,6 +150,11 @@ def provinces_in_order() -> list[Province]:
     return memoized("provinces", lambda: list(Province.objects.order_by("code")))
 
 
+def categories_in_order() -> list[Category]:
+    """Every category in code order, read once per page (read_memo)."""
+    return memoized("categories", lambda: list(Category.objects.order_by("code")))
+
+
 def province_of_agreements() -> dict:
     """{agreement id: province id} for every agreement, read once per page (read_memo)."""
     return memoized(
@@ -489,7 +494,7 @@ def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -
     # at most agreements x sub-categories groups — feeds both tables, folded here through two small maps.
     in_cents, cells = _cells(filters, ("agreement", "subcategory"), from_base=from_base)
     province_of = province_of_agreements()
-    categories = list(Category.objects.order_by("code"))
+    categories = categories_in_order()
     top_of = {category.pk: category.parent_id or category.pk for category in categories}
     folded = _fold(cells, lambda c: province_of[c[0]], 2)
     per_province = {k: _figures(v, in_cents) for k, v in folded.items()}

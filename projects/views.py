@@ -152,17 +152,18 @@ def _page(request, template, filterset, data, charts, source, **extra):
 @login_required
 @require_GET
 def overview(request):
-    filterset = _filterset(request)
-    errors = _request_errors(request, filterset, PAGE_FORMATS)
+    source = read_source(request)
+    with reading_from(source.alias):  # one block: validation and selectors share reference reads (read_memo)
+        filterset = _filterset(request)
+        errors = _request_errors(request, filterset, PAGE_FORMATS)
+        if not errors:
+            data = selectors.overview(filterset.summary_filters())
+            data["reporting"] = report_coverage.reporting(
+                data["filters"], in_progress=data["in_progress_by_province"], province_of=data["province_of"]
+            )
+            data["recipients"] = selectors.recipient_units()  # for the filter form
     if errors:
         return _bad_filters_page(request, filterset, errors)
-    source = read_source(request)
-    with reading_from(source.alias):  # one block: the selectors share their reference reads (read_memo)
-        data = selectors.overview(filterset.summary_filters())
-        data["reporting"] = report_coverage.reporting(
-            data["filters"], in_progress=data["in_progress_by_province"], province_of=data["province_of"]
-        )
-        data["recipients"] = selectors.recipient_units()  # for the filter form
     if _wants_xlsx(request):
         return _xlsx(summary_workbook(data, page="overview"), "aidtracker-overview.xlsx", source)
     years = [{**row, "name": row["year"] or _("no start date")} for row in data["by_year"]]
@@ -187,20 +188,21 @@ def overview(request):
 @login_required
 @require_GET
 def province(request, code):
-    filterset = _filterset(request, province=code)
-    province = _path_object(filterset, "province")
-    errors = _request_errors(request, filterset, PAGE_FORMATS)
+    source = read_source(request)
+    with reading_from(source.alias):  # one block: validation and selectors share reference reads (read_memo)
+        filterset = _filterset(request, province=code)
+        province = _path_object(filterset, "province")
+        errors = _request_errors(request, filterset, PAGE_FORMATS)
+        if not errors:
+            data = selectors.province_dashboard(filterset.summary_filters(), request.user)
+            data["reporting"] = report_coverage.reporting(
+                data["filters"], in_progress=data["in_progress_by_province"], province_of=data["province_of"]
+            )
+            data["province_reporting"] = report_coverage.province_reporting(
+                data["filters"], request.user, data["reporting"], data["province_of"]
+            )
     if errors:
         return _bad_filters_page(request, filterset, errors)
-    source = read_source(request)
-    with reading_from(source.alias):  # one block: the selectors share their reference reads (read_memo)
-        data = selectors.province_dashboard(filterset.summary_filters(), request.user)
-        data["reporting"] = report_coverage.reporting(
-            data["filters"], in_progress=data["in_progress_by_province"], province_of=data["province_of"]
-        )
-        data["province_reporting"] = report_coverage.province_reporting(
-            data["filters"], request.user, data["reporting"], data["province_of"]
-        )
     if _wants_xlsx(request):
         return _xlsx(summary_workbook(data, page="province"), f"aidtracker-{province.code}.xlsx", source)
     quarters = data["by_quarter"]
@@ -227,15 +229,16 @@ def province(request, code):
 @login_required
 @require_GET
 def category(request, code):
-    filterset = _filterset(request, category=code)
-    category = _path_object(filterset, "category")
-    errors = _request_errors(request, filterset, PAGE_FORMATS)
+    source = read_source(request)
+    with reading_from(source.alias):  # one block: validation and selectors share reference reads (read_memo)
+        filterset = _filterset(request, category=code)
+        category = _path_object(filterset, "category")
+        errors = _request_errors(request, filterset, PAGE_FORMATS)
+        if not errors:
+            data = selectors.category_dashboard(filterset.summary_filters())
+            data["recipients"] = selectors.recipient_units()  # for the filter form
     if errors:
         return _bad_filters_page(request, filterset, errors)
-    source = read_source(request)
-    with reading_from(source.alias):
-        data = selectors.category_dashboard(filterset.summary_filters())
-        data["recipients"] = selectors.recipient_units()  # for the filter form
     if _wants_xlsx(request):
         return _xlsx(summary_workbook(data, page="category"), f"aidtracker-{category.code}.xlsx", source)
     charts = [
@@ -249,16 +252,17 @@ def category(request, code):
 @login_required
 @require_GET
 def summary_json(request):
-    filterset = _filterset(request)
-    errors = _request_errors(request, filterset, {"json"})
-    if errors:
-        return _bad_filters_json(errors)
     source = read_source(request)
-    result = selectors.summary(filterset.summary_filters(), using=source.alias)
-    body = selectors.summary_as_json(result)
-    block = report_coverage.reporting(
-        result["filters"], in_progress=result.in_progress, province_of=result.province_of, using=source.alias
-    )
+    with reading_from(source.alias):  # one block: validation and selectors share reference reads (read_memo)
+        filterset = _filterset(request)
+        errors = _request_errors(request, filterset, {"json"})
+        if errors:
+            return _bad_filters_json(errors)
+        result = selectors.summary(filterset.summary_filters())
+        body = selectors.summary_as_json(result)
+        block = report_coverage.reporting(
+            result["filters"], in_progress=result.in_progress, province_of=result.province_of
+        )
     body["reporting"] = report_coverage.reporting_json(block)
     return _stamped(JsonResponse(body, json_dumps_params={"ensure_ascii": False}), source)
 
@@ -267,15 +271,16 @@ def summary_json(request):
 @login_required
 @require_GET
 def summary_xlsx(request):
-    filterset = _filterset(request)
-    errors = _request_errors(request, filterset, {"xlsx"})
-    if errors:
-        return _bad_filters_json(errors)
     source = read_source(request)
-    result = selectors.summary(filterset.summary_filters(), using=source.alias)
-    result["reporting"] = report_coverage.reporting(
-        result["filters"], in_progress=result.in_progress, province_of=result.province_of, using=source.alias
-    )
+    with reading_from(source.alias):  # one block: validation and selectors share reference reads (read_memo)
+        filterset = _filterset(request)
+        errors = _request_errors(request, filterset, {"xlsx"})
+        if errors:
+            return _bad_filters_json(errors)
+        result = selectors.summary(filterset.summary_filters())
+        result["reporting"] = report_coverage.reporting(
+            result["filters"], in_progress=result.in_progress, province_of=result.province_of
+        )
     return _xlsx(summary_workbook(result), "aidtracker-summary.xlsx", source)
 
 
