@@ -32,7 +32,7 @@ from spreadsheets.cells import (
     text_value,
 )
 from spreadsheets.changes import ChangeDescription
-from spreadsheets.pg_copy import insert_with_history
+from spreadsheets.pg_copy import NewRows
 from spreadsheets.queries import keyset  # noqa: F401  (importers read their exports with it)
 
 ROWS_PER_CHUNK = 10_000  # rows validated (and, on a confirm, written) at a time: memory is one chunk's
@@ -144,6 +144,7 @@ class SheetImporter(ChangeDescription):
         self.update_attnames = []
         self.update_fields = []
         self.resolved_rows = []  # the current chunk's valid rows: (row number, key, {attname: value})
+        self.new_rows = None  # PostgreSQL: the new records gathered until `finish` (see pg_copy.NewRows)
 
     # -- declarations -------------------------------------------------------------------------------
 
@@ -488,9 +489,11 @@ class SheetImporter(ChangeDescription):
                 if bump:
                     instance.version = (instance.version or 0) + 1
         reason = _("spreadsheet import")
-        if self.creates and not insert_with_history(
-            self.model, self.creates, user, reason, self.context.started
-        ):
+        if self.creates and self.new_rows is None:
+            self.new_rows = NewRows.for_model(self.model, user) or False
+        if self.creates and self.new_rows:
+            self.new_rows.add(self.creates)
+        elif self.creates:
             bulk_create_with_history(
                 [self.model(**values) for values in self.creates],
                 self.model,
@@ -510,6 +513,12 @@ class SheetImporter(ChangeDescription):
                 default_date=self.context.started,
             )
         self.creates, self.updates = [], []
+
+    def finish(self):
+        """After the sheet's last chunk is written: insert the new records gathered on PostgreSQL, with their
+        history rows, in one statement (the sheets that follow may refer to them)."""
+        if self.new_rows:
+            self.new_rows.insert(self.context.user, _("spreadsheet import"), self.context.started)
 
     def counts(self):
         return {

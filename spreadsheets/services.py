@@ -163,6 +163,8 @@ def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=No
                         importer.write()
                     if progress:
                         progress(cls.sheet_title(), importer.rows)
+                if not dry_run and not any(i.errors for i in outcome.importers):
+                    importer.finish()
                 outcome.counts[cls.sheet_title()] = importer.counts()
                 outcome.actions[cls.sheet_title()] = importer.actions
                 outcome.stale += [(cls.sheet_title(), key) for key in importer.stale_keys]
