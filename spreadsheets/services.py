@@ -5,6 +5,8 @@ input, a resource's `import_data`) calls these functions, so every import is rea
 recorded the same way — written, refused, failed or cancelled.
 """
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, OperationalError, transaction
@@ -103,6 +105,23 @@ def _chunks(rows, size):
         yield chunk
 
 
+@contextmanager
+def _cycle_collection_paused():
+    """Python's cycle collector paused while the rows of an import are handled: they are hundreds of thousands
+    of small lists, tuples and dicts, and the collector would walk them again and again as they pile up
+    (a third of the time spent parsing, checking and staging them, measured); they hold no reference cycles
+    to reclaim. Only a pause this import made is ended: another thread's import may still be running."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+@_cycle_collection_paused()
 def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=None, staging=None, stamp=None):
     """Validate sheets in dependency order and, unless dry_run or any error, write them all.
 

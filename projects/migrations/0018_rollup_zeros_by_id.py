@@ -1,8 +1,8 @@
 """The base tables' rollup triggers (PostgreSQL) delete the rollup rows they leave at zero by id, from what
 their upsert returned, instead of a second pass over the statement's rows joined to the rollup on its key:
 that evaluated the rows twice, and without statistics on a rollup that had just grown the planner could join
-through a barely selective index (report_coverage_quarter), which made a large import quadratic.
-SQLite's row triggers are unchanged.
+through a barely selective index (report_coverage_quarter), which made a large import quadratic. The project triggers also look up each project's disbursements
+once rather than twice. SQLite's row triggers are unchanged.
 
 The trigger function bodies are frozen here as installed; projects.rollup_sql is the runtime copy.
 """
@@ -22,12 +22,12 @@ POSTGRESQL = ['CREATE OR REPLACE FUNCTION projects_project_rollup_ins() RETURNS 
  'r.start_date)::integer, 0) AS start_year, r.s, r.s * ROUND(r.budget * 100)::bigint AS budget_cents, r.s * '
  'r.beneficiaries AS beneficiaries, r.s * COALESCE((SELECT SUM(ROUND(d.amount * 100)::bigint) FROM '
  'projects_disbursement d WHERE d.project_id = r.id), 0) AS disbursed_cents FROM (SELECT r.*, 1 AS s FROM '
- 'new_rows r) r) x GROUP BY agreement_id, category_id, recipient_id, status, start_year HAVING SUM(s) <> 0 '
- 'OR SUM(budget_cents) <> 0 OR SUM(disbursed_cents) <> 0 OR SUM(beneficiaries) <> 0 ORDER BY agreement_id, '
- 'category_id, recipient_id, status, start_year ON CONFLICT (agreement_id, category_id, recipient_id, '
- 'status, start_year) DO UPDATE SET projects = projects_projectrollup.projects + excluded.projects, '
- 'budget_cents = projects_projectrollup.budget_cents + excluded.budget_cents, disbursed_cents = '
- 'projects_projectrollup.disbursed_cents + excluded.disbursed_cents, beneficiaries = '
+ 'new_rows r) r OFFSET 0) x GROUP BY agreement_id, category_id, recipient_id, status, start_year HAVING '
+ 'SUM(s) <> 0 OR SUM(budget_cents) <> 0 OR SUM(disbursed_cents) <> 0 OR SUM(beneficiaries) <> 0 ORDER BY '
+ 'agreement_id, category_id, recipient_id, status, start_year ON CONFLICT (agreement_id, category_id, '
+ 'recipient_id, status, start_year) DO UPDATE SET projects = projects_projectrollup.projects + '
+ 'excluded.projects, budget_cents = projects_projectrollup.budget_cents + excluded.budget_cents, '
+ 'disbursed_cents = projects_projectrollup.disbursed_cents + excluded.disbursed_cents, beneficiaries = '
  'projects_projectrollup.beneficiaries + excluded.beneficiaries RETURNING id, projects = 0 AND budget_cents '
  '= 0 AND disbursed_cents = 0 AND beneficiaries = 0 AS empty) SELECT array_agg(id) INTO zero FROM up WHERE '
  'empty;\n'
@@ -109,7 +109,7 @@ POSTGRESQL = ['CREATE OR REPLACE FUNCTION projects_project_rollup_ins() RETURNS 
  'FROM a.agreement_id AND b.category_id IS NOT DISTINCT FROM a.category_id AND b.recipient_id IS NOT '
  'DISTINCT FROM a.recipient_id AND b.status IS NOT DISTINCT FROM a.status AND b.start_date IS NOT DISTINCT '
  'FROM a.start_date AND b.end_date IS NOT DISTINCT FROM a.end_date AND b.budget IS NOT DISTINCT FROM '
- 'a.budget AND b.beneficiaries IS NOT DISTINCT FROM a.beneficiaries)) r) x GROUP BY agreement_id, '
+ 'a.budget AND b.beneficiaries IS NOT DISTINCT FROM a.beneficiaries)) r OFFSET 0) x GROUP BY agreement_id, '
  'category_id, recipient_id, status, start_year HAVING SUM(s) <> 0 OR SUM(budget_cents) <> 0 OR '
  'SUM(disbursed_cents) <> 0 OR SUM(beneficiaries) <> 0 ORDER BY agreement_id, category_id, recipient_id, '
  'status, start_year ON CONFLICT (agreement_id, category_id, recipient_id, status, start_year) DO UPDATE SET '
@@ -227,12 +227,12 @@ POSTGRESQL = ['CREATE OR REPLACE FUNCTION projects_project_rollup_ins() RETURNS 
  'r.start_date)::integer, 0) AS start_year, r.s, r.s * ROUND(r.budget * 100)::bigint AS budget_cents, r.s * '
  'r.beneficiaries AS beneficiaries, r.s * COALESCE((SELECT SUM(ROUND(d.amount * 100)::bigint) FROM '
  'projects_disbursement d WHERE d.project_id = r.id), 0) AS disbursed_cents FROM (SELECT r.*, -1 AS s FROM '
- 'old_rows r) r) x GROUP BY agreement_id, category_id, recipient_id, status, start_year HAVING SUM(s) <> 0 '
- 'OR SUM(budget_cents) <> 0 OR SUM(disbursed_cents) <> 0 OR SUM(beneficiaries) <> 0 ORDER BY agreement_id, '
- 'category_id, recipient_id, status, start_year ON CONFLICT (agreement_id, category_id, recipient_id, '
- 'status, start_year) DO UPDATE SET projects = projects_projectrollup.projects + excluded.projects, '
- 'budget_cents = projects_projectrollup.budget_cents + excluded.budget_cents, disbursed_cents = '
- 'projects_projectrollup.disbursed_cents + excluded.disbursed_cents, beneficiaries = '
+ 'old_rows r) r OFFSET 0) x GROUP BY agreement_id, category_id, recipient_id, status, start_year HAVING '
+ 'SUM(s) <> 0 OR SUM(budget_cents) <> 0 OR SUM(disbursed_cents) <> 0 OR SUM(beneficiaries) <> 0 ORDER BY '
+ 'agreement_id, category_id, recipient_id, status, start_year ON CONFLICT (agreement_id, category_id, '
+ 'recipient_id, status, start_year) DO UPDATE SET projects = projects_projectrollup.projects + '
+ 'excluded.projects, budget_cents = projects_projectrollup.budget_cents + excluded.budget_cents, '
+ 'disbursed_cents = projects_projectrollup.disbursed_cents + excluded.disbursed_cents, beneficiaries = '
  'projects_projectrollup.beneficiaries + excluded.beneficiaries RETURNING id, projects = 0 AND budget_cents '
  '= 0 AND disbursed_cents = 0 AND beneficiaries = 0 AS empty) SELECT array_agg(id) INTO zero FROM up WHERE '
  'empty;\n'
