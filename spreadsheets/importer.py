@@ -37,7 +37,7 @@ from spreadsheets.cells import (
 )
 from spreadsheets.changes import ChangeDescription
 from spreadsheets.pg_copy import NewRows
-from spreadsheets.queries import keyset  # noqa: F401  (importers read their exports with it)
+from spreadsheets.queries import keyset, many  # noqa: F401  (importers read their exports with keyset)
 
 ROWS_PER_CHUNK = 10_000  # rows validated (and, on a confirm, written) at a time: memory is one chunk's
 KEEP = 100  # rows per sheet whose action and changes are kept for the preview
@@ -493,12 +493,8 @@ class SheetImporter(ChangeDescription):
         for model in {m for m, _code in pending}:
             codes = [c for m, c in pending if m is model]
             for chunk in chunked(codes):
-                ids.update(
-                    {
-                        (model, c): pk
-                        for c, pk in model._default_manager.filter(code__in=chunk).values_list("code", "pk")
-                    }
-                )
+                found = model._default_manager.filter(code__in=many(chunk)).values_list("code", "pk")
+                ids.update({(model, c): pk for c, pk in found})
         for row in values:
             for attname, value in row.items():
                 if isinstance(value, Pending):
