@@ -57,6 +57,14 @@ class Scope:
         self.recipient = profile.recipient if profile and not self.province and profile.recipient_id else None
         self._paths = {}
 
+    def signature(self) -> tuple:
+        """Everything `narrow`'s SQL depends on (for aidtracker.compiled's keys)."""
+        return (
+            self.everything,
+            self.province.pk if self.province else None,
+            (self.recipient.pk, self.recipient.path) if self.recipient else None,
+        )
+
     def narrow(self, queryset: QuerySet) -> QuerySet:
         if self.everything:
             return queryset

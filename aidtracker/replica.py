@@ -67,6 +67,18 @@ def read_memo() -> dict | None:
     return _read_memo.get()
 
 
+def memoized(key, compute):
+    """compute(), once per `reading_from()` block (read_memo) under `key`: for the reference reads (the
+    provinces, the categories, which agreement is whose) that several selectors of one page would repeat.
+    Outside a block, computed each time."""
+    memo = _read_memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def reads(selector):
     """Give a selector the keyword `using=`: the database alias every read inside it goes to."""
 

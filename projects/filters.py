@@ -1,5 +1,7 @@
 """The dashboard's filters (DESIGN section 4), shared by the dashboards and the admin changelists."""
 
+import html
+
 import django_filters
 from django import forms
 from django.forms.utils import flatatt
@@ -24,14 +26,28 @@ class QuickSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         current = "" if value is None else str(value)
+        # html.escape is what django.utils.html.escape calls, without its lazy-string wrapper (hundreds of
+        # options).
         options = "".join(
-            f'<option value="{escape(choice)}"{" selected" if str(choice) == current else ""}>{escape(label)}</option>'
+            f'<option value="{html.escape(str(choice))}"{" selected" if str(choice) == current else ""}>'
+            f"{html.escape(str(label))}</option>"
             for choice, label in self.choices
         )
         attributes = flatatt(self.build_attrs(self.attrs, attrs))
         return mark_safe(
             f'<select name="{escape(name)}"{attributes}>{options}</select>'
         )  # every part escaped
+
+
+class QuickNumberInput(forms.NumberInput):
+    """A number input rendered in Python, as QuickSelect renders a select: Django's input.html and attrs.html
+    templates were a tenth of the filter form's time. Same markup as Django's NumberInput."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        value = self.format_value(value)
+        shown = "" if value is None else f' value="{escape(value)}"'
+        attributes = flatatt(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<input type="{self.input_type}" name="{escape(name)}"{shown}{attributes}>')
 
 
 class SummaryFilterForm(forms.Form):
@@ -75,7 +91,9 @@ class SummaryFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("status"), choices=Project.Status.choices, method="noop", widget=QuickSelect
     )
-    start_year = YearFilter(label=_("start year"), method="noop", min_value=1990, max_value=2100)
+    start_year = YearFilter(
+        label=_("start year"), method="noop", min_value=1990, max_value=2100, widget=QuickNumberInput
+    )
     as_of = django_filters.DateFilter(label=_("as of"), method="noop")
 
     class Meta:

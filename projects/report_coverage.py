@@ -23,8 +23,9 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from agreements.access import Scope, profile_of, scope_queryset, sees_everything
-from agreements.models import Agreement, Province
+from agreements.access import Scope, profile_of, sees_everything
+from agreements.models import Province
+from aidtracker.compiled import compiled
 from aidtracker.replica import reads
 from projects.models import (
     ProgressReport,
@@ -34,7 +35,14 @@ from projects.models import (
 )
 from projects.reporting import MISSING, due_q, quarter_bounds, reporting_quarter
 from projects.rollup_sql import OPEN_END
-from projects.selectors import SummaryFilters, filter_projects, filter_rollups, rollup_model
+from projects.selectors import (
+    SummaryFilters,
+    filter_projects,
+    filter_rollups,
+    province_of_agreements,
+    provinces_in_order,
+    rollup_model,
+)
 
 Status = ProgressReport.Status
 STATES = (Status.APPROVED, Status.SUBMITTED, Status.RETURNED, Status.DRAFT, MISSING)
@@ -104,7 +112,7 @@ def _in_progress_from_rollup(filters: SummaryFilters) -> dict:
         .values_list("agreement_id")
         .annotate(n=Sum("projects"))
     )
-    province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+    province_of = province_of_agreements()
     counts = {}
     for agreement_id, n in cells:
         if agreement_id in province_of:
@@ -125,7 +133,7 @@ def _counts_from_rollup(
     recipient or start year filter needs the fine rows. Those due without a report are missing."""
     index = year * 10 + quarter
     if province_of is None:
-        province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+        province_of = province_of_agreements()
     due = dict(_in_progress_from_rollup(filters) if in_progress is None else in_progress)
     windows = (
         filter_rollups(ReportCoverageRollup.objects.all(), filters)
@@ -182,7 +190,7 @@ def reporting(
     else:
         counts = _counts_from_rollup(filters, year, quarter, in_progress, province_of)
     provinces = []
-    for province in Province.objects.order_by("code"):
+    for province in provinces_in_order():
         by_state = counts.get(province.pk, {})
         row = {"code": province.code, "name": province.name, "due": sum(by_state.values())}
         row.update({str(state): by_state.get(state, 0) for state in STATES})
@@ -222,32 +230,50 @@ def _due_in_state(queryset, state: str, *, year: int, quarter: int):
 
 
 _AGREEMENT = -2_000_000_017  # stands for the agreement id in the compiled per-agreement query
+_STATE = "\x00state"  # stands for a report state in the compiled queries
 
 
-def _state_branch(running, completed, agreement_ids, state, rank, year, quarter) -> tuple[str, list]:
-    """SQL (and parameters) for the first PROJECT_LIST_LIMIT projects in code order in `state` among
-    `running` (projects in progress) and `completed`, as (rank, id, code): one sub-branch per agreement walking
-    its projects in progress in code order by index and stopping at the limit, and one for the completed;
-    PostgreSQL merges the sorted sub-branches and stops when the limit is reached. The sub-branch is the ORM's
-    own SQL for the filters and the scope, compiled once (its agreement id a parameter)."""
-    branches, params = [], []
-    if agreement_ids:
-        per_agreement = running.filter(agreement_id=RawSQL("%s", (_AGREEMENT,)))
-        sql, branch_params = (
-            _due_in_state(per_agreement, state, year=year, quarter=quarter)
+def _compiled_branches(running, completed, *, missing: bool, year: int, quarter: int, key: tuple) -> tuple:
+    """The SQL and parameters of _state_branch's two sub-branches — one agreement's projects in progress, the
+    completed ones — in the state `missing` or, with a stand-in for it, in a report state: the ORM's own SQL
+    for the filters and the scope, compiled once per process for each of the two shapes and each `key`
+    (everything else the SQL depends on: aidtracker.compiled), rather than once per state and agreement.
+    `running` and `completed` are functions giving the querysets."""
+    state = MISSING if missing else _STATE
+
+    def branch(queryset):
+        return (
+            _due_in_state(queryset, state, year=year, quarter=quarter)
             .order_by("code")
             .values_list("pk", "code")[:PROJECT_LIST_LIMIT]
-            .query.sql_with_params()
         )
-        for agreement_id in agreement_ids:
-            branches.append(f"({sql})")
-            params += [agreement_id if value == _AGREEMENT else value for value in branch_params]
-    ended = (
-        _due_in_state(completed, state, year=year, quarter=quarter).order_by("code").values_list("pk", "code")
+
+    return (
+        compiled(
+            (*key, missing, "running"),
+            lambda: branch(running().filter(agreement_id=RawSQL("%s", (_AGREEMENT,)))),
+        ),
+        compiled((*key, missing, "completed"), lambda: branch(completed())),
     )
-    sql, ended_params = ended[:PROJECT_LIST_LIMIT].query.sql_with_params()
-    branches.append(f"({sql})")
-    params += ended_params
+
+
+def _state_branch(compiled, agreement_ids, state, rank) -> tuple[str, list]:
+    """SQL (and parameters) for the first PROJECT_LIST_LIMIT projects in code order in `state` among the
+    projects in progress and the completed, as (rank, id, code): one sub-branch per agreement walking its
+    projects in progress in code order by index and stopping at the limit, and one for the completed;
+    PostgreSQL merges the sorted sub-branches and stops when the limit is reached. `compiled`: the two
+    sub-branches' SQL (_compiled_branches), their stand-ins replaced here by each agreement id and the state."""
+    (sql, branch_params), (ended_sql, ended_params) = compiled
+
+    def bound(params, agreement_id=None):
+        return [agreement_id if v == _AGREEMENT else str(state) if v == _STATE else v for v in params]
+
+    branches, params = [], []
+    for agreement_id in agreement_ids:
+        branches.append(f"({sql})")
+        params += bound(branch_params, agreement_id)
+    branches.append(f"({ended_sql})")
+    params += bound(ended_params)
     merged = " UNION ALL ".join(branches)
     return (
         f"(SELECT {rank} AS attention, branch.* FROM ({merged}) branch ORDER BY 3 LIMIT {PROJECT_LIST_LIMIT})",
@@ -299,33 +325,47 @@ def attention_projects(
     progress to find none); and, when the user's scope holds every project of the filters (so the counts
     are what the list can hold), the states after those that fill it."""
     first, last = quarter_bounds(year, quarter)
-    selected = scope_queryset(user, filter_projects(Project.objects.all(), filters))
+    scope = Scope(user)
+    if not (scope.everything or scope.province or scope.recipient):
+        return []  # a user with no place sees no project
+    selected = scope.narrow(filter_projects(Project.objects.all(), filters))
     if connections[selected.db].vendor != "postgresql":
         return _attention_sorted(selected, year=year, quarter=quarter)
     if province_of is None:
-        province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+        province_of = province_of_agreements()
     agreement_ids = sorted(
         pk
         for pk, province_id in province_of.items()
         if not filters.province or province_id == filters.province.pk
     )
-    running = selected.filter(status=Project.Status.IN_PROGRESS).filter(
-        Q(start_date__isnull=True) | Q(start_date__lte=last)
-    )
-    completed = selected.filter(status=Project.Status.COMPLETED, end_date__gte=first, end_date__lte=last)
-    exact = counts is not None and Scope(user).covers(
+
+    def running():
+        return selected.filter(status=Project.Status.IN_PROGRESS).filter(
+            Q(start_date__isnull=True) | Q(start_date__lte=last)
+        )
+
+    def completed():
+        return selected.filter(status=Project.Status.COMPLETED, end_date__gte=first, end_date__lte=last)
+
+    key = (selected.db, "attention", filters.signature(), scope.signature(), year, quarter)
+    exact = counts is not None and scope.covers(
         province=filters.province.code if filters.province else None,
         recipient=filters.recipient.code if filters.recipient else None,
     )
     nothing_due = counts is not None and not any(counts.get(str(state)) for state in ATTENTION)
-    branches, params, held = [], [], 0
+    branches, params, held, shapes = [], [], 0, {}
     for rank, state in enumerate(ATTENTION):
         if exact and held >= PROJECT_LIST_LIMIT:
             break
         # With nothing due the missing branch still runs (it finds nothing, cheaply: no project in progress
         # has started), so the page asks the same queries whatever the data.
         if counts is None or counts.get(str(state)) or (nothing_due and state == MISSING):
-            sql, branch_params = _state_branch(running, completed, agreement_ids, state, rank, year, quarter)
+            missing = state == MISSING
+            if missing not in shapes:
+                shapes[missing] = _compiled_branches(
+                    running, completed, missing=missing, year=year, quarter=quarter, key=key
+                )
+            sql, branch_params = _state_branch(shapes[missing], agreement_ids, state, rank)
             branches.append(sql)
             params += branch_params
             held += counts.get(str(state), 0) if counts else 0
@@ -333,7 +373,7 @@ def attention_projects(
         "SELECT r.percent_complete FROM projects_progressreport r WHERE r.project_id = p.id"
         f" AND r.status = '{Status.APPROVED}' ORDER BY r.year DESC, r.quarter DESC LIMIT 1"
     )
-    with connections[running.db].cursor() as cursor:
+    with connections[selected.db].cursor() as cursor:
         cursor.execute(
             f"SELECT found.attention, p.id, p.code, p.name, p.status, ({latest_approved})"
             f" FROM ({' UNION ALL '.join(branches)}) found JOIN projects_project p ON p.id = found.pk"

@@ -29,7 +29,9 @@ from django.db.models.functions import Cast, Coalesce, ExtractQuarter, ExtractYe
 
 from agreements.access import scope_queryset, within
 from agreements.models import Agreement, Province, RecipientUnit
-from aidtracker.replica import read_memo, reads
+from aidtracker.compiled import read_alias
+from aidtracker.compiled import rows as compiled_rows
+from aidtracker.replica import memoized, reads
 from projects.models import (
     AgreementDisbursementRollup,
     AgreementFacilityRollup,
@@ -78,6 +80,19 @@ class SummaryFilters:
             "start_year": self.start_year,
         }
 
+    def signature(self) -> tuple:
+        """Everything the SQL narrowing by these filters depends on (`narrow`): the values, the category's
+        parent (a top-level category takes its children) and the recipient's path (its subtree)."""
+        return (
+            self.province.pk if self.province else None,
+            (self.category.pk, self.category.parent_id) if self.category else None,
+            (self.recipient.pk, self.recipient.path) if self.recipient else None,
+            self.status,
+            self.start_year,
+            self.as_of,
+            self.live,
+        )
+
     def is_empty(self):
         return not any(self.as_json().values()) and self.as_of is None
 
@@ -122,15 +137,35 @@ def filter_projects(queryset, filters: SummaryFilters):
 
 
 def _province_agreements(province: Province) -> list[int]:
-    """The ids of the province's agreements, read once per selector call from a view (read_memo)."""
-    memo = read_memo()
-    key = ("province agreements", province.pk)
-    if memo is not None and key in memo:
-        return memo[key]
-    ids = list(Agreement.objects.filter(province=province).order_by("pk").values_list("pk", flat=True))
-    if memo is not None:
-        memo[key] = ids
-    return ids
+    """The ids of the province's agreements, read once per page (read_memo)."""
+    return memoized(
+        ("province agreements", province.pk),
+        lambda: list(Agreement.objects.filter(province=province).order_by("pk").values_list("pk", flat=True)),
+    )
+
+
+def provinces_in_order() -> list[Province]:
+    """Every province in code order, read once per page (read_memo)."""
+    return memoized("provinces", lambda: list(Province.objects.order_by("code")))
+
+
+def province_of_agreements() -> dict:
+    """{agreement id: province id} for every agreement, read once per page (read_memo)."""
+    return memoized(
+        "province of", lambda: dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+    )
+
+
+def recipient_units() -> list[RecipientUnit]:
+    """Every recipient unit in tree (path) order, read once per page (read_memo)."""
+    return memoized("recipient units", lambda: list(RecipientUnit.objects.order_by("path")))
+
+
+def _rollup_signature(filters: SummaryFilters) -> tuple:
+    """Everything the SQL of filter_rollups(…, filters) depends on: the filters' values and, for a province,
+    its agreements' ids (for aidtracker.compiled's keys)."""
+    agreements = tuple(_province_agreements(filters.province)) if filters.province else None
+    return (filters.signature(), agreements)
 
 
 def filter_rollups(queryset, filters: SummaryFilters):
@@ -250,6 +285,7 @@ def _cells(filters: SummaryFilters, names: tuple, *, from_base: bool = False) ->
     use_base = uses_base_tables(filters, from_base)
     group = {f"k{i}": GROUPS[name][1 if use_base else 0] for i, name in enumerate(names)}
     keys = list(group)
+    figures = ["n_projects", "n_budget", "n_disbursed", "n_completed", "n_beneficiaries", "n_in_progress"]
     if use_base:
         rows = (
             selected_projects(filters)
@@ -265,10 +301,13 @@ def _cells(filters: SummaryFilters, names: tuple, *, from_base: bool = False) ->
                 n_in_progress=Count("id", filter=Q(status=Project.Status.IN_PROGRESS)),
             )
         )
-    else:
+    if use_base:
+        return (False, [cell for cell in rows.values_list(*keys, *figures) if cell[len(keys)]])
+    model = rollup_model(ProjectRollup, filters, names)
+
+    def build():
         big = BigIntegerField()
-        model = rollup_model(ProjectRollup, filters, names)
-        rows = (
+        return (
             filter_rollups(model.objects.all(), filters)
             .order_by()
             .values(**group)
@@ -284,9 +323,12 @@ def _cells(filters: SummaryFilters, names: tuple, *, from_base: bool = False) ->
                     Cast(Sum("projects", filter=Q(status=Project.Status.IN_PROGRESS)), big), 0
                 ),
             )
+            .values_list(*keys, *figures)
         )
-    figures = ["n_projects", "n_budget", "n_disbursed", "n_completed", "n_beneficiaries", "n_in_progress"]
-    return (not use_base, [cell for cell in rows.values_list(*keys, *figures) if cell[len(keys)]])
+
+    # Integers only (group keys and bigint sums): the compiled SQL's rows are values_list's.
+    key = (read_alias(model), "cells", model._meta.label, names, _rollup_signature(filters))
+    return (True, [cell for cell in compiled_rows(key, build) if cell[len(keys)]])
 
 
 def _figures(values, in_cents: bool) -> dict:
@@ -334,10 +376,16 @@ def facility_quantities(filters: SummaryFilters, *, from_base: bool = False) -> 
     """{facility type id: quantity built by the selected projects}."""
     if from_base:
         queryset = FacilityOutput.objects.filter(project__in=selected_projects(filters).values("pk"))
-    else:
-        model = rollup_model(FacilityRollup, filters)
+        return dict(queryset.order_by().values_list("facility_type_id").annotate(quantity=Sum("quantity")))
+    model = rollup_model(FacilityRollup, filters)
+
+    def build():
         queryset = filter_rollups(model.objects.all(), filters)
-    return dict(queryset.order_by().values_list("facility_type_id").annotate(quantity=Sum("quantity")))
+        return queryset.order_by().values_list("facility_type_id").annotate(quantity=Sum("quantity"))
+
+    # Integers (ids, quantities): the compiled SQL's rows are values_list's.
+    key = (read_alias(model), "facilities", model._meta.label, _rollup_signature(filters))
+    return dict(compiled_rows(key, build))
 
 
 def disbursed_by_quarter(filters: SummaryFilters, *, from_base: bool = False) -> list[dict]:
@@ -361,17 +409,23 @@ def disbursed_by_quarter(filters: SummaryFilters, *, from_base: bool = False) ->
             for row in rows
         ]
     model = rollup_model(DisbursementRollup, filters)
-    rows = (
-        filter_rollups(model.objects.all(), filters)
-        .order_by()
-        .values("quarter")
-        .annotate(amount=Sum("amount_cents"))
-        .order_by("quarter")
-    )
+
+    def build():
+        return (
+            filter_rollups(model.objects.all(), filters)
+            .order_by()
+            .values("quarter")
+            .annotate(amount=Sum("amount_cents"))
+            .order_by("quarter")
+            .values_list("quarter", "amount")
+        )
+
+    # Integers (quarter, cents): the compiled SQL's rows are values_list's.
+    key = (read_alias(model), "quarters", model._meta.label, _rollup_signature(filters))
     return [
-        {"quarter": row["quarter"], "label": _quarter_label(row["quarter"]), "amount": _cents(row["amount"])}
-        for row in rows
-        if row["amount"]
+        {"quarter": quarter, "label": _quarter_label(quarter), "amount": _cents(amount)}
+        for quarter, amount in compiled_rows(key, build)
+        if amount
     ]
 
 
@@ -436,7 +490,7 @@ def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -
     # One scan of the figures by (agreement, sub-category) — plain columns of the rollup, so no join and
     # at most agreements x sub-categories groups — feeds both tables, folded here through two small maps.
     in_cents, cells = _cells(filters, ("agreement", "subcategory"), from_base=from_base)
-    province_of = dict(Agreement.objects.order_by().values_list("pk", "province_id"))
+    province_of = province_of_agreements()
     categories = list(Category.objects.order_by("code"))
     top_of = {category.pk: category.parent_id or category.pk for category in categories}
     folded = _fold(cells, lambda c: province_of[c[0]], 2)
@@ -444,7 +498,7 @@ def summary(filters: SummaryFilters | None = None, *, from_base: bool = False) -
     per_category = {k: _figures(v, in_cents) for k, v in _fold(cells, lambda c: top_of[c[1]], 2).items()}
     quantities = facility_quantities(filters, from_base=from_base)
 
-    provinces = list(Province.objects.order_by("code"))
+    provinces = provinces_in_order()
     by_province = []
     for province in provinces:
         agreements = agreement_rows.get(province.pk, {})
@@ -557,21 +611,21 @@ def by_recipient(filters: SummaryFilters, all_units: list | None = None) -> list
 def province_agreements(filters: SummaryFilters, user, figures: dict) -> list[dict]:
     """The province's agreements the user may see (rows are scoped), with their projects' `figures`
     ({agreement id: project figures})."""
-    agreements = scope_queryset(
-        user, filter_agreements(Agreement.objects.select_related("recipient"), filters)
-    ).order_by("code")
+    agreements = scope_queryset(user, filter_agreements(Agreement.objects.all(), filters)).order_by("code")
+    status_label = dict(Agreement.Status.choices)
+    columns = ("pk", "code", "title", "recipient__name", "status", "pledged")
     return [
         {
-            "pk": agreement.pk,
-            "code": agreement.code,
-            "title": agreement.title,
-            "recipient": agreement.recipient.name,
-            "status": agreement.get_status_display(),
-            "counted": agreement.status in Agreement.COUNTED,
-            "pledged": _money(agreement.pledged),
-            **_project_row(figures.get(agreement.pk)),
+            "pk": pk,
+            "code": code,
+            "title": title,
+            "recipient": recipient,
+            "status": status_label.get(status, status),
+            "counted": status in Agreement.COUNTED,
+            "pledged": _money(pledged),
+            **_project_row(figures.get(pk)),
         }
-        for agreement in agreements
+        for pk, code, title, recipient, status, pledged in agreements.values_list(*columns)
     ]
 
 
@@ -579,7 +633,7 @@ def province_agreements(filters: SummaryFilters, user, figures: dict) -> list[di
 def province_dashboard(filters: SummaryFilters, user) -> dict:
     """Everything /dashboard/provinces/<code>/ shows; `filters.province` is the province."""
     result = summary(filters)
-    units = list(RecipientUnit.objects.order_by("path"))  # for the table and the filter form both
+    units = recipient_units()  # for the table and the filter form both
     return result.page(
         recipients=units,
         province_row=next(row for row in result["by_province"] if row["code"] == filters.province.code),

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from aidtracker import money
-from aidtracker.replica import read_source
+from aidtracker.replica import read_source, reading_from
 from projects import report_coverage, selectors
 from projects.dashboard_xlsx import summary_workbook
 from projects.filters import SummaryFilterSet, errors_by_label
@@ -157,13 +157,12 @@ def overview(request):
     if errors:
         return _bad_filters_page(request, filterset, errors)
     source = read_source(request)
-    data = selectors.overview(filterset.summary_filters(), using=source.alias)
-    data["reporting"] = report_coverage.reporting(
-        data["filters"],
-        in_progress=data["in_progress_by_province"],
-        province_of=data["province_of"],
-        using=source.alias,
-    )
+    with reading_from(source.alias):  # one block: the selectors share their reference reads (read_memo)
+        data = selectors.overview(filterset.summary_filters())
+        data["reporting"] = report_coverage.reporting(
+            data["filters"], in_progress=data["in_progress_by_province"], province_of=data["province_of"]
+        )
+        data["recipients"] = selectors.recipient_units()  # for the filter form
     if _wants_xlsx(request):
         return _xlsx(summary_workbook(data, page="overview"), "aidtracker-overview.xlsx", source)
     years = [{**row, "name": row["year"] or _("no start date")} for row in data["by_year"]]
@@ -194,16 +193,14 @@ def province(request, code):
     if errors:
         return _bad_filters_page(request, filterset, errors)
     source = read_source(request)
-    data = selectors.province_dashboard(filterset.summary_filters(), request.user, using=source.alias)
-    data["reporting"] = report_coverage.reporting(
-        data["filters"],
-        in_progress=data["in_progress_by_province"],
-        province_of=data["province_of"],
-        using=source.alias,
-    )
-    data["province_reporting"] = report_coverage.province_reporting(
-        data["filters"], request.user, data["reporting"], data["province_of"], using=source.alias
-    )
+    with reading_from(source.alias):  # one block: the selectors share their reference reads (read_memo)
+        data = selectors.province_dashboard(filterset.summary_filters(), request.user)
+        data["reporting"] = report_coverage.reporting(
+            data["filters"], in_progress=data["in_progress_by_province"], province_of=data["province_of"]
+        )
+        data["province_reporting"] = report_coverage.province_reporting(
+            data["filters"], request.user, data["reporting"], data["province_of"]
+        )
     if _wants_xlsx(request):
         return _xlsx(summary_workbook(data, page="province"), f"aidtracker-{province.code}.xlsx", source)
     quarters = data["by_quarter"]
@@ -236,7 +233,9 @@ def category(request, code):
     if errors:
         return _bad_filters_page(request, filterset, errors)
     source = read_source(request)
-    data = selectors.category_dashboard(filterset.summary_filters(), using=source.alias)
+    with reading_from(source.alias):
+        data = selectors.category_dashboard(filterset.summary_filters())
+        data["recipients"] = selectors.recipient_units()  # for the filter form
     if _wants_xlsx(request):
         return _xlsx(summary_workbook(data, page="category"), f"aidtracker-{category.code}.xlsx", source)
     charts = [

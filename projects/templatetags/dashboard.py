@@ -5,6 +5,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import conditional_escape, escape
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from agreements.access import Scope
@@ -171,6 +172,24 @@ def drill(context, display, target, key=None, value=None, rows=False, **extra):
     return mark_safe(f'<a class="{kind}" href="{escape(url)}">{conditional_escape(display)}</a>')
 
 
+@register.simple_tag
+def filter_fields(form, fixed):
+    """The filter form's fields, each in its label, but the one the page's path fixes (`fixed`, "" for
+    none); built in Python as project_rows builds table rows (the widgets render themselves in Python too:
+    projects.filters.QuickSelect). The date is a plain date input showing the value as given."""
+    out = []
+    for field in form:
+        if field.name == fixed:
+            continue
+        if field.name == "as_of":
+            value = field.value()
+            widget = f'<input type="date" name="as_of" value="{escape("" if value is None else value)}">'
+        else:
+            widget = field.as_widget()
+        out.append(f"<label>{conditional_escape(capfirst(field.label))}\n      {widget}\n    </label>")
+    return mark_safe("\n".join(out))  # every part escaped
+
+
 @register.simple_tag(takes_context=True)
 def page_query(context, *drop):
     """The current query string without the given parameters (the ones a page fixes in its path)."""
@@ -229,6 +248,31 @@ def project_rows(context, rows, key, page, with_agreements):
         )
         zero = "" if row["projects"] else ' class="zero"'
         out.append(f"<tr{zero}>{body}</tr>")
+    return mark_safe("\n".join(out))  # every part escaped
+
+
+@register.simple_tag(takes_context=True)
+def agreement_rows(context, rows):
+    """The body rows of the province page's agreements table, built in Python as project_rows builds
+    _project_table.html's: code, title, recipient, status, pledged, projects and aid amount (linked to the
+    agreement's projects), disbursed, execution rate; a row that is not counted is marked "zero"."""
+    out = []
+    for row in rows:
+        pk = row["pk"]
+        cells = [
+            money.wan(row["pledged"]),
+            drill(context, number(row["projects"]), "project", "agreement__id__exact", pk, True),
+            drill(context, money.wan(row["budget"]), "project", "agreement__id__exact", pk),
+            money.wan(row["disbursed"]),
+            percent(row["execution"]),
+        ]
+        zero = "" if row["counted"] else ' class="zero"'
+        text = "".join(f"<td>{conditional_escape(row[key])}</td>" for key in ("title", "recipient", "status"))
+        numbers = "".join(f'<td class="num">{conditional_escape(cell)}</td>' for cell in cells)
+        out.append(f'<tr{zero}><th scope="row">{conditional_escape(row["code"])}</th>{text}{numbers}</tr>')
+    if not out:
+        message = _("No agreements of this province within your access.")
+        out.append(f'<tr><td colspan="9">{conditional_escape(message)}</td></tr>')
     return mark_safe("\n".join(out))  # every part escaped
 
 

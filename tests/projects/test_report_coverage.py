@@ -233,6 +233,7 @@ def test_the_list_read_by_index_is_the_list_sorted_by_attention(national, staff_
     """On PostgreSQL the province page's list is read state by state, per agreement in code order by index
     (report_coverage.attention_projects); it is the same list, in the same order, as sorting every due project
     by attention and code — for each user, with and without the coverage counts, up to the limit and past it."""
+    from agreements.access import scope_queryset
     from agreements.models import Province
     from projects import report_coverage
     from projects.models import Project
@@ -250,9 +251,7 @@ def test_the_list_read_by_index_is_the_list_sorted_by_attention(national, staff_
     row = next(r for r in block["provinces"] if r["code"] == "110000")
     counts = {s: row[s] for s in report_coverage.KEYS[1:]}
     for user in (national, staff_bj, recipient_ks):
-        selected = report_coverage.scope_queryset(
-            user, report_coverage.filter_projects(Project.objects.all(), filters)
-        )
+        selected = scope_queryset(user, report_coverage.filter_projects(Project.objects.all(), filters))
         expected = [
             (p.code, p.reporting_status, p.percent_complete)
             for p in report_coverage._attention_sorted(selected, year=2026, quarter=3)
