@@ -14,6 +14,7 @@ from spreadsheets.importer import (
     code_or_name_map,
     dates_in_order,
     keyset,
+    many,
     reference_id,
 )
 
@@ -93,7 +94,7 @@ class AgreementImporter(SheetImporter):
     def existing(self, numbers):
         found = {}
         for chunk in chunked(numbers):
-            for agreement in self.objects().filter(code__in=chunk):
+            for agreement in self.objects().filter(code__in=many(chunk)):
                 if self.context.in_province(agreement.province_id):
                     found[agreement.code] = agreement
                 else:

@@ -28,6 +28,7 @@ from spreadsheets.importer import (
     code_or_name_map,
     dates_in_order,
     keyset,
+    many,
     reference_id,
 )
 
@@ -71,7 +72,9 @@ class ScopedReferences:
     def scoped_ids(self, model, codes):
         ids = {}
         for chunk in chunked(set(codes)):
-            ids.update(self.context.scoped(model.objects.filter(code__in=chunk)).values_list("code", "pk"))
+            ids.update(
+                self.context.scoped(model.objects.filter(code__in=many(chunk))).values_list("code", "pk")
+            )
         pending = self.context.pending.get(model, set())
         for code in codes:
             if code not in ids and code in pending:
@@ -152,7 +155,7 @@ class ProjectImporter(ScopedReferences, SheetImporter):
     def existing(self, numbers):
         found = {}
         for chunk in chunked(numbers):
-            for project in self.objects().filter(code__in=chunk):
+            for project in self.objects().filter(code__in=many(chunk)):
                 if project.code in found:
                     continue
                 found[project.code] = project
@@ -160,7 +163,9 @@ class ProjectImporter(ScopedReferences, SheetImporter):
             in_scope = set()
             for chunk in chunked(found):
                 in_scope.update(
-                    self.context.scoped(Project.objects.filter(code__in=chunk)).values_list("code", flat=True)
+                    self.context.scoped(Project.objects.filter(code__in=many(chunk))).values_list(
+                        "code", flat=True
+                    )
                 )
             for code in list(found):
                 if code not in in_scope:
@@ -246,7 +251,7 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
         project_ids = {project_id for project_id, _ref in numbers if not isinstance(project_id, Pending)}
         found = {}
         for chunk in chunked(project_ids):
-            for payment in self.objects().filter(project_id__in=chunk):
+            for payment in self.objects().filter(project_id__in=many(chunk)):
                 key = (payment.project_id, payment.reference)
                 if key in numbers:
                     found[key] = payment
@@ -300,7 +305,7 @@ class FacilityOutputImporter(ScopedReferences, SheetImporter):
         project_ids = {project_id for project_id, _kind in numbers if not isinstance(project_id, Pending)}
         found = {}
         for chunk in chunked(project_ids):
-            for output in self.objects().filter(project_id__in=chunk):
+            for output in self.objects().filter(project_id__in=many(chunk)):
                 key = (output.project_id, output.facility_type_id)
                 if key in numbers:
                     found[key] = output

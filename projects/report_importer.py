@@ -14,7 +14,7 @@ from projects.importers import ScopedReferences, known_project, project_codes
 from projects.models import ClosedPeriod, ProgressReport, Project
 from projects.reporting import closed_quarters
 from spreadsheets.cells import EXAMPLE_PROJECT, Column, Pending, chunked, excerpt
-from spreadsheets.importer import SheetImporter
+from spreadsheets.importer import SheetImporter, many
 
 Status = ProgressReport.Status
 READ_ONLY = (Status.SUBMITTED, Status.APPROVED)
@@ -65,7 +65,7 @@ class ProgressReportImporter(ScopedReferences, SheetImporter):
         project_ids = {key[0] for key in numbers if key[0] is not None and not isinstance(key[0], Pending)}
         found = {}
         for chunk in chunked(project_ids):
-            for report in self.objects().filter(project_id__in=chunk):
+            for report in self.objects().filter(project_id__in=many(chunk)):
                 key = (report.project_id, report.year, report.quarter)
                 if key in numbers:
                     found[key] = report

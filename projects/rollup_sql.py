@@ -188,11 +188,18 @@ def _upsert(table, extra_key, sums, source):
     )
 
 
-def _drop_zeros(table, source):
-    extra_key, summed = ROLLUPS[table]
-    keys = f"{_table_key(table)}{', ' + extra_key if extra_key else ''}"
-    empty = " AND ".join(f"{column} = 0" for column in summed)
-    return f"DELETE FROM {table} WHERE {empty} AND ({keys}) IN (SELECT {keys} FROM ({source}) x)"
+def _upsert_dropping_zeros(table, extra_key, sums, source):
+    """The grouped upsert, then the delete of the rows it left at zero, found by id from what it returned.
+
+    (Not a second pass over `source` joined to the table on its key: that evaluated the source twice, and a
+    planner without statistics for the table — a rollup that just grew, before any ANALYZE — could join
+    through a barely selective index, which made a large import quadratic.)"""
+    empty = " AND ".join(f"{column} = 0" for column in ROLLUPS[table][1])
+    return [
+        f"WITH up AS ({_upsert(table, extra_key, sums, source)} RETURNING id, {empty} AS empty)"
+        " SELECT array_agg(id) INTO zero FROM up WHERE empty",
+        f"IF zero IS NOT NULL THEN\n    DELETE FROM {table} WHERE id = ANY (zero);\n  END IF",
+    ]
 
 
 def _set_key(p):
@@ -218,6 +225,9 @@ def _set_project(rows):
         f"SELECT {key}, r.s, r.s * {_CENTS.format('r.budget')} AS budget_cents, r.s * r.beneficiaries AS beneficiaries,"
         f" r.s * COALESCE((SELECT SUM({_CENTS.format('d.amount')}) FROM projects_disbursement d"
         f" WHERE d.project_id = r.id), 0) AS disbursed_cents FROM ({rows}) r"
+        # A fence: the grouped upsert sums disbursed_cents and tests the sum, and without it the planner
+        # inlines this query and looks the disbursements up twice per project.
+        " OFFSET 0"
     )
     outputs = (
         f"SELECT {key}, o.facility_type_id, r.s * o.quantity AS quantity FROM ({rows}) r"
@@ -228,7 +238,7 @@ def _set_project(rows):
         f" FROM ({rows}) r JOIN projects_disbursement d ON d.project_id = r.id"
     )
     return [
-        _upsert(
+        *_upsert_dropping_zeros(
             "projects_projectrollup",
             "",
             [
@@ -239,11 +249,12 @@ def _set_project(rows):
             ],
             projects,
         ),
-        _upsert("projects_facilityrollup", "facility_type_id", [("quantity", "quantity")], outputs),
-        _upsert("projects_disbursementrollup", "quarter", [("amount_cents", "amount_cents")], payments),
-        _drop_zeros("projects_projectrollup", projects),
-        _drop_zeros("projects_facilityrollup", outputs),
-        _drop_zeros("projects_disbursementrollup", payments),
+        *_upsert_dropping_zeros(
+            "projects_facilityrollup", "facility_type_id", [("quantity", "quantity")], outputs
+        ),
+        *_upsert_dropping_zeros(
+            "projects_disbursementrollup", "quarter", [("amount_cents", "amount_cents")], payments
+        ),
         *_coverage(
             f"SELECT {key}, {due_from}, {due_to}, 0 AS quarter, '' AS state, r.s AS number"
             f" FROM ({rows}) r WHERE {counted}"
@@ -257,8 +268,7 @@ def _set_project(rows):
 
 def _coverage(source):
     return [
-        _upsert(COVERAGE, "due_from, due_to, quarter, state", [("number", "number")], source),
-        _drop_zeros(COVERAGE, source),
+        *_upsert_dropping_zeros(COVERAGE, "due_from, due_to, quarter, state", [("number", "number")], source),
     ]
 
 
@@ -295,8 +305,9 @@ def _set_disbursement(rows):
             ],
             payments,
         ),
-        _upsert("projects_disbursementrollup", "quarter", [("amount_cents", "amount_cents")], payments),
-        _drop_zeros("projects_disbursementrollup", payments),
+        *_upsert_dropping_zeros(
+            "projects_disbursementrollup", "quarter", [("amount_cents", "amount_cents")], payments
+        ),
     ]
 
 
@@ -307,8 +318,9 @@ def _set_output(rows):
     )
     return [
         _lock_projects(rows),
-        _upsert("projects_facilityrollup", "facility_type_id", [("quantity", "quantity")], outputs),
-        _drop_zeros("projects_facilityrollup", outputs),
+        *_upsert_dropping_zeros(
+            "projects_facilityrollup", "facility_type_id", [("quantity", "quantity")], outputs
+        ),
     ]
 
 
@@ -357,7 +369,9 @@ def postgresql_functions() -> dict[str, str]:
         for event, (suffix, _referencing) in EVENTS.items():
             stmts = _SET_BUILDERS[table](_changed_rows(event, columns))
             body = "\n".join(f"  {stmt};" for stmt in stmts)
-            out[f"{table}_rollup_{suffix}"] = f"\nBEGIN\n{body}\n  RETURN NULL;\nEND\n"
+            out[f"{table}_rollup_{suffix}"] = (
+                f"\nDECLARE\n  zero bigint[];\nBEGIN\n{body}\n  RETURN NULL;\nEND\n"
+            )
     for fine in WITH_TWINS:
         twins = _twins_of(fine)
         for event, (suffix, _referencing) in EVENTS.items():

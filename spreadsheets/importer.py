@@ -7,6 +7,8 @@ confirm), then validates the whole sheet with lookup maps and a few `IN` queries
 anywhere means nothing is written.
 """
 
+from datetime import datetime
+
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -15,6 +17,8 @@ from spreadsheets import registry
 from spreadsheets.cells import (
     ERROR_HEADER,
     FORMULA_WITHOUT_VALUE,
+    LEADING_SPACES,
+    SPACES,
     CellError,
     Column,
     LongText,
@@ -32,8 +36,8 @@ from spreadsheets.cells import (
     text_value,
 )
 from spreadsheets.changes import ChangeDescription
-from spreadsheets.pg_copy import insert_with_history
-from spreadsheets.queries import keyset  # noqa: F401  (importers read their exports with it)
+from spreadsheets.pg_copy import NewRows
+from spreadsheets.queries import keyset, many  # noqa: F401  (importers read their exports with keyset)
 
 ROWS_PER_CHUNK = 10_000  # rows validated (and, on a confirm, written) at a time: memory is one chunk's
 KEEP = 100  # rows per sheet whose action and changes are kept for the preview
@@ -144,6 +148,7 @@ class SheetImporter(ChangeDescription):
         self.update_attnames = []
         self.update_fields = []
         self.resolved_rows = []  # the current chunk's valid rows: (row number, key, {attname: value})
+        self.new_rows = None  # PostgreSQL: the new records gathered until `finish` (see pg_copy.NewRows)
 
     # -- declarations -------------------------------------------------------------------------------
 
@@ -234,21 +239,49 @@ class SheetImporter(ChangeDescription):
         read; cell errors go to self.errors. The first `keep` raw rows are kept in `raw.kept` (for the
         preview); the others are let go as they are parsed, so the file's rows are never held twice."""
         positions = self.check_header(raw)
-        columns = [(column, positions[column.name]) for column in self.columns]
+        columns = [(column, positions[column.name], self.cell_parser(column)) for column in self.columns]
         row_class = self.row_class()
         raw.kept = []
         for number, values in _drained(raw.rows):
             if len(raw.kept) < keep:
                 raw.kept.append((number, values))
             row = []
-            for column, index in columns:
-                value = values[index] if index < len(values) else None
+            width = len(values)
+            for column, index, parse in columns:
+                value = values[index] if index < width else None
                 try:
-                    row.append(self.parse_cell(column, value))
+                    row.append(parse(value))
                 except CellError as exc:
                     self.error(number, column.name, value, exc.args[0])
                     row.append(None)
             yield number, row_class(row)
+
+    def cell_parser(self, column: Column):
+        """`parse_cell` for one column, with a shortcut for the cells most sheets are made of: a plain text
+        in a text or code column, a date cell in a date column. Anything else goes through `parse_cell`."""
+        parse_cell = self.parse_cell
+        if type(self).parse_cell is not SheetImporter.parse_cell:
+            return lambda value: parse_cell(column, value)  # a sheet that reads its cells its own way
+        if column.kind in ("text", "code"):
+            limit = column.max_length
+
+            def parse_text(value):
+                if value.__class__ is str:
+                    text = value.lstrip(LEADING_SPACES).rstrip(SPACES)
+                    if text and not (limit and len(text) > limit):
+                        return text
+                return parse_cell(column, value)
+
+            return parse_text
+        if column.kind == "date":
+
+            def parse_date_cell(value):
+                if value.__class__ is datetime:
+                    return parse_date(value)
+                return parse_cell(column, value)
+
+            return parse_date_cell
+        return lambda value: parse_cell(column, value)
 
     def parse(self, raw: RawSheet, keep=0):
         """Every normalised row of the sheet at once (see `parse_rows`); the kept rows stay in `raw.rows`."""
@@ -460,12 +493,8 @@ class SheetImporter(ChangeDescription):
         for model in {m for m, _code in pending}:
             codes = [c for m, c in pending if m is model]
             for chunk in chunked(codes):
-                ids.update(
-                    {
-                        (model, c): pk
-                        for c, pk in model._default_manager.filter(code__in=chunk).values_list("code", "pk")
-                    }
-                )
+                found = model._default_manager.filter(code__in=many(chunk)).values_list("code", "pk")
+                ids.update({(model, c): pk for c, pk in found})
         for row in values:
             for attname, value in row.items():
                 if isinstance(value, Pending):
@@ -488,9 +517,11 @@ class SheetImporter(ChangeDescription):
                 if bump:
                     instance.version = (instance.version or 0) + 1
         reason = _("spreadsheet import")
-        if self.creates and not insert_with_history(
-            self.model, self.creates, user, reason, self.context.started
-        ):
+        if self.creates and self.new_rows is None:
+            self.new_rows = NewRows.for_model(self.model, user) or False
+        if self.creates and self.new_rows:
+            self.new_rows.add(self.creates)
+        elif self.creates:
             bulk_create_with_history(
                 [self.model(**values) for values in self.creates],
                 self.model,
@@ -510,6 +541,12 @@ class SheetImporter(ChangeDescription):
                 default_date=self.context.started,
             )
         self.creates, self.updates = [], []
+
+    def finish(self):
+        """After the sheet's last chunk is written: insert the new records gathered on PostgreSQL, with their
+        history rows, in one statement (the sheets that follow may refer to them)."""
+        if self.new_rows:
+            self.new_rows.insert(self.context.user, _("spreadsheet import"), self.context.started)
 
     def counts(self):
         return {

@@ -1,6 +1,21 @@
-"""Reading many rows in bounded memory."""
+"""Reading many rows: in bounded memory, and by many keys at once."""
 
+from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+
+def many(values):
+    """The right-hand side of an `__in` lookup by thousands of keys (`code__in=many(codes)`).
+
+    On PostgreSQL one array parameter, unnested in a subquery: the planner then looks each key up in the
+    index whatever it estimates of the table, where a literal list of 2,000 keys made it scan a table of
+    300,000 projects (37 ms a query against 4 ms, measured; with statistics or without), and Django does
+    not prepare each value in Python. Elsewhere the values themselves."""
+    values = [value for value in values if value is not None]  # as `__in` does: NULL equals nothing
+    if connection.vendor == "postgresql" and values:
+        return RawSQL("SELECT unnest(%s)", [values])
+    return values
 
 
 def keyset(queryset, order, fields, chunk=10_000, *, unique=False):

@@ -5,6 +5,8 @@ input, a resource's `import_data`) calls these functions, so every import is rea
 recorded the same way — written, refused, failed or cancelled.
 """
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, OperationalError, transaction
@@ -103,6 +105,23 @@ def _chunks(rows, size):
         yield chunk
 
 
+@contextmanager
+def _cycle_collection_paused():
+    """Python's cycle collector paused while the rows of an import are handled: they are hundreds of thousands
+    of small lists, tuples and dicts, and the collector would walk them again and again as they pile up
+    (a third of the time spent parsing, checking and staging them, measured); they hold no reference cycles
+    to reclaim. Only a pause this import made is ended: another thread's import may still be running."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+@_cycle_collection_paused()
 def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=None, staging=None, stamp=None):
     """Validate sheets in dependency order and, unless dry_run or any error, write them all.
 
@@ -163,6 +182,8 @@ def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=No
                         importer.write()
                     if progress:
                         progress(cls.sheet_title(), importer.rows)
+                if not dry_run and not any(i.errors for i in outcome.importers):
+                    importer.finish()
                 outcome.counts[cls.sheet_title()] = importer.counts()
                 outcome.actions[cls.sheet_title()] = importer.actions
                 outcome.stale += [(cls.sheet_title(), key) for key in importer.stale_keys]

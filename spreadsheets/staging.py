@@ -152,24 +152,30 @@ def _key(key):
 
 
 def _decoder(model):
-    convert = {}
+    """Field values as staged (JSON) back to what the importer resolved: amounts, dates and times from their
+    text, references to records an earlier sheet adds from their {"pending": …} form."""
+    convert = []
     for field in model._meta.concrete_fields:
         kind = field.get_internal_type()
         if kind == "DecimalField":
-            convert[field.attname] = Decimal
+            convert.append((field.attname, Decimal))
         elif kind == "DateField":
-            convert[field.attname] = date.fromisoformat
+            convert.append((field.attname, date.fromisoformat))
         elif kind == "DateTimeField":
-            convert[field.attname] = datetime.fromisoformat
+            convert.append((field.attname, datetime.fromisoformat))
+        elif field.is_relation:
+            convert.append((field.attname, _pending))
 
     def decode(values):
-        for name, value in values.items():
+        # Only the fields that need it are looked at: this runs for every staged row of a confirm.
+        for name, function in convert:
+            value = values.get(name)
             if value is None:
                 continue
             if value.__class__ is dict:
                 values[name] = _pending(value)
-            elif name in convert:
-                values[name] = convert[name](value)
+            elif function is not _pending:
+                values[name] = function(value)
         return values
 
     return decode
@@ -195,7 +201,7 @@ class Staged:
             self.versions = {}
             return
         self.lines = _staged_lines(blob)
-        self.header = json.loads(next(self.lines, b"{}"))
+        self.header = json.loads(next(self.lines, "{}"))
         if "stamp" in self.header:
             self.stamp, self.labels = self.header["stamp"], self.header["sheets"]
             self.header = None
@@ -221,13 +227,13 @@ class Staged:
             yield sheet
 
     def _rows(self, cls, sheet):
-        row_class, loads = cls.row_class(), json.loads
+        row_class, loads, scan = cls.row_class(), json.loads, _SCAN
         expected, resolved = sheet.expected, sheet.resolved
         for line in self.lines:
-            if line[:1] != b"[":
+            if line[:1] != "[":
                 self.header = loads(line)
                 return
-            item = loads(line)
+            item = scan(line, 0)[0]  # one JSON value a line: the scanner alone, without loads' checks
             number, values = item[0], item[1]
             if len(item) > 2 and item[2] is not None:
                 expected[number] = item[2]
@@ -237,13 +243,19 @@ class Staged:
 
 
 def _staged_lines(blob):
+    """The staging's lines, as text."""
     decompressor = zlib.decompressobj()
     pending = b""
     for start in range(0, len(blob), STAGED_CHUNK):
         pending += decompressor.decompress(blob[start : start + STAGED_CHUNK])
         *lines, pending = pending.split(b"\n")
-        yield from lines
-    yield from (line for line in (pending + decompressor.flush()).split(b"\n") if line)
+        if lines:
+            # Decoded a piece at a time (a line never splits a character), not a line at a time.
+            yield from b"\n".join(lines).decode().split("\n")
+    yield from (line for line in (pending + decompressor.flush()).decode().split("\n") if line)
+
+
+_SCAN = json.JSONDecoder().scan_once
 
 
 def load_staged(blob: bytes):

@@ -132,3 +132,26 @@ def test_preview_memory_grows_by_far_less_than_the_rows_it_reads(agreement, nati
             tracemalloc.stop()
         assert record.outcome == "previewed" and record.counts["项目"]["new"] == count
     assert peaks[16000] - peaks[4000] < 6_000_000, peaks
+
+
+def test_a_workbook_written_in_chunks_keeps_the_dashboard_figures_exact(agreement, national, small_chunks):
+    from projects.models import ProjectRollup
+    from projects.rollups import rollup_differences
+
+    projects = [project_row(f"P-{n:03d}", 项目状态="实施中" if n % 3 else "已完成") for n in range(20)]
+    payments = [["P-001", "2022-04-15", 20, "PZ-1"], ["P-019", "2022-05-15", 5, "PZ-2"]]
+    sheets = {
+        "项目": [PROJECT_HEADERS, *projects],
+        "资金拨付": [["项目编号", "拨付日期", "拨付金额（万元）", "凭证号"], *payments],
+    }
+    record = preview_import(xlsx(sheets), "p.xlsx", national)
+    record, outcome = confirm_import(record, national)
+    assert outcome.written and Project.objects.count() == 20 and Disbursement.objects.count() == 2
+    assert sorted(Project.history.values_list("code", flat=True)) == [f"P-{n:03d}" for n in range(20)]
+    assert rollup_differences() == []
+    # Every project moved to another status: their rollup rows under the old status fall to nothing.
+    moved = [project_row(f"P-{n:03d}", 项目状态="计划中") for n in range(20)]
+    outcome = import_file(xlsx({"项目": [PROJECT_HEADERS, *moved]}), "p.xlsx", national)
+    assert outcome.written and outcome.totals()["updated"] == 20
+    assert rollup_differences() == []
+    assert set(ProjectRollup.objects.values_list("status", flat=True)) == {"planned"}
