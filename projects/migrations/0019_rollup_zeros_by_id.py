@@ -603,7 +603,7 @@ def uninstall(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("projects", "0017_cheaper_twin_triggers"),
+        ("projects", "0018_agreement_recipient_rollup"),
     ]
 
     operations = [
