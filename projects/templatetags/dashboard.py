@@ -148,6 +148,12 @@ class _Links:
         return pair
 
 
+def _esc(value) -> str:
+    """conditional_escape without its lazy-string wrapper (a page escapes a few thousand cells): safe text
+    as it is, anything else through html.escape, which django.utils.html.escape calls."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
+
 def _links(context) -> _Links:
     request = context["request"]
     links = getattr(request, "_dashboard_links", None)
@@ -176,7 +182,7 @@ def _drill(links, display, target, key=None, value=None, rows=False, extra=None)
     # Built directly rather than through format_html (and html.escape, which django.utils.html.escape calls,
     # for the URL, a str): a page holds a few hundred of these links.
     kind = "drill rows" if rows else "drill"
-    return mark_safe(f'<a class="{kind}" href="{html.escape(url)}">{conditional_escape(display)}</a>')
+    return mark_safe(f'<a class="{kind}" href="{html.escape(url)}">{_esc(display)}</a>')
 
 
 @register.simple_tag
@@ -250,10 +256,7 @@ def project_rows(context, rows, key, page, with_agreements):
             cells.append(number(row["completed"]))
         cells.append(percent(row["completion"]))
         cells.append(cell(number(row["beneficiaries"]), "project"))
-        body = "".join(
-            cells[0] if i == 0 else f'<td class="num">{conditional_escape(c)}</td>'
-            for i, c in enumerate(cells)
-        )
+        body = cells[0] + "".join(f'<td class="num">{_esc(c)}</td>' for c in cells[1:])
         zero = "" if row["projects"] else ' class="zero"'
         out.append(f"<tr{zero}>{body}</tr>")
     return mark_safe("\n".join(out))  # every part escaped
@@ -277,7 +280,7 @@ def agreement_rows(context, rows):
         ]
         zero = "" if row["counted"] else ' class="zero"'
         text = "".join(f"<td>{conditional_escape(row[key])}</td>" for key in ("title", "recipient", "status"))
-        numbers = "".join(f'<td class="num">{conditional_escape(cell)}</td>' for cell in cells)
+        numbers = "".join(f'<td class="num">{_esc(cell)}</td>' for cell in cells)
         out.append(f'<tr{zero}><th scope="row">{conditional_escape(row["code"])}</th>{text}{numbers}</tr>')
     if not out:
         message = _("No agreements of this province within your access.")
@@ -311,6 +314,6 @@ def reporting_rows(context, rows, block):
                 )
             )
         zero = "" if row["due"] else ' class="zero"'
-        body = "".join(f'<td class="num">{conditional_escape(cell)}</td>' for cell in cells)
+        body = "".join(f'<td class="num">{_esc(cell)}</td>' for cell in cells)
         out.append(f'<tr{zero}><th scope="row">{conditional_escape(row["name"])}</th>{body}</tr>')
     return mark_safe("\n".join(out))  # every part escaped
