@@ -214,6 +214,51 @@ def page_query(context, *drop):
 
 
 @register.simple_tag(takes_context=True)
+def project_table(context, rows, totals, caption, name_header, key, page, with_agreements):
+    """_project_table.html's table — caption, header, project_rows' body and, with `totals`, the total row
+    linked as the body's cells are — built in Python: the page has three or four of them, and the template
+    engine's translate and drill tags were a third of the page's rendering."""
+    links = _links(context)
+    headers = [(_("agreements"), _("pledged (10,000 yuan)"))] if with_agreements else []
+    headers = [h for pair in headers for h in pair] + [
+        _("projects"),
+        _("aid amount (10,000 yuan)"),
+        _("disbursed (10,000 yuan)"),
+        _("execution rate"),
+        _("completed"),
+        _("completion rate"),
+        _("beneficiaries"),
+    ]
+    head = "".join(f'<th scope="col" class="num">{_esc(h)}</th>' for h in headers)
+    out = [
+        '<table class="figures">',
+        f"  <caption>{_esc(caption)}</caption>",
+        f'  <thead>\n    <tr>\n      <th scope="col">{_esc(name_header)}</th>{head}\n    </tr>\n  </thead>',
+        f"  <tbody>\n{project_rows(context, rows, key, page, with_agreements)}\n  </tbody>",
+    ]
+    if totals:
+        cells = []
+        if with_agreements:
+            cells.append(_drill(links, number(totals["agreements"]), "agreement", rows=True))
+            cells.append(_drill(links, money.wan(totals["pledged"]), "agreement"))
+        cells += [
+            _drill(links, number(totals["projects"]), "project", rows=True),
+            _drill(links, money.wan(totals["budget"]), "project"),
+            _drill(links, money.wan(totals["disbursed"]), "disbursement"),
+            percent(totals["execution"]),
+            _drill(links, number(totals["completed"]), "project", "status", "completed", True),
+            percent(totals["completion"]),
+            _drill(links, number(totals["beneficiaries"]), "project"),
+        ]
+        body = "".join(f'<td class="num">{_esc(cell)}</td>' for cell in cells)
+        out.append(
+            f'  <tfoot>\n    <tr>\n      <th scope="row">{_esc(_("Total"))}</th>{body}\n    </tr>\n  </tfoot>'
+        )
+    out.append("</table>")
+    return mark_safe("\n".join(out))  # every part escaped
+
+
+@register.simple_tag(takes_context=True)
 def project_rows(context, rows, key, page, with_agreements):
     """The body rows of _project_table.html, built in Python rather than through the template engine: a page
     holds up to a few hundred cells, and resolving each cell's variables, filters and tag through templates
