@@ -32,7 +32,8 @@ class OneQueryModelBackend(ModelBackend):
         if user_obj.is_superuser:
             return super().get_all_permissions(user_obj, obj)
         if not hasattr(user_obj, "_perm_cache"):
-            alias = router.db_for_read(Permission)
+            # From the primary, always: a permission taken away counts at once, never after a replica's lag.
+            alias = router.db_for_write(Permission)
             sql, params = _statement(alias)
             with connections[alias].cursor() as cursor:
                 cursor.execute(sql, [user_obj.pk if value == _STAND_IN else value for value in params])

@@ -13,6 +13,7 @@ from django.db import connections, router
 
 LIMIT = 1024  # distinct keys kept; past it the memo starts again (a filter combination per key)
 _memo: dict = {}
+_ABSENT = object()
 
 
 def read_alias(model) -> str:
@@ -31,15 +32,23 @@ def _compile(key, build):
     return sql, params, list(converters.items())
 
 
+def _memoized(key, build):
+    """The compiled entry for `key`, compiled now if absent. The dict is read once (another thread may empty
+    it meanwhile: gunicorn runs threads)."""
+    found = _memo.get(key, _ABSENT)
+    if found is _ABSENT:
+        found = _compile(key, build)
+        if len(_memo) >= LIMIT:
+            _memo.clear()
+        _memo[key] = found
+    return found
+
+
 def rows(key: tuple, build) -> list[tuple]:
     """The rows of the values_list queryset `build()` returns, as values_list gives them, through its SQL
     and converters compiled once per `key` — which must hold everything the SQL depends on, the database
     alias first."""
-    if key not in _memo:
-        if len(_memo) >= LIMIT:
-            _memo.clear()
-        _memo[key] = _compile(key, build)
-    found = _memo[key]
+    found = _memoized(key, build)
     if found is None:
         return []
     sql, params, converters = found
@@ -64,9 +73,8 @@ def rows(key: tuple, build) -> list[tuple]:
 def compiled(key: tuple, build) -> tuple[str, list]:
     """(sql, params) of the queryset `build()` returns, compiled once per `key` (as for `rows`), for a caller
     that builds a larger statement from it; it must not be a queryset that can select nothing."""
-    if key not in _memo:
-        if len(_memo) >= LIMIT:
-            _memo.clear()
-        _memo[key] = _compile(key, build)
-    sql, params, _converters = _memo[key]
+    found = _memoized(key, build)
+    if found is None:
+        raise EmptyResultSet
+    sql, params, _converters = found
     return sql, params

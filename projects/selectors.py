@@ -169,18 +169,20 @@ def recipient_units() -> list[RecipientUnit]:
 
 def _rollup_signature(filters: SummaryFilters) -> tuple:
     """Everything the SQL of filter_rollups(…, filters) depends on: the filters' values and, for a province,
-    its agreements' ids (for aidtracker.compiled's keys)."""
+    its agreements' ids (for aidtracker.compiled's keys; the same ids go to filter_rollups)."""
     agreements = tuple(_province_agreements(filters.province)) if filters.province else None
     return (filters.signature(), agreements)
 
 
-def filter_rollups(queryset, filters: SummaryFilters):
+def filter_rollups(queryset, filters: SummaryFilters, agreement_ids=None):
     """Rollup rows narrowed exactly as filter_projects narrows projects.
 
-    A province is turned into its agreements' ids first: the rollups lead with the agreement, so PostgreSQL
-    reads only that province's rows by index instead of joining every row to its agreement."""
+    A province is turned into its agreements' ids first (`agreement_ids` when the caller has read them): the
+    rollups lead with the agreement, so PostgreSQL reads only that province's rows by index instead of
+    joining every row to its agreement."""
     if filters.province:
-        queryset = queryset.filter(agreement_id__in=_province_agreements(filters.province))
+        ids = _province_agreements(filters.province) if agreement_ids is None else agreement_ids
+        queryset = queryset.filter(agreement_id__in=ids)
         filters = replace(filters, province=None)
     return narrow(queryset, filters, year_lookup="start_year")
 
@@ -310,11 +312,12 @@ def _cells(filters: SummaryFilters, names: tuple, *, from_base: bool = False) ->
     if use_base:
         return (False, [cell for cell in rows.values_list(*keys, *figures) if cell[len(keys)]])
     model = rollup_model(ProjectRollup, filters, names)
+    signature = _rollup_signature(filters)
 
     def build():
         big = BigIntegerField()
         return (
-            filter_rollups(model.objects.all(), filters)
+            filter_rollups(model.objects.all(), filters, signature[1])
             .order_by()
             .values(**group)
             .annotate(
@@ -332,7 +335,7 @@ def _cells(filters: SummaryFilters, names: tuple, *, from_base: bool = False) ->
             .values_list(*keys, *figures)
         )
 
-    key = (read_alias(model), "cells", model._meta.label, names, _rollup_signature(filters))
+    key = (read_alias(model), "cells", model._meta.label, names, signature)
     return (True, [cell for cell in compiled_rows(key, build) if cell[len(keys)]])
 
 
@@ -383,12 +386,13 @@ def facility_quantities(filters: SummaryFilters, *, from_base: bool = False) -> 
         queryset = FacilityOutput.objects.filter(project__in=selected_projects(filters).values("pk"))
         return dict(queryset.order_by().values_list("facility_type_id").annotate(quantity=Sum("quantity")))
     model = rollup_model(FacilityRollup, filters)
+    signature = _rollup_signature(filters)
 
     def build():
-        queryset = filter_rollups(model.objects.all(), filters)
+        queryset = filter_rollups(model.objects.all(), filters, signature[1])
         return queryset.order_by().values_list("facility_type_id").annotate(quantity=Sum("quantity"))
 
-    key = (read_alias(model), "facilities", model._meta.label, _rollup_signature(filters))
+    key = (read_alias(model), "facilities", model._meta.label, signature)
     return dict(compiled_rows(key, build))
 
 
@@ -413,10 +417,11 @@ def disbursed_by_quarter(filters: SummaryFilters, *, from_base: bool = False) ->
             for row in rows
         ]
     model = rollup_model(DisbursementRollup, filters)
+    signature = _rollup_signature(filters)
 
     def build():
         return (
-            filter_rollups(model.objects.all(), filters)
+            filter_rollups(model.objects.all(), filters, signature[1])
             .order_by()
             .values("quarter")
             .annotate(amount=Sum("amount_cents"))
@@ -424,7 +429,7 @@ def disbursed_by_quarter(filters: SummaryFilters, *, from_base: bool = False) ->
             .values_list("quarter", "amount")
         )
 
-    key = (read_alias(model), "quarters", model._meta.label, _rollup_signature(filters))
+    key = (read_alias(model), "quarters", model._meta.label, signature)
     return [
         {"quarter": quarter, "label": _quarter_label(quarter), "amount": _cents(amount)}
         for quarter, amount in compiled_rows(key, build)
