@@ -1,0 +1,56 @@
+"""The drill-down links' shortcut (projects.templatetags.dashboard._Links.url: a URL worked out once per target
+and key, the row's value put in its place) gives the very URL of the full rule (_full_url), for every role,
+filter, target, key and value a page asks."""
+
+import datetime
+import itertools
+
+import pytest
+from django.test import RequestFactory
+
+from agreements.models import Province, RecipientUnit
+from projects.models import Category
+from projects.selectors import SummaryFilters
+from projects.templatetags.dashboard import _Links
+
+pytestmark = pytest.mark.django_db
+
+TARGETS = ("project", "agreement", "disbursement", "facilityoutput")
+
+
+def _filters():
+    yield SummaryFilters()
+    yield SummaryFilters(province=Province.objects.get(code="110000"))
+    yield SummaryFilters(category=Category.objects.get(code="A"), start_year=2022)
+    yield SummaryFilters(recipient=RecipientUnit.objects.get(code="653100"), status="completed")
+    yield SummaryFilters(as_of=datetime.date(2022, 6, 30))
+
+
+@pytest.mark.parametrize("persona", ["national", "manager", "staff_bj", "recipient_ks"])
+def test_the_shortcut_gives_the_full_rules_url(persona, request):
+    user = request.getfixturevalue(persona)
+    http = RequestFactory().get("/dashboard/")
+    http.user = user
+    values = {
+        None: [None],
+        "province": ["110000", "420000", ""],
+        "recipient": ["653100", "653200", "650000"],
+        "category": ["A", "A01", "B02"],
+        "start_year": [2022, 2023, 0],
+        "agreement__id__exact": [1, 7],
+        "facility_type__id__exact": [3],
+    }
+    checked = 0
+    for filters in _filters():
+        links = _Links(http, filters)
+        for target, (key, options) in itertools.product(TARGETS, values.items()):
+            for value in options:
+                assert links.url(target, key, value) == links._full_url(target, key, value), (
+                    persona,
+                    filters,
+                    target,
+                    key,
+                    value,
+                )
+                checked += 1
+    assert checked > 300
