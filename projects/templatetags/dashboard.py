@@ -119,23 +119,45 @@ class _Links:
 
     def url(self, target, key=None, value=None, extra=None):
         """The admin changelist URL holding exactly the rows behind a figure, or "" when there is none
-        (_full_url). A page asks a few hundred that differ only in the row's value: where nothing but the
-        URL depends on that value — no extra parameters, and a key that neither names the status nor, for
-        a user who does not see everything, a place — the URL is worked out once per target and key with a
-        stand-in value, then only the row's `key=value` is put in its place."""
-        if extra or key == "status" or (key in ("province", "recipient") and not self.scope.everything):
-            return self._full_url(target, key, value, extra)
+        (_full_url)."""
+        return self._filled(0, target, key, value, extra)
+
+    def href(self, target, key=None, value=None, extra=None):
+        """url(), HTML-escaped for an href. The row's `key=value` is URL-encoded (letters, digits and
+        %-escapes: nothing to escape), so a template's parts are escaped once per page."""
+        return self._filled(1, target, key, value, extra)
+
+    def _filled(self, escaped, target, key, value, extra):
+        """The URL (`escaped` 0) or its HTML-escaped form (1), from the template where there is one."""
+        templates = self._template(target, key, extra)
+        if templates is None:
+            url = self._full_url(target, key, value, extra)
+            return html.escape(url) if escaped else url
         if key and value in (None, "", 0):
             return ""
-        template = self._templates.get((target, key))
+        parts = templates[escaped]
+        return parts[0] if len(parts) == 1 else f"{parts[0]}{self._pair(key, value)}{parts[1]}"
+
+    def _template(self, target, key, extra):
+        """A page asks a few hundred URLs that differ only in the row's value. Where nothing but the URL
+        depends on that value — neither the key nor the extra parameters name the status, nor, for a user
+        who does not see everything, a place — the URL is worked out once per target, key and extra
+        parameters with a stand-in value: [the part before the row's `key=value`, the part after] (or
+        [the URL] without a key), as is and HTML-escaped. None where the full rule must be asked each time."""
+        if key == "status" or (key in ("province", "recipient") and not self.scope.everything):
+            return None
+        if extra and ("status" in extra or "province" in extra or "recipient" in extra):
+            return None
+        index = (target, key, tuple(extra.items()) if extra else ())
+        template = self._templates.get(index)
         if template is None:
-            stand_in = self._full_url(target, key, _STAND_IN) if key else self._full_url(target)
-            template = self._templates[(target, key)] = (
-                stand_in.split(self._pair(key, _STAND_IN)) if key else [stand_in]
-            )
-        if len(template) == 1:
-            return template[0]
-        return f"{template[0]}{self._pair(key, value)}{template[1]}"
+            if key:
+                stand_in = self._full_url(target, key, _STAND_IN, extra)
+                template = stand_in.split(self._pair(key, _STAND_IN)) if stand_in else [""]
+            else:
+                template = [self._full_url(target, None, None, extra)]
+            template = self._templates[index] = (template, [html.escape(part) for part in template])
+        return template
 
     def _full_url(self, target, key=None, value=None, extra=None):
         """The admin changelist URL holding exactly the rows behind a figure, or "" when there is none.
@@ -200,13 +222,12 @@ def _drill(links, display, target, key=None, value=None, rows=False, extra=None)
         value = links.row_value(key, value)
         if value is None:
             return display
-    url = links.url(target, key, value, extra)
-    if not url:
+    href = links.href(target, key, value, extra)
+    if not href:
         return display
-    # Built directly rather than through format_html (and html.escape, which django.utils.html.escape calls,
-    # for the URL, a str): a page holds a few hundred of these links.
+    # Built directly rather than through format_html: a page holds a few hundred of these links.
     kind = "drill rows" if rows else "drill"
-    return mark_safe(f'<a class="{kind}" href="{html.escape(url)}">{_esc(display)}</a>')
+    return mark_safe(f'<a class="{kind}" href="{href}">{_esc(display)}</a>')
 
 
 @register.simple_tag

@@ -3,6 +3,7 @@ and key, the row's value put in its place) gives the very URL of the full rule (
 filter, target, key and value a page asks."""
 
 import datetime
+import html
 import itertools
 
 import pytest
@@ -40,17 +41,16 @@ def test_the_shortcut_gives_the_full_rules_url(persona, request):
         "agreement__id__exact": [1, 7],
         "facility_type__id__exact": [3],
     }
-    checked = 0
+    extras = [None, {"due": "2026Q3"}, {"due": "2026Q3", "reporting": "missing"}, {"status": "completed"}]
+    checked = linked = 0
     for filters in _filters():
         links = _Links(http, filters)
-        for target, (key, options) in itertools.product(TARGETS, values.items()):
+        for target, (key, options), extra in itertools.product(TARGETS, values.items(), extras):
             for value in options:
-                assert links.url(target, key, value) == links._full_url(target, key, value), (
-                    persona,
-                    filters,
-                    target,
-                    key,
-                    value,
-                )
+                full = links._full_url(target, key, value, extra)
+                case = (persona, filters, target, key, value, extra)
+                assert links.url(target, key, value, extra) == full, case
+                assert links.href(target, key, value, extra) == html.escape(full), case
                 checked += 1
-    assert checked > 300
+                linked += bool(full)
+    assert checked > 1000 and linked > 100
