@@ -78,3 +78,11 @@ def compiled(key: tuple, build) -> tuple[str, list]:
         raise EmptyResultSet
     sql, params, _converters = found
     return sql, params
+
+
+def instances(key: tuple, build) -> list:
+    """The model instances of the queryset `build()` returns, through its SQL compiled once per `key` (as
+    for `rows`): every concrete field read, each row made an instance as the ORM makes them (`from_db`)."""
+    model = build().model
+    names = [field.attname for field in model._meta.concrete_fields]
+    return [model.from_db(key[0], names, row) for row in rows(key, lambda: build().values_list(*names))]

@@ -27,8 +27,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, ExtractQuarter, ExtractYear
 
-from agreements.access import scope_queryset, within
+from agreements.access import Scope, within
 from agreements.models import Agreement, Province, RecipientUnit
+from aidtracker.compiled import instances as compiled_instances
 from aidtracker.compiled import read_alias
 from aidtracker.compiled import rows as compiled_rows
 from aidtracker.replica import memoized, reads
@@ -163,8 +164,11 @@ def province_of_agreements() -> dict:
 
 
 def recipient_units() -> list[RecipientUnit]:
-    """Every recipient unit in tree (path) order, read once per page (read_memo)."""
-    return memoized("recipient units", lambda: list(RecipientUnit.objects.order_by("path")))
+    """Every recipient unit in tree (path) order, read once per page (read_memo), by SQL compiled once."""
+    key = (read_alias(RecipientUnit), "recipient units")
+    return memoized(
+        "recipient units", lambda: compiled_instances(key, lambda: RecipientUnit.objects.order_by("path"))
+    )
 
 
 def _rollup_signature(filters: SummaryFilters) -> tuple:
@@ -619,9 +623,15 @@ def by_recipient(filters: SummaryFilters, all_units: list | None = None) -> list
 def province_agreements(filters: SummaryFilters, user, figures: dict) -> list[dict]:
     """The province's agreements the user may see (rows are scoped), with their projects' `figures`
     ({agreement id: project figures})."""
-    agreements = scope_queryset(user, filter_agreements(Agreement.objects.all(), filters)).order_by("code")
-    status_label = dict(Agreement.Status.choices)
+    scope = Scope(user)
     columns = ("pk", "code", "title", "recipient__name", "status", "pledged")
+
+    def build():
+        agreements = scope.narrow(filter_agreements(Agreement.objects.all(), filters)).order_by("code")
+        return agreements.values_list(*columns)
+
+    key = (read_alias(Agreement), "province agreements", filters.signature(), scope.signature())
+    status_label = dict(Agreement.Status.choices)
     return [
         {
             "pk": pk,
@@ -633,7 +643,7 @@ def province_agreements(filters: SummaryFilters, user, figures: dict) -> list[di
             "pledged": _money(pledged),
             **_project_row(figures.get(pk)),
         }
-        for pk, code, title, recipient, status, pledged in agreements.values_list(*columns)
+        for pk, code, title, recipient, status, pledged in compiled_rows(key, build)
     ]
 
 
