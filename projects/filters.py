@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from agreements.models import Province, RecipientUnit
 from aidtracker.replica import read_memo
 from projects.models import Category, Project
-from projects.selectors import SummaryFilters, categories_in_order, provinces_in_order, recipient_units
+from projects.narrowing import SummaryFilters, categories_in_order, provinces_in_order, recipient_units
 
 
 class YearFilter(django_filters.NumberFilter):

@@ -34,9 +34,7 @@ from projects.models import (
     ProjectRollup,
     ReportCoverageRollup,
 )
-from projects.reporting import MISSING, due_q, quarter_bounds, reporting_quarter
-from projects.rollup_sql import OPEN_END
-from projects.selectors import (
+from projects.narrowing import (
     SummaryFilters,
     filter_projects,
     filter_rollups,
@@ -44,6 +42,8 @@ from projects.selectors import (
     provinces_in_order,
     rollup_model,
 )
+from projects.reporting import MISSING, due_q, quarter_bounds, reporting_quarter
+from projects.rollup_sql import OPEN_END
 
 Status = ProgressReport.Status
 STATES = (Status.APPROVED, Status.SUBMITTED, Status.RETURNED, Status.DRAFT, MISSING)
