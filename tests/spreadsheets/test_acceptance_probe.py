@@ -1,0 +1,291 @@
+"""Acceptance probes: hostile and careless files through the admin, as a province clerk would send them."""
+
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from projects.models import Project
+from spreadsheets.models import ImportRecord
+from tests.conftest import make_agreement, make_project
+from tests.spreadsheets.helpers import PROJECT_HEADERS, csv_bytes, project_row, workbook, xlsx
+
+IMPORT = "/admin/projects/project/import/"
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def upload(client, data, name):
+    return client.post(IMPORT, {"import_file": _named(data, name)})
+
+
+def _named(data, name):
+    handle = io.BytesIO(data)
+    handle.name = name
+    return handle
+
+
+def last_record():
+    return ImportRecord.objects.order_by("-pk").first()
+
+
+def inline(ref, text):
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def header_xml(headers, row=1):
+    letters = "ABCDEFGHIJ"
+    return (
+        f'<row r="{row}">'
+        + "".join(inline(f"{letters[i]}{row}", h) for i, h in enumerate(headers))
+        + "</row>"
+    )
+
+
+# A project row's text cells A2:F2, the amount and what follows left to each test.
+FIRST_CELLS = "".join(
+    inline(f"{letter}2", text)
+    for letter, text in zip("ABCDEF", ["BJ-1-001", "名称", "BJ-1", "A01", "653200", "实施中"], strict=True)
+)
+
+
+@pytest.fixture
+def bj(staff_bj):
+    agreement = make_agreement("BJ-1")
+    return agreement
+
+
+@pytest.mark.django_db
+def test_header_with_spaces_full_width_and_english_aliases_imports(staff_bj, bj):
+    headers = [
+        " 项目编号 ",
+        "项目名称\u3000",
+        "协议编号 [agreement]",
+        "项目类别",
+        "受援单位",
+        "项目状态",
+        "援助金额(万元)",
+        "受益人次",
+        "开始日期",
+        "结束日期",
+    ]
+    data = xlsx({"项目": [headers, project_row("BJ-1-001", **{"援助金额（万元）": "1,234.5"})]})
+    client = client_for(staff_bj)
+    response = upload(client, data, "p.xlsx")
+    assert response.status_code in (302, 303)
+    record = last_record()
+    assert record.outcome == ImportRecord.Outcome.PREVIEWED, (record.message, record.errors)
+    response = client.post(response["Location"], {"confirm": "1"})
+    assert response.status_code in (302, 303)
+    project = Project.objects.get(code="BJ-1-001")
+    assert project.budget == Decimal("12345000.00")
+
+
+@pytest.mark.django_db
+def test_1904_dates_and_iso_and_chinese_dates_import_as_the_same_day(staff_bj, bj):
+    styles = '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs>'
+    row = (
+        '<row r="2">'
+        + FIRST_CELLS
+        + '<c r="G2"><v>10</v></c><c r="H2"><v>5</v></c>'
+        # 2022-03-01 in the 1904 date system is serial 43159.
+        + '<c r="I2" s="1"><v>43159</v></c>'
+        + inline("J2", "2022年12月31日")
+        + "</row>"
+    )
+    data = workbook([("项目", header_xml(PROJECT_HEADERS) + row)], styles=styles, date1904=True)
+    client = client_for(staff_bj)
+    response = upload(client, data, "p.xlsx")
+    record = last_record()
+    assert record.outcome == ImportRecord.Outcome.PREVIEWED, (record.message, record.errors)
+    client.post(response["Location"], {"confirm": "1"})
+    project = Project.objects.get(code="BJ-1-001")
+    assert str(project.start_date) == "2022-03-01"
+    assert str(project.end_date) == "2022-12-31"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="G2"><f>SUM(1,2)</f></c>',
+        '<c r="G2"><f>SUM(1,2)</f><v></v></c>',
+        '<c r="G2"><v>NaN</v></c>',
+        '<c r="G2"><v>INF</v></c>',
+        '<c r="G2"><v>-inf</v></c>',
+        '<c r="G2"><v>1e400</v></c>',
+        '<c r="G2" t="e"><v>#DIV/0!</v></c>',
+        '<c r="G2" t="b"><v>1</v></c>',
+    ],
+)
+def test_unreadable_amount_cells_are_row_errors_in_chinese(staff_bj, bj, cell):
+    row = '<row r="2">' + FIRST_CELLS + cell + "</row>"
+    data = workbook([("项目", header_xml(PROJECT_HEADERS) + row)])
+    client = client_for(staff_bj)
+    response = upload(client, data, "p.xlsx")
+    assert response.status_code in (302, 303)
+    record = last_record()
+    assert record.outcome == ImportRecord.Outcome.REJECTED, record.message
+    assert len(record.errors) == 1, record.errors
+    error = record.errors[0]
+    assert error["row"] == 2
+    assert error["column"] == "援助金额（万元）"
+    assert re.search(r"[\u4e00-\u9fff]", error["message"]), error
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert not Project.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ref", ["XFE2", "AAAAAAA2", "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ2"])
+def test_a_cell_past_xfd_is_a_clear_error(staff_bj, bj, ref):
+    row = '<row r="2">' + inline("A2", "BJ-1-001") + f'<c r="{ref}"><v>1</v></c></row>'
+    data = workbook([("项目", header_xml(PROJECT_HEADERS) + row)])
+    client = client_for(staff_bj)
+    upload(client, data, "p.xlsx")
+    record = last_record()
+    assert record.outcome == ImportRecord.Outcome.REJECTED
+    assert "XFD" in record.message
+    assert len(record.message) < 200
+
+
+@pytest.mark.django_db
+def test_long_shared_string_is_excerpted_everywhere(staff_bj, bj):
+    long = "长" * 200_000
+    shared = f"<si><t>{long}</t></si>"
+    rows = "".join(
+        f'<row r="{n}">' + "".join(f'<c r="{letter}{n}" t="s"><v>0</v></c>' for letter in "ABCDEF") + "</row>"
+        for n in range(2, 52)
+    )
+    data = workbook([("项目", header_xml(PROJECT_HEADERS) + rows)], shared=shared)
+    client = client_for(staff_bj)
+    response = upload(client, data, "p.xlsx")
+    record = last_record()
+    assert record.outcome == ImportRecord.Outcome.REJECTED
+    assert record.errors
+    assert all(len(error["value"]) <= 101 for error in record.errors)
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert len(page.content) < 2_000_000
+    report = client.get(response["Location"] + "errors.xlsx")
+    assert report.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_row_naming_another_provinces_agreement_reads_as_unknown(staff_bj, bj):
+    make_agreement("HB-1", province="420000", recipient="652700")
+    data = xlsx({"项目": [PROJECT_HEADERS, project_row("X-1", agreement="HB-1")]})
+    client = client_for(staff_bj)
+    upload(client, data, "p.xlsx")
+    unknown = last_record().errors
+    data = xlsx({"项目": [PROJECT_HEADERS, project_row("X-1", agreement="NO-SUCH")]})
+    upload(client, data, "p.xlsx")
+    missing = last_record().errors
+    assert [e["message"] for e in unknown] == [e["message"] for e in missing]
+
+
+@pytest.mark.django_db
+def test_a_code_used_by_another_province_is_an_error_that_reveals_nothing(staff_bj, bj):
+    other = make_agreement("HB-1", province="420000", recipient="652700")
+    make_project("SECRET-001", other, budget="777.00")
+    data = xlsx({"项目": [PROJECT_HEADERS, project_row("SECRET-001")]})
+    client = client_for(staff_bj)
+    response = upload(client, data, "p.xlsx")
+    record = last_record()
+    assert record.outcome == ImportRecord.Outcome.REJECTED
+    page = client.get(response["Location"]).content.decode()
+    assert "HB-1" not in page and "0.0777" not in page and "项目 SECRET-001" not in page
+    assert Project.objects.get(code="SECRET-001").agreement_id == other.pk
+
+
+@pytest.mark.django_db
+def test_gbk_csv_with_crlf_and_trailing_empty_rows(staff_bj, bj):
+    rows = [PROJECT_HEADERS, project_row("BJ-1-001", **{"项目名称": "和田市职工书屋"}), [""] * 10, [""] * 10]
+    data = csv_bytes(rows, encoding="gbk")
+    client = client_for(staff_bj)
+    response = upload(client, data, "项目.csv")
+    record = last_record()
+    assert record.outcome == ImportRecord.Outcome.PREVIEWED, (record.message, record.errors)
+    client.post(response["Location"], {"confirm": "1"})
+    assert Project.objects.get(code="BJ-1-001").name == "和田市职工书屋"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "value", ["=1+1", "+86 10", "-5", "@SUM(A1)", "'=quoted", "''=two", "'plain", "\t=tab"]
+)
+def test_formula_like_names_round_trip_through_admin_exports(staff_bj, bj, value):
+    Project.objects.filter(pk=make_project("BJ-1-001", bj).pk).update(name=value)
+    client = client_for(staff_bj)
+    for fmt, name in (("csv", "p.csv"), ("xlsx", "p.xlsx")):
+        exported = client.get(f"/admin/projects/project/export/{fmt}/")
+        assert exported.status_code == 200
+        response = upload(client, exported.content, name)
+        record = last_record()
+        assert record.outcome == ImportRecord.Outcome.PREVIEWED, (fmt, record.message, record.errors)
+        assert record.totals()["unchanged"] == 1, (fmt, record.counts, record.preview)
+        client.post(response["Location"], {"confirm": "1"})
+        assert Project.objects.get(code="BJ-1-001").name == value
+
+
+@pytest.mark.django_db
+def test_the_template_as_downloaded_writes_nothing(staff_bj, bj):
+    project = make_project("BJ-2021-01-001", bj)
+    before = Project.objects.values().get(pk=project.pk)
+    client = client_for(staff_bj)
+    template = client.get("/admin/projects/project/template.xlsx")
+    assert template.status_code == 200
+    response = upload(client, template.content, "模板.xlsx")
+    record = last_record()
+    if response.status_code in (302, 303) and record.outcome == ImportRecord.Outcome.PREVIEWED:
+        client.post(response["Location"], {"confirm": "1"})
+    assert Project.objects.values().get(pk=project.pk) == before
+    assert Project.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_long_unknown_headers_are_excerpted_in_the_message(staff_bj, bj):
+    headers = PROJECT_HEADERS + ["未知列" * 1500 + str(i) for i in range(50)]
+    data = xlsx({"项目": [headers, project_row("BJ-1-001") + ["x"] * 50]})
+    client = client_for(staff_bj)
+    response = upload(client, data, "p.xlsx")
+    record = last_record()
+    assert record.outcome == ImportRecord.Outcome.REJECTED
+    assert len(record.message) < 10_000, len(record.message)
+    page = client.get(response["Location"])
+    assert len(page.content) < 200_000
+
+
+@pytest.mark.django_db
+def test_a_long_sheet_name_is_excerpted_in_the_message(staff_bj, bj):
+    name = "表" * 50_000
+    data = workbook([(name, header_xml(["项目编号", "什么"]))])
+    client = client_for(staff_bj)
+    upload(client, data, "p.xlsx")
+    record = last_record()
+    assert record.outcome == ImportRecord.Outcome.REJECTED
+    assert len(record.message) < 2_000, len(record.message)
+
+
+@pytest.mark.django_db
+def test_two_sheets_for_one_table_are_not_silently_half_imported(staff_bj, bj):
+    data = xlsx(
+        {
+            "项目": [PROJECT_HEADERS, project_row("BJ-1-001")],
+            "Projects": [PROJECT_HEADERS, project_row("BJ-1-002")],
+        }
+    )
+    client = client_for(staff_bj)
+    response = upload(client, data, "p.xlsx")
+    assert response.status_code in (302, 303)
+    record = last_record()
+    # Never "1 new" with the second sheet left unread without a word.
+    assert record.outcome == ImportRecord.Outcome.REJECTED
+    assert "Projects" in record.message and "工作表" in record.message
+    assert not Project.objects.exists()
