@@ -289,3 +289,197 @@ def test_two_sheets_for_one_table_are_not_silently_half_imported(staff_bj, bj):
     assert record.outcome == ImportRecord.Outcome.REJECTED
     assert "Projects" in record.message and "工作表" in record.message
     assert not Project.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_same_key_twice_in_a_file_is_not_silently_last_wins(staff_bj, bj):
+    data = xlsx(
+        {
+            "项目": [
+                PROJECT_HEADERS,
+                project_row("BJ-1-001", **{"项目名称": "第一"}),
+                project_row("BJ-1-001", **{"项目名称": "第二"}),
+            ]
+        }
+    )
+    client = client_for(staff_bj)
+    upload(client, data, "p.xlsx")
+    record = last_record()
+    assert record.outcome == ImportRecord.Outcome.REJECTED
+    assert any(error["row"] == 3 for error in record.errors), record.errors
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "column,value",
+    [
+        ("援助金额（万元）", "0.0000001"),
+        ("援助金额（万元）", "-5"),
+        ("援助金额（万元）", "1e3"),
+        ("援助金额（万元）", "10万"),
+        ("援助金额（万元）", "99999999999"),
+        ("受益人次", "1.5"),
+        ("受益人次", "-1"),
+        ("受益人次", "99999999999999"),
+        ("开始日期", "2022-02-30"),
+        ("开始日期", "0000-01-01"),
+        ("开始日期", "2022-13-01"),
+        ("开始日期", "99999"),
+        ("项目状态", "进行中吧"),
+        ("受援单位", "650000x"),
+        ("项目编号", "x" * 51),
+    ],
+)
+def test_bad_values_are_row_errors_never_silent(staff_bj, bj, column, value):
+    data = xlsx({"项目": [PROJECT_HEADERS, project_row("BJ-1-001", **{column: value})]})
+    client = client_for(staff_bj)
+    response = upload(client, data, "p.xlsx")
+    record = last_record()
+    if record.outcome == ImportRecord.Outcome.PREVIEWED:
+        client.post(response["Location"], {"confirm": "1"})
+        project = Project.objects.get()
+        pytest.fail(f"accepted {value!r} as {project.budget}, {project.beneficiaries}, {project.start_date}")
+    assert record.outcome == ImportRecord.Outcome.REJECTED, record.message
+    assert [(e["row"], e["column"]) for e in record.errors] == [(2, column)], record.errors
+    assert re.search(r"[\u4e00-\u9fff]", record.errors[0]["message"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "column,value,field,expected",
+    [
+        ("受援单位", 653200, "recipient__code", "653200"),
+        ("受援单位", 653200.0, "recipient__code", "653200"),
+        ("项目类别", "职工书屋", "category__code", "A02"),
+        ("项目状态", "In Progress", "status", "in_progress"),
+        ("项目状态", "已完成\u3000", "status", "completed"),
+        ("开始日期", "2022/8/19", "start_date", "2022-08-19"),
+        ("开始日期", "2022年8月19日", "start_date", "2022-08-19"),
+        ("援助金额（万元）", "1,234.567891", "budget", "12345678.91"),
+        ("援助金额（万元）", 0.000001, "budget", "0.01"),
+        ("援助金额（万元）", 0.1, "budget", "1000.00"),
+    ],
+)
+def test_clerk_values_import_as_meant(staff_bj, bj, column, value, field, expected):
+    data = xlsx({"项目": [PROJECT_HEADERS, project_row("BJ-1-001", **{column: value})]})
+    client = client_for(staff_bj)
+    response = upload(client, data, "p.xlsx")
+    record = last_record()
+    assert record.outcome == ImportRecord.Outcome.PREVIEWED, record.errors
+    client.post(response["Location"], {"confirm": "1"})
+    assert str(Project.objects.values_list(field, flat=True).get()) == expected
+
+
+@pytest.mark.django_db
+def test_the_preview_shows_updates_old_to_new_with_dates_as_dates(staff_bj, bj):
+    import datetime
+
+    make_project("BJ-1-001", bj, budget="100000.00")
+    data = xlsx(
+        {
+            "项目": [
+                PROJECT_HEADERS,
+                project_row(
+                    "BJ-1-001",
+                    **{
+                        "项目名称": "项目 BJ-1-001",
+                        "援助金额（万元）": 12.5,
+                        "开始日期": datetime.datetime(2022, 4, 1),
+                        "结束日期": None,
+                        "受益人次": None,
+                    },
+                ),
+            ]
+        }
+    )
+    client = client_for(staff_bj)
+    response = upload(client, data, "p.xlsx")
+    page = client.get(response["Location"]).content.decode()
+    assert "00:00:00" not in page
+    assert "2022-04-01" in page and "2022-03-01" in page
+    assert "12.5" in page and "12.500000" not in page
+    assert re.search(r"10\b", page)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["manager", "staff_bj"])
+def test_dashboard_downloads_write_no_live_formula(request, bj, who):
+    import zipfile
+
+    from agreements.models import Agreement
+
+    Agreement.objects.filter(pk=bj.pk).update(title='=HYPERLINK("http://evil","点我")', donor_unit="@SUM(1)")
+    project = make_project("BJ-1-001", bj)
+    Project.objects.filter(pk=project.pk).update(name="+1+1", code="-BJ")
+    client = client_for(request.getfixturevalue(who))
+    for url in (
+        "/dashboard/?format=xlsx",
+        "/dashboard/summary.xlsx",
+        "/dashboard/provinces/110000/?format=xlsx",
+        "/dashboard/categories/A/?format=xlsx",
+        "/dashboard/categories/A01/?format=xlsx",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+            for name in archive.namelist():
+                if name.startswith("xl/worksheets/"):
+                    xml = archive.read(name).decode()
+                    assert "<f>" not in xml and "<f " not in xml, (url, name)
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(response.content))
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, str) and cell.value[:1] in "=+-@":
+                        assert cell.quotePrefix or cell.data_type == "s", (url, cell.coordinate, cell.value)
+                        assert cell.data_type != "f", (url, cell.coordinate)
+
+
+@pytest.mark.django_db
+def test_error_report_of_a_hostile_file_opens_and_escapes(staff_bj, bj):
+    from openpyxl import load_workbook
+
+    row = (
+        '<row r="2">'
+        + inline("A2", "=cmd|' /C calc'!A0")
+        + inline("B2", "名称")
+        + '<c r="C2"><f>1+1</f></c>'
+        + '<c r="G2"><v>NaN</v></c>'
+        + "</row>"
+    )
+    data = workbook([("项目", header_xml(PROJECT_HEADERS) + row)])
+    client = client_for(staff_bj)
+    response = upload(client, data, "p.xlsx")
+    report = client.get(response["Location"] + "errors.xlsx")
+    assert report.status_code == 200
+    book = load_workbook(io.BytesIO(report.content))
+    sheet = book.worksheets[0]
+    assert sheet["A2"].value == "=cmd|' /C calc'!A0"
+    assert sheet["A2"].data_type == "s" and sheet["A2"].quotePrefix
+    assert sheet.cell(1, sheet.max_column).value == "错误"
+    assert "援助金额（万元）" in sheet.cell(2, sheet.max_column).value
+
+
+@pytest.mark.django_db
+def test_a_csv_cell_past_the_csv_modules_limit_is_told_in_chinese(staff_bj, bj):
+    rows = [PROJECT_HEADERS, project_row("BJ-1-001"), project_row("BJ-1-002", **{"项目名称": "长" * 200_000})]
+    client = client_for(staff_bj)
+    upload(client, csv_bytes(rows), "p.csv")
+    record = last_record()
+    assert record.outcome == ImportRecord.Outcome.REJECTED
+    assert "3" in record.message
+    assert not re.search(r"[A-Za-z]{4,}", record.message), record.message
+
+
+@pytest.mark.django_db
+def test_a_negative_shared_string_index_is_a_damaged_file_not_the_last_string(staff_bj, bj):
+    shared = "<si><t>BJ-1-001</t></si><si><t>项目 BJ-1-001</t></si>"
+    row = '<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2" t="s"><v>-1</v></c></row>'
+    data = workbook([("项目", header_xml(PROJECT_HEADERS) + row)], shared=shared)
+    client = client_for(staff_bj)
+    upload(client, data, "p.xlsx")
+    record = last_record()
+    assert record.outcome == ImportRecord.Outcome.REJECTED
+    assert record.message and not record.errors
