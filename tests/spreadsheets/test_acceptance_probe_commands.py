@@ -173,3 +173,21 @@ def test_import_workbook_with_errors_exits_1_without_traceback(tmp_path, bj):
     with pytest.raises(CommandError):
         call_command("import_workbook", str(path), stdout=io.StringIO(), stderr=err)
     assert len(err.getvalue()) < 2000
+
+
+@pytest.mark.django_db
+def test_command_refusals_speak_chinese(tmp_path):
+    from django.core.management.base import CommandError
+
+    refusals = []
+    for args in (
+        ("import", RESOURCE, str(tmp_path / "missing.csv"), "--no-input"),
+        ("import", RESOURCE, str(tmp_path), "--no-input"),
+        ("export", "csv", RESOURCE, "--encoding", "gbk"),
+    ):
+        with pytest.raises(CommandError) as raised:
+            call_command(*args, stdout=io.StringIO(), stderr=io.StringIO())
+        refusals.append(str(raised.value))
+    for message in refusals:
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message
+        assert "Errno" not in message and "UTF-8 with" not in message, message
