@@ -194,3 +194,47 @@ def test_a_stale_row_that_left_the_latest_shown_is_still_refused(staff_bj, proje
     assert alice.post(change_url(project), data).status_code == 200
     oldest.refresh_from_db()
     assert oldest.amount == Decimal("7000.00")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", ["change_status", "delete_selected"])
+def test_a_bulk_action_never_offers_a_confirmation_too_big_to_post(national, project, action):
+    """Every row of a confirmation page posts its id and its version: past DATA_UPLOAD_MAX_NUMBER_FIELDS the
+    confirm would be a bare "Bad Request (400)". Up to the limit the confirm goes through; past it the
+    action is refused up front with a message saying what to do."""
+    from aidtracker.versioning_admin import confirmable_rows
+
+    limit = confirmable_rows()
+    Project.objects.bulk_create(
+        Project(
+            code=f"BJ-1-{n:04}",
+            name=f"项目{n}",
+            agreement=project.agreement,
+            category=project.category,
+            recipient=project.recipient,
+            budget=1,
+            status="planned",
+        )
+        for n in range(2, limit + 2)
+    )
+    client = client_for(national)
+    changelist = "/admin/projects/project/"
+    selected = list(Project.objects.values_list("pk", flat=True))
+    refused = client.post(
+        changelist, {"action": action, "_selected_action": selected, "select_across": "1", "index": "0"}
+    )
+    assert refused.status_code == 302
+    assert [m.level_tag for m in refused.wsgi_request._messages] == ["error"]
+    assert Project.objects.count() == limit + 1
+    selected = selected[:limit]
+    page = client.post(changelist, {"action": action, "_selected_action": selected, "index": "0"})
+    assert page.status_code == 200
+    data = form_data(page.content.decode())
+    data["_selected_action"] = [str(pk) for pk in selected]
+    data["value"] = "cancelled"
+    response = client.post(changelist, data)
+    assert response.status_code == 302
+    if action == "change_status":
+        assert Project.objects.filter(status="cancelled").count() == limit
+    else:
+        assert Project.objects.count() == 1

@@ -483,3 +483,86 @@ def test_a_negative_shared_string_index_is_a_damaged_file_not_the_last_string(st
     record = last_record()
     assert record.outcome == ImportRecord.Outcome.REJECTED
     assert record.message and not record.errors
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "changelist",
+    [
+        "/admin/agreements/agreement/",
+        "/admin/projects/project/",
+        "/admin/projects/disbursement/",
+        "/admin/projects/facilityoutput/",
+        "/admin/projects/progressreport/",
+    ],
+)
+@pytest.mark.parametrize("who", ["staff_bj", "national"])
+def test_every_template_imported_as_downloaded_writes_nothing(request, bj, changelist, who, tmp_path):
+    from django.core.management import call_command
+
+    from projects.models import Disbursement, FacilityOutput, ProgressReport
+
+    make_project("BJ-2021-01-001", bj)
+    user = request.getfixturevalue(who)
+    client = client_for(user)
+    template = client.get(changelist + "template.xlsx")
+    assert template.status_code == 200
+
+    def state():
+        return [
+            list(model.objects.order_by("pk").values())
+            for model in (Project, Disbursement, FacilityOutput, ProgressReport)
+        ]
+
+    before = state()
+    response = client.post(changelist + "import/", {"import_file": _named(template.content, "模板.xlsx")})
+    assert response.status_code in (302, 303)
+    if last_record().outcome == ImportRecord.Outcome.PREVIEWED:
+        client.post(response["Location"], {"confirm": "1"})
+    path = tmp_path / "模板.xlsx"
+    path.write_bytes(template.content)
+    try:
+        call_command(
+            "import_workbook", str(path), "--user", user.username, stdout=io.StringIO(), stderr=io.StringIO()
+        )
+    except Exception:  # noqa: BLE001 — refusing the template is fine; writing is not
+        pass
+    assert state() == before
+
+
+@pytest.mark.django_db
+def test_another_users_preview_is_a_404_and_cannot_be_confirmed(staff_bj, staff_hb, bj):
+    data = xlsx({"项目": [PROJECT_HEADERS, project_row("BJ-1-001")]})
+    response = upload(client_for(staff_bj), data, "p.xlsx")
+    other = client_for(staff_hb)
+    assert other.get(response["Location"]).status_code == 404
+    assert other.post(response["Location"], {"confirm": "1"}).status_code == 404
+    assert other.get(response["Location"] + "errors.xlsx").status_code == 404
+    assert not Project.objects.exists()
+
+
+@pytest.mark.django_db
+def test_import_workbook_as_staff_refuses_a_closed_quarter_naming_it(staff_bj, bj, tmp_path):
+    import datetime
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from projects.models import ClosedPeriod
+
+    make_project("BJ-1-001", bj)
+    ClosedPeriod.objects.create(year=2022, quarter=1)
+    data = xlsx(
+        {
+            "资金拨付": [
+                ["项目编号", "拨付日期", "拨付金额（万元）", "凭证号"],
+                ["BJ-1-001", datetime.datetime(2022, 2, 3), 1, "V1"],
+            ]
+        }
+    )
+    path = tmp_path / "d.xlsx"
+    path.write_bytes(data)
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_workbook", str(path), "--user", "staff_bj", stdout=io.StringIO(), stderr=err)
+    assert "2022年第1季度" in err.getvalue()
