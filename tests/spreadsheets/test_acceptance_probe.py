@@ -111,100 +111,6 @@ def test_1904_dates_and_iso_and_chinese_dates_import_as_the_same_day(staff_bj, b
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "cell",
-    [
-        '<c r="G2"><f>SUM(1,2)</f></c>',
-        '<c r="G2"><f>SUM(1,2)</f><v></v></c>',
-        '<c r="G2"><v>NaN</v></c>',
-        '<c r="G2"><v>INF</v></c>',
-        '<c r="G2"><v>-inf</v></c>',
-        '<c r="G2"><v>1e400</v></c>',
-        '<c r="G2" t="e"><v>#DIV/0!</v></c>',
-        '<c r="G2" t="b"><v>1</v></c>',
-    ],
-)
-def test_unreadable_amount_cells_are_row_errors_in_chinese(staff_bj, bj, cell):
-    row = '<row r="2">' + FIRST_CELLS + cell + "</row>"
-    data = workbook([("项目", header_xml(PROJECT_HEADERS) + row)])
-    client = client_for(staff_bj)
-    response = upload(client, data, "p.xlsx")
-    assert response.status_code in (302, 303)
-    record = last_record()
-    assert record.outcome == ImportRecord.Outcome.REJECTED, record.message
-    assert len(record.errors) == 1, record.errors
-    error = record.errors[0]
-    assert error["row"] == 2
-    assert error["column"] == "援助金额（万元）"
-    assert re.search(r"[\u4e00-\u9fff]", error["message"]), error
-    page = client.get(response["Location"])
-    assert page.status_code == 200
-    assert not Project.objects.exists()
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("ref", ["XFE2", "AAAAAAA2", "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ2"])
-def test_a_cell_past_xfd_is_a_clear_error(staff_bj, bj, ref):
-    row = '<row r="2">' + inline("A2", "BJ-1-001") + f'<c r="{ref}"><v>1</v></c></row>'
-    data = workbook([("项目", header_xml(PROJECT_HEADERS) + row)])
-    client = client_for(staff_bj)
-    upload(client, data, "p.xlsx")
-    record = last_record()
-    assert record.outcome == ImportRecord.Outcome.REJECTED
-    assert "XFD" in record.message
-    assert len(record.message) < 200
-
-
-@pytest.mark.django_db
-def test_long_shared_string_is_excerpted_everywhere(staff_bj, bj):
-    long = "长" * 200_000
-    shared = f"<si><t>{long}</t></si>"
-    rows = "".join(
-        f'<row r="{n}">' + "".join(f'<c r="{letter}{n}" t="s"><v>0</v></c>' for letter in "ABCDEF") + "</row>"
-        for n in range(2, 52)
-    )
-    data = workbook([("项目", header_xml(PROJECT_HEADERS) + rows)], shared=shared)
-    client = client_for(staff_bj)
-    response = upload(client, data, "p.xlsx")
-    record = last_record()
-    assert record.outcome == ImportRecord.Outcome.REJECTED
-    assert record.errors
-    assert all(len(error["value"]) <= 101 for error in record.errors)
-    page = client.get(response["Location"])
-    assert page.status_code == 200
-    assert len(page.content) < 2_000_000
-    report = client.get(response["Location"] + "errors.xlsx")
-    assert report.status_code == 200
-
-
-@pytest.mark.django_db
-def test_a_row_naming_another_provinces_agreement_reads_as_unknown(staff_bj, bj):
-    make_agreement("HB-1", province="420000", recipient="652700")
-    data = xlsx({"项目": [PROJECT_HEADERS, project_row("X-1", agreement="HB-1")]})
-    client = client_for(staff_bj)
-    upload(client, data, "p.xlsx")
-    unknown = last_record().errors
-    data = xlsx({"项目": [PROJECT_HEADERS, project_row("X-1", agreement="NO-SUCH")]})
-    upload(client, data, "p.xlsx")
-    missing = last_record().errors
-    assert [e["message"] for e in unknown] == [e["message"] for e in missing]
-
-
-@pytest.mark.django_db
-def test_a_code_used_by_another_province_is_an_error_that_reveals_nothing(staff_bj, bj):
-    other = make_agreement("HB-1", province="420000", recipient="652700")
-    make_project("SECRET-001", other, budget="777.00")
-    data = xlsx({"项目": [PROJECT_HEADERS, project_row("SECRET-001")]})
-    client = client_for(staff_bj)
-    response = upload(client, data, "p.xlsx")
-    record = last_record()
-    assert record.outcome == ImportRecord.Outcome.REJECTED
-    page = client.get(response["Location"]).content.decode()
-    assert "HB-1" not in page and "0.0777" not in page and "项目 SECRET-001" not in page
-    assert Project.objects.get(code="SECRET-001").agreement_id == other.pk
-
-
-@pytest.mark.django_db
 def test_gbk_csv_with_crlf_and_trailing_empty_rows(staff_bj, bj):
     rows = [PROJECT_HEADERS, project_row("BJ-1-001", **{"项目名称": "和田市职工书屋"}), [""] * 10, [""] * 10]
     data = csv_bytes(rows, encoding="gbk")
@@ -214,39 +120,6 @@ def test_gbk_csv_with_crlf_and_trailing_empty_rows(staff_bj, bj):
     assert record.outcome == ImportRecord.Outcome.PREVIEWED, (record.message, record.errors)
     client.post(response["Location"], {"confirm": "1"})
     assert Project.objects.get(code="BJ-1-001").name == "和田市职工书屋"
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    "value", ["=1+1", "+86 10", "-5", "@SUM(A1)", "'=quoted", "''=two", "'plain", "\t=tab"]
-)
-def test_formula_like_names_round_trip_through_admin_exports(staff_bj, bj, value):
-    Project.objects.filter(pk=make_project("BJ-1-001", bj).pk).update(name=value)
-    client = client_for(staff_bj)
-    for fmt, name in (("csv", "p.csv"), ("xlsx", "p.xlsx")):
-        exported = client.get(f"/admin/projects/project/export/{fmt}/")
-        assert exported.status_code == 200
-        response = upload(client, exported.content, name)
-        record = last_record()
-        assert record.outcome == ImportRecord.Outcome.PREVIEWED, (fmt, record.message, record.errors)
-        assert record.totals()["unchanged"] == 1, (fmt, record.counts, record.preview)
-        client.post(response["Location"], {"confirm": "1"})
-        assert Project.objects.get(code="BJ-1-001").name == value
-
-
-@pytest.mark.django_db
-def test_the_template_as_downloaded_writes_nothing(staff_bj, bj):
-    project = make_project("BJ-2021-01-001", bj)
-    before = Project.objects.values().get(pk=project.pk)
-    client = client_for(staff_bj)
-    template = client.get("/admin/projects/project/template.xlsx")
-    assert template.status_code == 200
-    response = upload(client, template.content, "模板.xlsx")
-    record = last_record()
-    if response.status_code in (302, 303) and record.outcome == ImportRecord.Outcome.PREVIEWED:
-        client.post(response["Location"], {"confirm": "1"})
-    assert Project.objects.values().get(pk=project.pk) == before
-    assert Project.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -399,42 +272,6 @@ def test_the_preview_shows_updates_old_to_new_with_dates_as_dates(staff_bj, bj):
     assert "2022-04-01" in page and "2022-03-01" in page
     assert "12.5" in page and "12.500000" not in page
     assert re.search(r"10\b", page)
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("who", ["manager", "staff_bj"])
-def test_dashboard_downloads_write_no_live_formula(request, bj, who):
-    import zipfile
-
-    from agreements.models import Agreement
-
-    Agreement.objects.filter(pk=bj.pk).update(title='=HYPERLINK("http://evil","点我")', donor_unit="@SUM(1)")
-    project = make_project("BJ-1-001", bj)
-    Project.objects.filter(pk=project.pk).update(name="+1+1", code="-BJ")
-    client = client_for(request.getfixturevalue(who))
-    for url in (
-        "/dashboard/?format=xlsx",
-        "/dashboard/summary.xlsx",
-        "/dashboard/provinces/110000/?format=xlsx",
-        "/dashboard/categories/A/?format=xlsx",
-        "/dashboard/categories/A01/?format=xlsx",
-    ):
-        response = client.get(url)
-        assert response.status_code == 200, url
-        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
-            for name in archive.namelist():
-                if name.startswith("xl/worksheets/"):
-                    xml = archive.read(name).decode()
-                    assert "<f>" not in xml and "<f " not in xml, (url, name)
-        from openpyxl import load_workbook
-
-        book = load_workbook(io.BytesIO(response.content))
-        for sheet in book.worksheets:
-            for row in sheet.iter_rows():
-                for cell in row:
-                    if isinstance(cell.value, str) and cell.value[:1] in "=+-@":
-                        assert cell.quotePrefix or cell.data_type == "s", (url, cell.coordinate, cell.value)
-                        assert cell.data_type != "f", (url, cell.coordinate)
 
 
 @pytest.mark.django_db
