@@ -16,7 +16,15 @@ from django.db import models
 from agreements import security
 from agreements.access import in_scope, scope_queryset, sees_everything, user_province
 from agreements.models import Province
-from agreements.widgets import ScopedFileInput
+from agreements.widgets import SafeAutocompleteSelect, ScopedFileInput
+
+
+def autocomplete_widget(model_admin, db_field, request, kwargs):
+    """Django's autocomplete widget for the admin's autocomplete fields, made safe against a posted value
+    that is no id (see SafeAutocompleteSelect)."""
+    if "widget" not in kwargs and db_field.name in model_admin.get_autocomplete_fields(request):
+        kwargs["widget"] = SafeAutocompleteSelect(db_field, model_admin.admin_site, using=kwargs.get("using"))
+    return kwargs
 
 
 def scope_foreignkey_field(field, db_field, request):
@@ -54,6 +62,7 @@ class ScopedInlineMixin(ScopedPermissionsMixin):
         return queryset
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs = autocomplete_widget(self, db_field, request, kwargs)
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         return scope_foreignkey_field(field, db_field, request)
 
@@ -107,6 +116,7 @@ class ScopedAdminMixin(ScopedPermissionsMixin):
         return [scoped_inline(inline) for inline in super().get_inlines(request, obj)]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs = autocomplete_widget(self, db_field, request, kwargs)
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         return scope_foreignkey_field(field, db_field, request)
 

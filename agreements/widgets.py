@@ -2,7 +2,8 @@
 
 import os
 
-from django.contrib.admin.widgets import AdminFileWidget
+from django.contrib.admin.widgets import AdminFileWidget, AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 
@@ -38,3 +39,23 @@ class ScopedFileInput(AdminFileWidget):
             )
             return StoredFileLink(value, url)
         return value
+
+
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget, which redisplays a posted value that is no id at all (`1\x00`, `abc`)
+    as no choice: Django's own looks it up in the database and fails with a server error."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        to_field = remote.model._meta.get_field(
+            getattr(remote, "field_name", None) or remote.model._meta.pk.name
+        )
+        return super().optgroups(name, [v for v in value if _is_value_of(to_field, v)], attr)
+
+
+def _is_value_of(field, value):
+    try:
+        field.to_python(value)
+    except (ValidationError, ValueError, TypeError):
+        return False
+    return "\x00" not in str(value)

@@ -15,6 +15,7 @@ import dataclasses
 from functools import cache
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, unquote
@@ -273,6 +274,22 @@ class VersionedAdminMixin:
             request.POST = request.POST.copy()
             request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, [str(pk) for pk in valid])
         expected = posted_versions(request)
+        if request.method == "POST" and not request.POST.get("post"):
+            limit = confirmable_rows()
+            across = forms.BooleanField(required=False).to_python(request.POST.get("select_across"))
+            chosen = queryset if across else queryset.filter(pk__in=valid)
+            if limit is not None and chosen.count() > limit:
+                self.message_user(
+                    request,
+                    _(
+                        "At most %(limit)s rows can be changed or deleted at once: the page confirming them "
+                        "would be more than one request may carry. Narrow the list with its filters and "
+                        "act on the rows in parts."
+                    )
+                    % {"limit": limit},
+                    messages.ERROR,
+                )
+                return None
         if not (request.method == "POST" and request.POST.get("post") and expected):
             return super().response_action(request, queryset)
         with transaction.atomic(using=router.db_for_write(self.model)):
@@ -342,6 +359,17 @@ class VersionedAdminMixin:
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/versioning/bulk_change.html", context)
+
+
+# Fields of an action's confirmation page besides the two per row (the row and its version).
+CONFIRMATION_FIELDS = 20
+
+
+def confirmable_rows():
+    """The most rows an action's confirmation page can list: it posts two fields per row, and a request with
+    more than DATA_UPLOAD_MAX_NUMBER_FIELDS fields is a bare "Bad Request (400)". None: no limit."""
+    fields = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    return None if fields is None else max(1, (fields - CONFIRMATION_FIELDS) // 2)
 
 
 def _valid_pks(model, values):

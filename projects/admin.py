@@ -110,6 +110,16 @@ class LatestDisbursementsFormSet(BaseInlineFormSet):
             self._latest = mine.filter(pk__in=Subquery(latest)).order_by("-date", "-pk")
         return self._latest
 
+    def _existing_object(self, pk):
+        # A row shown when the page was opened may have left the latest ones since (a newer payment was
+        # recorded): it is still this project's, so its edit is saved (or refused if stale), never dropped.
+        found = super()._existing_object(pk)
+        if found is None:
+            found = super().get_queryset().filter(pk=pk).first()
+            if found is not None:
+                self._object_dict[found.pk] = found
+        return found
+
 
 class DisbursementFormSet(LatestDisbursementsFormSet):
     """Deleting a disbursement row of a closed quarter is refused like changing it."""

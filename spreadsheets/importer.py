@@ -27,6 +27,7 @@ from spreadsheets.cells import (
     RowError,
     SpreadsheetError,
     chunked,
+    excerpt,
     normalise_header,
     normalise_sheet_name,
     parse_choice,
@@ -215,9 +216,9 @@ class SheetImporter(ChangeDescription):
             if column is None:
                 if normalise_header(title) == normalise_header(ERROR_HEADER):
                     continue  # an error report sent back after fixing the rows
-                problems.append(_("Unknown column: %(header)s.") % {"header": title})
+                problems.append(_("Unknown column: %(header)s.") % {"header": excerpt(title)})
             elif column.name in positions:
-                problems.append(_("Repeated column: %(header)s.") % {"header": title})
+                problems.append(_("Repeated column: %(header)s.") % {"header": excerpt(title)})
             else:
                 positions[column.name] = index
         for column in self.columns:
@@ -230,7 +231,8 @@ class SheetImporter(ChangeDescription):
         positions, problems = self.map_columns(raw.header)
         if problems:
             raise SpreadsheetError(
-                _("Sheet %(sheet)s: %(problems)s") % {"sheet": raw.title, "problems": " ".join(problems)}
+                _("Sheet %(sheet)s: %(problems)s")
+                % {"sheet": excerpt(raw.title, 40), "problems": " ".join(problems)}
             )
         return positions
 

@@ -288,7 +288,7 @@ def open_csv(data: bytes, title: str = "") -> RawSheet:
                 header = _trim_header(values)
                 break
     except csv.Error as exc:
-        raise SpreadsheetError(_("The CSV file could not be read: %(error)s") % {"error": exc}) from exc
+        raise _csv_error(reader) from exc
     if header is None:
         raise SpreadsheetError(_("The file is empty."))
     if len(header) > MAX_HEADER_CELLS:
@@ -305,7 +305,16 @@ def _csv_rows(reader, header_number, width, cap):
             if any(v is not None for v in values):
                 yield number, values
     except csv.Error as exc:
-        raise SpreadsheetError(_("The CSV file could not be read: %(error)s") % {"error": exc}) from exc
+        raise _csv_error(reader) from exc
+
+
+def _csv_error(reader):
+    """What the csv module refused, in the user's language: with `newline=""` and the default dialect, the
+    one error it raises is a cell longer than its field limit (its own message is English)."""
+    return SpreadsheetError(
+        _("The CSV file could not be read: line %(line)s holds a cell longer than %(limit)s characters.")
+        % {"line": reader.line_num, "limit": f"{csv.field_size_limit():,}"}
+    )
 
 
 def _trim_header(header):

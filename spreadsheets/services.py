@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from spreadsheets import registry
-from spreadsheets.cells import ERROR_HEADER, SpreadsheetError, display
+from spreadsheets.cells import ERROR_HEADER, SpreadsheetError, display, excerpt
 from spreadsheets.importer import KEEP, ROWS_PER_CHUNK, ImportContext
 from spreadsheets.reading import open_file, sha256
 from spreadsheets.staging import Staged, StagedSheet, Staging, dependency_stamp, load_staged, save_with_blobs
@@ -62,14 +62,16 @@ def select_sheets(raw_sheets, importers=None):
     """Pair the file's sheets with importers.
 
     With one importer (an admin page or a resource), a file of one sheet is that sheet whatever its name;
-    otherwise sheets are matched by name (Chinese or English) and unknown sheets are an error.
+    otherwise sheets are matched by name (Chinese or English), and other sheets (a template's 说明 and 代码)
+    are left alone. Two sheets for one table (项目 and Projects) are an error: one of them would be left
+    unread without a word.
     """
     importers = importers or registry.importer_classes()
     if len(importers) == 1:
         cls = importers[0]
-        named = [raw for raw in raw_sheets if cls.matches_sheet(raw.title)]
+        named = _named_sheet(cls, raw_sheets)
         if named:
-            return [(cls, named[0])]
+            return [(cls, named)]
         if len(raw_sheets) == 1:
             return [(cls, raw_sheets[0])]
         raise SpreadsheetError(
@@ -77,10 +79,9 @@ def select_sheets(raw_sheets, importers=None):
         )
     pairs = []
     for cls in importers:
-        for raw in raw_sheets:
-            if cls.matches_sheet(raw.title):
-                pairs.append((cls, raw))
-                break
+        named = _named_sheet(cls, raw_sheets)
+        if named:
+            pairs.append((cls, named))
     if not pairs and len(raw_sheets) == 1:
         # A csv (or a sheet named otherwise): recognise it by its header.
         for cls in importers:
@@ -92,6 +93,17 @@ def select_sheets(raw_sheets, importers=None):
         names = "、".join(cls.sheet_title() for cls in importers)
         raise SpreadsheetError(_("No sheet named %(names)s was found.") % {"names": names})
     return pairs
+
+
+def _named_sheet(cls, raw_sheets):
+    """The one sheet named for an importer, None, or a SpreadsheetError when several are."""
+    named = [raw for raw in raw_sheets if cls.matches_sheet(raw.title)]
+    if len(named) > 1:
+        raise SpreadsheetError(
+            _("The workbook has more than one sheet for %(table)s: %(sheets)s. Put its rows in one sheet.")
+            % {"table": cls.sheet_title(), "sheets": "、".join(excerpt(raw.title, 40) for raw in named)}
+        )
+    return named[0] if named else None
 
 
 def _chunks(rows, size):

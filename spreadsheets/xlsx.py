@@ -269,7 +269,10 @@ def sheet_rows(archive, path, shared, dates, durations, epoch, cap, header_colum
                 return  # under no header: never materialised
             value = None
             if cell_type == "s" and value_parts:
-                value = shared[int("".join(value_parts))]  # trimmed and capped already
+                index = int("".join(value_parts))
+                if index < 0:  # Python would read the table from its end: a damaged file, said as such
+                    raise IndexError(index)
+                value = shared[index]  # trimmed and capped already
             elif cell_type == "n" and value_parts and not formula:
                 text = "".join(value_parts)
                 value = int(text) if text.isdigit() else number(text)

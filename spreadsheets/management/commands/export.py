@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 from import_export.command_utils import get_resource_class
 
 from spreadsheets.writing import write_csv_stream, write_xlsx
@@ -29,15 +30,16 @@ class Command(library.Command):
             "utf8",
             "utf8sig",
         ):
-            raise CommandError("CSV exports are UTF-8 with a BOM.")
+            raise CommandError(_("CSV exports are UTF-8 with a BOM."))
         headers, rows = resource.export_rows()
         out = self.stdout.buffer
         if fmt == "xlsx":
             if self.stdout.isatty():
                 self.stderr.write(
                     self.style.ERROR(
-                        "This is a binary format and your terminal does not support binary data. "
-                        "Redirect the output to a file."
+                        _(
+                            "An xlsx file is binary and cannot be shown on a terminal. Redirect the output to a file."
+                        )
                     )
                 )
                 sys.exit(1)

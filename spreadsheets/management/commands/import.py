@@ -42,8 +42,10 @@ class Command(library.Command):
                 raise CommandError(_("Import cancelled."))
             try:
                 data = Path(file_name).read_bytes()
+            except FileNotFoundError as exc:
+                raise CommandError(_("No such file: %(path)s") % {"path": file_name}) from exc
             except OSError as exc:
-                raise CommandError(str(exc)) from exc
+                raise CommandError(_("The file %(path)s could not be read.") % {"path": file_name}) from exc
             name, read_as = Path(file_name).name, None
         record, outcome = import_recorded(
             data,
