@@ -5,11 +5,10 @@ from django.db import models
 from django.db.models import ExpressionWrapper, F, Q, Value
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from agreements.uploads import validate_document
 from aidtracker.constraints import FieldCheckConstraint, FieldUniqueConstraint
-from aidtracker.versioning import VersionedModel
+from aidtracker.versioning import AuditHistory, VersionedModel
 
 
 class Province(models.Model):
@@ -167,7 +166,7 @@ class Agreement(VersionedModel):
     notes = models.TextField(_("notes"), blank=True)
     version = models.PositiveIntegerField(default=1)  # see aidtracker.versioning
 
-    history = HistoricalRecords(excluded_fields=["document"])
+    history = AuditHistory(excluded_fields=["document"])
 
     # How the scoping function (agreements.access) reaches the province and the recipient.
     scope_province = "province"

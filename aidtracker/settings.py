@@ -236,6 +236,8 @@ AIDTRACKER_UPLOAD_MAX_BYTES = env_int("AIDTRACKER_UPLOAD_MAX_BYTES", 20 * 1024 *
 AIDTRACKER_REQUEST_MAX_BYTES = max(AIDTRACKER_IMPORT_MAX_BYTES, AIDTRACKER_UPLOAD_MAX_BYTES) + 1024 * 1024
 
 SIMPLE_HISTORY_REVERT_DISABLED = False
+# History rows are read per record (aidtracker.versioning.AuditHistory): no index on their date.
+SIMPLE_HISTORY_DATE_INDEX = False
 
 # E-mail (report reminders): printed to the console unless an SMTP server is configured.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

@@ -19,6 +19,7 @@ from django.db import connections, models, router, transaction
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from simple_history.models import HistoricalRecords
 
 # Fields never listed as someone's change: the counter itself and what the history adds.
 NOT_SHOWN = {"version"}
@@ -114,6 +115,19 @@ def _label_rows(model, rows, using):
     for row in rows:
         if row.pk in existing:
             row.label = str(existing[row.pk])
+
+
+class AuditHistory(HistoricalRecords):
+    """The history of a model, indexed for how it is read: a record's rows by its id (then a handful sorted by
+    date), the rows a user wrote when the user is deleted. Not a copy of every index of the tracked table
+    (codes, references, dates), which each history row written by an import or a save would pay for."""
+
+    def copy_fields(self, model):
+        fields = super().copy_fields(model)
+        for copied in fields.values():
+            if copied.name != model._meta.pk.name:
+                copied.db_index = False
+        return fields
 
 
 class VersionedModel(models.Model):

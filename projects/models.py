@@ -10,11 +10,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from agreements.models import Agreement, RecipientUnit
 from aidtracker.constraints import FieldCheckConstraint, FieldUniqueConstraint
-from aidtracker.versioning import VersionedModel
+from aidtracker.versioning import AuditHistory, VersionedModel
 
 # The rollups live in their own module; imported here so Django registers them and `projects.models` names them.
 from projects.rollup_models import (  # noqa: F401
@@ -118,7 +117,7 @@ class Project(VersionedModel):
     contact = models.CharField(_("contact"), max_length=100, blank=True)
     version = models.PositiveIntegerField(default=1)  # see aidtracker.versioning
 
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     scope_province = "agreement__province"
     scope_recipient = "recipient"
@@ -186,7 +185,7 @@ class Disbursement(VersionedModel):
     reference = models.CharField(_("voucher number"), max_length=50)
     version = models.PositiveIntegerField(default=1)  # see aidtracker.versioning
 
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     scope_province = "project__agreement__province"
     scope_recipient = "project__recipient"
@@ -233,7 +232,7 @@ class FacilityOutput(VersionedModel):
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     version = models.PositiveIntegerField(default=1)  # see aidtracker.versioning
 
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     scope_province = "project__agreement__province"
     scope_recipient = "project__recipient"
@@ -322,7 +321,7 @@ class ProgressReport(VersionedModel):
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
 
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     scope_province = "project__agreement__province"
     scope_recipient = "project__recipient"
@@ -434,7 +433,7 @@ class ClosedPeriod(models.Model):
     )
     reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         ordering = ["-year", "-quarter", "-closed_at"]
