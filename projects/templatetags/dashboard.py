@@ -4,11 +4,13 @@ import html
 from urllib.parse import quote_plus
 
 from django import template
+from django.forms.models import ModelChoiceIterator
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import conditional_escape, escape
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from agreements.access import Scope
@@ -271,11 +273,47 @@ class _Column:
         return f'{self.opening}{href}">{_esc(display)}</a>'
 
 
+FORMS_KEPT = 256  # filter forms kept (languages x queries x reference data); past it they are made again
+_forms: dict = {}
+
+
+def _form_key(form, fixed) -> tuple | None:
+    """Everything filter_fields' HTML depends on: the language (labels), the fixed field, the values given
+    for each field and each select's choices (the reference rows the page offers: codes and labels). None
+    when the form cannot be keyed so: errors shown beside the fields, or choices still to be read from the database."""
+    if form.errors or not hasattr(form.data, "getlist"):
+        return None
+    choices = []
+    for field in form.fields.values():
+        offered = getattr(field.widget, "choices", ())
+        if isinstance(offered, ModelChoiceIterator):  # rows not offered by the page: read when iterated
+            return None
+        choices.append(tuple((str(value), str(label)) for value, label in offered))
+    values = tuple(tuple(form.data.getlist(name)) for name in form.fields)
+    return (get_language(), fixed, values, tuple(choices))
+
+
 @register.simple_tag
 def filter_fields(form, fixed):
     """The filter form's fields, each in its label, but the one the page's path fixes (`fixed`, "" for
     none); built in Python as project_rows builds table rows (the widgets render themselves in Python too:
-    projects.filters.QuickSelect). The date is a plain date input showing the value as given."""
+    projects.filters.QuickSelect). The date is a plain date input showing the value as given.
+
+    Kept per process under _form_key — the language, the query and the reference rows offered, which is all
+    the form shows (no figure): a page's hundred-odd options and six widgets were a millisecond of each
+    page's rendering. A renamed unit or a new category is another key, so it shows at the next request."""
+    key = _form_key(form, fixed)
+    found = _forms.get(key) if key is not None else None
+    if found is None:
+        found = _filter_fields(form, fixed)
+        if key is not None:
+            if len(_forms) >= FORMS_KEPT:
+                _forms.clear()
+            _forms[key] = found
+    return found
+
+
+def _filter_fields(form, fixed):
     out = []
     for field in form:
         if field.name == fixed:
