@@ -134,16 +134,18 @@ class SummaryFilterSet(django_filters.FilterSet):
         form = SummaryFilterForm
 
     def offer(self, *, provinces, categories, recipients=None):
-        """Offer these already loaded provinces, categories (and recipient units) in the form's selects (the
-        page has read them for its tables), rather than reading them again for the form."""
+        """Offer these already loaded provinces, categories (and recipient units, as (code, label) pairs:
+        projects.narrowing.recipient_choices) in the form's selects (the page has read them for its tables),
+        rather than reading them again for the form."""
         offered = [("province", sorted(provinces, key=lambda p: (p.order, p.code))), ("category", categories)]
-        if recipients is not None:
-            offered.append(("recipient", recipients))
         for name, objects in offered:
             field = self.form.fields[name]
             field.widget.choices = [("", field.empty_label)] + [
                 (obj.code, field.label_from_instance(obj)) for obj in objects
             ]
+        if recipients is not None:
+            field = self.form.fields["recipient"]
+            field.widget.choices = [("", field.empty_label), *recipients]
 
     def noop(self, queryset, name, value):
         return queryset

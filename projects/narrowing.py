@@ -13,7 +13,8 @@ from agreements.access import within
 from agreements.models import Agreement, Province, RecipientUnit
 from aidtracker.compiled import instances as compiled_instances
 from aidtracker.compiled import read_alias
-from aidtracker.replica import memoized
+from aidtracker.compiled import rows as compiled_rows
+from aidtracker.replica import memoized, read_memo
 from projects.models import (
     AgreementDisbursementRollup,
     AgreementFacilityRollup,
@@ -139,6 +140,22 @@ def recipient_units() -> list[RecipientUnit]:
     key = (read_alias(RecipientUnit), "recipient units")
     return memoized(
         "recipient units", lambda: compiled_instances(key, lambda: RecipientUnit.objects.order_by("path"))
+    )
+
+
+def recipient_choices() -> list[tuple[str, str]]:
+    """(code, label) of every recipient unit in tree order, for the filter form's select, read once per page:
+    from the units themselves when the page has read them (recipient_units), else two columns by SQL compiled
+    once, without a model instance per unit. The label is what a unit shows as, its name (__str__)."""
+    memo = read_memo()
+    if memo is not None and "recipient units" in memo:
+        return [(unit.code, str(unit)) for unit in memo["recipient units"]]
+    key = (read_alias(RecipientUnit), "recipient choices")
+    return memoized(
+        "recipient choices",
+        lambda: compiled_rows(
+            key, lambda: RecipientUnit.objects.order_by("path").values_list("code", "name")
+        ),
     )
 
 

@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 
 from agreements.access import Scope, profile_of, sees_everything
 from agreements.models import Province
+from aidtracker import prepared
 from aidtracker.compiled import compiled
 from aidtracker.replica import reads
 from projects.models import (
@@ -379,14 +380,16 @@ def attention_projects(
         "SELECT r.percent_complete FROM projects_progressreport r WHERE r.project_id = p.id"
         f" AND r.status = '{Status.APPROVED}' ORDER BY r.year DESC, r.quarter DESC LIMIT 1"
     )
-    with connections[selected.db].cursor() as cursor:
-        cursor.execute(
-            f"SELECT found.attention, p.id, p.code, p.name, p.status, ({latest_approved})"
-            f" FROM ({' UNION ALL '.join(branches)}) found JOIN projects_project p ON p.id = found.pk"
-            f" LIMIT {PROJECT_LIST_LIMIT}",
-            params,
-        )
-        rows = sorted(cursor.fetchall(), key=lambda row: (row[0], row[2]))
+    # Planned once per connection (aidtracker.prepared): its planning, a branch per agreement and state, takes
+    # PostgreSQL longer than its answer.
+    found = prepared.fetchall(
+        selected.db,
+        f"SELECT found.attention, p.id, p.code, p.name, p.status, ({latest_approved})"
+        f" FROM ({' UNION ALL '.join(branches)}) found JOIN projects_project p ON p.id = found.pk"
+        f" LIMIT {PROJECT_LIST_LIMIT}",
+        params,
+    )
+    rows = sorted(found, key=lambda row: (row[0], row[2]))
     out = []
     for rank, pk, code, name, status, percent in rows:
         project = Project(pk=pk, code=code, name=name, status=status)

@@ -57,6 +57,7 @@ from projects.narrowing import (  # noqa: F401
     narrow,
     province_of_agreements,
     provinces_in_order,
+    recipient_choices,
     recipient_units,
     rollup_model,
     selected_projects,
@@ -487,9 +488,9 @@ def province_agreements(filters: SummaryFilters, user, figures: dict) -> list[di
 def province_dashboard(filters: SummaryFilters, user) -> dict:
     """Everything /dashboard/provinces/<code>/ shows; `filters.province` is the province."""
     result = summary(filters)
-    units = recipient_units()  # for the table and the filter form both
+    units = recipient_units()  # for the table, and the filter form (recipient_choices) from them
     return result.page(
-        recipients=units,
+        recipients=recipient_choices(),
         province_row=next(row for row in result["by_province"] if row["code"] == filters.province.code),
         agreement_rows=province_agreements(filters, user, _folded(result, 0)),
         by_recipient=by_recipient(filters, units),

@@ -161,7 +161,7 @@ def overview(request):
             data["reporting"] = report_coverage.reporting(
                 data["filters"], in_progress=data["in_progress_by_province"], province_of=data["province_of"]
             )
-            data["recipients"] = selectors.recipient_units()  # for the filter form
+            data["recipients"] = selectors.recipient_choices()  # for the filter form
     if errors:
         return _bad_filters_page(request, filterset, errors)
     if _wants_xlsx(request):
@@ -236,7 +236,7 @@ def category(request, code):
         errors = _request_errors(request, filterset, PAGE_FORMATS)
         if not errors:
             data = selectors.category_dashboard(filterset.summary_filters())
-            data["recipients"] = selectors.recipient_units()  # for the filter form
+            data["recipients"] = selectors.recipient_choices()  # for the filter form
     if errors:
         return _bad_filters_page(request, filterset, errors)
     if _wants_xlsx(request):

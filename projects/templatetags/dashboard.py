@@ -1,13 +1,16 @@
 """Formatting and drill-down links for the dashboard templates (display only; figures come from selectors)."""
 
 import html
+from urllib.parse import quote_plus
 
 from django import template
+from django.forms.models import ModelChoiceIterator
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import conditional_escape, escape
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from agreements.access import Scope
@@ -140,13 +143,13 @@ class _Links:
 
     def _template(self, target, key, extra):
         """A page asks a few hundred URLs that differ only in the row's value. Where nothing but the URL
-        depends on that value — neither the key nor the extra parameters name the status, nor, for a user
-        who does not see everything, a place — the URL is worked out once per target, key and extra
-        parameters with a stand-in value: [the part before the row's `key=value`, the part after] (or
-        [the URL] without a key), as is and HTML-escaped. None where the full rule must be asked each time."""
+        depends on that value — the key is not the status (whose value decides whether there are rows at
+        all), nor, for a user who does not see everything, a place (whose value decides whether the scope
+        covers the rows) — the URL is worked out once per target, key and extra parameters with a stand-in
+        value: [the part before the row's `key=value`, the part after] (or [the URL] without a key), as is
+        and HTML-escaped. The extra parameters are the same for every row, so the rule's answer for them
+        holds for the whole column. None where the full rule must be asked each time."""
         if key == "status" or (key in ("province", "recipient") and not self.scope.everything):
-            return None
-        if extra and ("status" in extra or "province" in extra or "recipient" in extra):
             return None
         index = (target, key, tuple(extra.items()) if extra else ())
         template = self._templates.get(index)
@@ -190,13 +193,19 @@ class _Links:
         holds a few hundred links repeating the same few parameters)."""
         pair = self._pairs.get((key, value))
         if pair is None:
-            pair = self._pairs[(key, value)] = urlencode([(key, value)])
+            if type(value) in (str, int):  # what urlencode writes for them, without its checks
+                pair = f"{quote_plus(key)}={quote_plus(str(value))}"
+            else:
+                pair = urlencode([(key, value)])
+            self._pairs[(key, value)] = pair
         return pair
 
 
 def _esc(value) -> str:
     """conditional_escape without its lazy-string wrapper (a page escapes a few thousand cells): safe text
     as it is, anything else through html.escape, which django.utils.html.escape calls."""
+    if type(value) is str:  # plain text (safe text is a subclass): most cells
+        return html.escape(value)
     return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
 
 
@@ -230,11 +239,81 @@ def _drill(links, display, target, key=None, value=None, rows=False, extra=None)
     return mark_safe(f'<a class="{kind}" href="{href}">{_esc(display)}</a>')
 
 
+class _Column:
+    """A column of drill-down cells in a table built in Python: `html(display, value)` is the cell's content
+    as _drill writes it (escaped), with what depends on the column alone — target, key, extra parameters,
+    the URL template, the link's opening — worked out once per table rather than once per cell."""
+
+    __slots__ = ("links", "target", "key", "extra", "narrowed", "parts", "opening")
+
+    def __init__(self, links, target, key=None, rows=False, extra=None):
+        self.links, self.target, self.key, self.extra = links, target, key, extra or None
+        self.narrowed = bool(key and target != "agreement" or key == "province")  # as _drill asks row_value
+        templates = links._template(target, key, self.extra)
+        self.parts = None if templates is None else templates[1]
+        self.opening = f'<a class="{"drill rows" if rows else "drill"}" href="'
+
+    def html(self, display, value=None) -> str:
+        key = self.key
+        if self.narrowed:
+            value = self.links.row_value(key, value)
+            if value is None:
+                return _esc(display)
+        parts = self.parts
+        if parts is None:
+            href = self.links.href(self.target, key, value, self.extra)
+        elif key and value in (None, "", 0):
+            href = ""
+        elif len(parts) == 1:
+            href = parts[0]
+        else:
+            href = f"{parts[0]}{self.links._pair(key, value)}{parts[1]}"
+        if not href:
+            return _esc(display)
+        return f'{self.opening}{href}">{_esc(display)}</a>'
+
+
+FORMS_KEPT = 256  # filter forms kept (languages x queries x reference data); past it they are made again
+_forms: dict = {}
+
+
+def _form_key(form, fixed) -> tuple | None:
+    """Everything filter_fields' HTML depends on: the language (labels), the fixed field, the values given
+    for each field and each select's choices (the reference rows the page offers: codes and labels). None
+    when the form cannot be keyed so: errors shown beside the fields, or choices still to be read from the database."""
+    if form.errors or not hasattr(form.data, "getlist"):
+        return None
+    choices = []
+    for field in form.fields.values():
+        offered = getattr(field.widget, "choices", ())
+        if isinstance(offered, ModelChoiceIterator):  # rows not offered by the page: read when iterated
+            return None
+        choices.append(tuple((str(value), str(label)) for value, label in offered))
+    values = tuple(tuple(form.data.getlist(name)) for name in form.fields)
+    return (get_language(), fixed, values, tuple(choices))
+
+
 @register.simple_tag
 def filter_fields(form, fixed):
     """The filter form's fields, each in its label, but the one the page's path fixes (`fixed`, "" for
     none); built in Python as project_rows builds table rows (the widgets render themselves in Python too:
-    projects.filters.QuickSelect). The date is a plain date input showing the value as given."""
+    projects.filters.QuickSelect). The date is a plain date input showing the value as given.
+
+    Kept per process under _form_key — the language, the query and the reference rows offered, which is all
+    the form shows (no figure): a page's hundred-odd options and six widgets were a millisecond of each
+    page's rendering. A renamed unit or a new category is another key, so it shows at the next request."""
+    key = _form_key(form, fixed)
+    found = _forms.get(key) if key is not None else None
+    if found is None:
+        found = _filter_fields(form, fixed)
+        if key is not None:
+            if len(_forms) >= FORMS_KEPT:
+                _forms.clear()
+            _forms[key] = found
+    return found
+
+
+def _filter_fields(form, fixed):
     out = []
     for field in form:
         if field.name == fixed:
@@ -284,18 +363,18 @@ def project_table(context, rows, totals, caption, name_header, key, page, with_a
     if totals:
         cells = []
         if with_agreements:
-            cells.append(_drill(links, number(totals["agreements"]), "agreement", rows=True))
-            cells.append(_drill(links, money.wan(totals["pledged"]), "agreement"))
+            cells.append(_Column(links, "agreement", rows=True).html(number(totals["agreements"])))
+            cells.append(_Column(links, "agreement").html(money.wan(totals["pledged"])))
         cells += [
-            _drill(links, number(totals["projects"]), "project", rows=True),
-            _drill(links, money.wan(totals["budget"]), "project"),
-            _drill(links, money.wan(totals["disbursed"]), "disbursement"),
-            percent(totals["execution"]),
-            _drill(links, number(totals["completed"]), "project", "status", "completed", True),
-            percent(totals["completion"]),
-            _drill(links, number(totals["beneficiaries"]), "project"),
+            _Column(links, "project", rows=True).html(number(totals["projects"])),
+            _Column(links, "project").html(money.wan(totals["budget"])),
+            _Column(links, "disbursement").html(money.wan(totals["disbursed"])),
+            _esc(percent(totals["execution"])),
+            _Column(links, "project", "status", True).html(number(totals["completed"]), "completed"),
+            _esc(percent(totals["completion"])),
+            _Column(links, "project").html(number(totals["beneficiaries"])),
         ]
-        body = "".join(f'<td class="num">{_esc(cell)}</td>' for cell in cells)
+        body = "".join(f'<td class="num">{cell}</td>' for cell in cells)
         out.append(
             f'  <tfoot>\n    <tr>\n      <th scope="row">{_esc(_("Total"))}</th>{body}\n    </tr>\n  </tfoot>'
         )
@@ -318,13 +397,27 @@ def project_rows(context, rows, key, page, with_agreements):
     # The row's page URL: reversed once with a stand-in code (codes are digits and letters).
     page_url = reverse(link_name, args=["0STANDIN0"]).split("0STANDIN0") if link_name else None
     links = _links(context)
+    # The columns, in order: (figure, how it is shown, its drill-down cells or None for plain ones).
+    columns = [
+        ("agreements", number, "agreement", True, None),
+        ("pledged", money.wan, "agreement", False, None),
+    ]
+    columns = (columns if with_agreements else []) + [
+        ("projects", number, "project", True, None),
+        ("budget", money.wan, "project", False, None),
+        ("disbursed", money.wan, "disbursement", False, None),
+        ("execution", percent, None, False, None),
+        ("completed", number, "project" if key else None, True, {"status": "completed"}),
+        ("completion", percent, None, False, None),
+        ("beneficiaries", number, "project", False, None),
+    ]
+    makers = [
+        (figure, shown, _Column(links, target, key, linked_rows, extra).html if target else None)
+        for figure, shown, target, linked_rows, extra in columns
+    ]
     out = []
     for row in rows:
         code = row.get("code")
-
-        def cell(display, target, rows=False, code=code, **extra):
-            return _drill(links, display, target, key, code, rows, extra)
-
         name = conditional_escape(row["name"])
         if link_name:
             label = f"{escape(row['code'])} {name}" if page == "category" else name
@@ -332,23 +425,12 @@ def project_rows(context, rows, key, page, with_agreements):
             url = url or reverse(link_name, args=[row["code"]])
             name = f'<a href="{escape(url + query)}">{label}</a>'
         depth = f' class="depth-{row["depth"]}"' if row.get("depth") else ""
-        cells = [f'<th scope="row"{depth}>{name}</th>']
-        if with_agreements:
-            cells.append(cell(number(row["agreements"]), "agreement", rows=True))
-            cells.append(cell(money.wan(row["pledged"]), "agreement"))
-        cells.append(cell(number(row["projects"]), "project", rows=True))
-        cells.append(cell(money.wan(row["budget"]), "project"))
-        cells.append(cell(money.wan(row["disbursed"]), "disbursement"))
-        cells.append(percent(row["execution"]))
-        if key:
-            cells.append(cell(number(row["completed"]), "project", rows=True, status="completed"))
-        else:
-            cells.append(number(row["completed"]))
-        cells.append(percent(row["completion"]))
-        cells.append(cell(number(row["beneficiaries"]), "project"))
-        body = cells[0] + "".join(f'<td class="num">{_esc(c)}</td>' for c in cells[1:])
+        body = "".join(
+            f'<td class="num">{_esc(shown(row[figure])) if cell is None else cell(shown(row[figure]), code)}</td>'
+            for figure, shown, cell in makers
+        )
         zero = "" if row["projects"] else ' class="zero"'
-        out.append(f"<tr{zero}>{body}</tr>")
+        out.append(f'<tr{zero}><th scope="row"{depth}>{name}</th>{body}</tr>')
     return mark_safe("\n".join(out))  # every part escaped
 
 
@@ -358,19 +440,21 @@ def agreement_rows(context, rows):
     _project_table.html's: code, title, recipient, status, pledged, projects and aid amount (linked to the
     agreement's projects), disbursed, execution rate; a row that is not counted is marked "zero"."""
     links = _links(context)
+    projects = _Column(links, "project", "agreement__id__exact", True).html
+    budget = _Column(links, "project", "agreement__id__exact").html
     out = []
     for row in rows:
         pk = row["pk"]
         cells = [
-            money.wan(row["pledged"]),
-            _drill(links, number(row["projects"]), "project", "agreement__id__exact", pk, True),
-            _drill(links, money.wan(row["budget"]), "project", "agreement__id__exact", pk),
-            money.wan(row["disbursed"]),
-            percent(row["execution"]),
+            _esc(money.wan(row["pledged"])),
+            projects(number(row["projects"]), pk),
+            budget(money.wan(row["budget"]), pk),
+            _esc(money.wan(row["disbursed"])),
+            _esc(percent(row["execution"])),
         ]
         zero = "" if row["counted"] else ' class="zero"'
         text = "".join(f"<td>{conditional_escape(row[key])}</td>" for key in ("title", "recipient", "status"))
-        numbers = "".join(f'<td class="num">{_esc(cell)}</td>' for cell in cells)
+        numbers = "".join(f'<td class="num">{cell}</td>' for cell in cells)
         out.append(f'<tr{zero}><th scope="row">{conditional_escape(row["code"])}</th>{text}{numbers}</tr>')
     if not out:
         message = _("No agreements of this province within your access.")
@@ -388,22 +472,14 @@ def reporting_rows(context, rows, block):
     them. Same markup as the template wrote."""
     links = _links(context)
     due = {"due": block["due"]}
+    columns = [("due", _Column(links, "project", "province", True, due).html)] + [
+        (state, _Column(links, "project", "province", True, {**due, "reporting": state}).html)
+        for state in REPORTING_STATES
+    ]
     out = []
     for row in rows:
-        cells = [_drill(links, number(row["due"]), "project", "province", row["code"], True, due)]
-        for state in REPORTING_STATES:
-            cells.append(
-                _drill(
-                    links,
-                    number(row[state]),
-                    "project",
-                    "province",
-                    row["code"],
-                    True,
-                    {**due, "reporting": state},
-                )
-            )
+        code = row["code"]
         zero = "" if row["due"] else ' class="zero"'
-        body = "".join(f'<td class="num">{_esc(cell)}</td>' for cell in cells)
+        body = "".join(f'<td class="num">{cell(number(row[figure]), code)}</td>' for figure, cell in columns)
         out.append(f'<tr{zero}><th scope="row">{conditional_escape(row["name"])}</th>{body}</tr>')
     return mark_safe("\n".join(out))  # every part escaped

@@ -55,6 +55,48 @@ def test_dashboard_filter_selects_offer_all_by_name(as_manager, data):
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "/dashboard/?recipient=653100",
+        "/dashboard/provinces/110000/?recipient=653100",
+        "/dashboard/categories/B/?recipient=653100",
+    ],
+)
+def test_every_page_offers_every_recipient_unit_by_name_in_tree_order(as_manager, data, url):
+    from agreements.models import RecipientUnit
+
+    html = as_manager.get(url).content.decode()
+    select = re.search(r'<select name="recipient"[^>]*>(.*?)</select>', html, re.S).group(1)
+    options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select)
+    units = RecipientUnit.objects.order_by("path")
+    assert [(code, label) for code, _selected, label in options] == [("", "全部")] + [
+        (unit.code, str(unit)) for unit in units
+    ]
+    assert [code for code, selected, _label in options if selected] == ["653100"]
+
+
+def test_the_filter_form_shows_a_renamed_unit_and_the_values_given_at_the_next_request(as_manager, data):
+    """The form's HTML is kept per language, query and reference rows (filter_fields): a change to any of
+    them is a new form."""
+    from agreements.models import RecipientUnit
+
+    def recipient_select(url, **headers):
+        html = as_manager.get(url, headers=headers).content.decode()
+        return re.search(r'<select name="recipient"[^>]*>(.*?)</select>', html, re.S).group(1)
+
+    before = recipient_select("/dashboard/")
+    assert '<option value="653100">喀什地区</option>' in before
+    assert recipient_select("/dashboard/") == before
+    RecipientUnit.objects.filter(code="653100").update(name="喀什地区（新）")
+    after = recipient_select("/dashboard/")
+    assert '<option value="653100">喀什地区（新）</option>' in after
+    assert '<option value="653100" selected>喀什地区（新）</option>' in recipient_select(
+        "/dashboard/?recipient=653100"
+    )
+    assert '<option value="" selected>All</option>' in recipient_select("/dashboard/", accept_language="en")
+
+
+@pytest.mark.parametrize(
     "query, label, parameter",
     [
         ("province=999999", "援助省市", "province"),
