@@ -277,7 +277,7 @@ def open_csv(data: bytes, title: str = "") -> RawSheet:
         ) from exc
     if "\x00" in text:
         raise SpreadsheetError(_("Only .xlsx and .csv files can be imported."))
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     cap = cell_text_limit()
     header = None
     number = 0
@@ -296,6 +296,15 @@ def open_csv(data: bytes, title: str = "") -> RawSheet:
             _("The header row has more than %(count)s columns.") % {"count": MAX_HEADER_CELLS}
         )
     return RawSheet(title, header, _limited(_csv_rows(reader, number, len(header), cap)))
+
+
+def _delimiter(text: str) -> str:
+    """Comma; or tab for the tab-separated text Excel saves as "Unicode text" (制表符分隔): its first line with
+    a value has tabs and no comma."""
+    for line in text.split("\n", 50)[:50]:
+        if line.strip():
+            return "\t" if "\t" in line and "," not in line else ","
+    return ","
 
 
 def _csv_rows(reader, header_number, width, cap):

@@ -56,6 +56,16 @@ def test_csv_is_read_in_utf8_with_or_without_bom_and_in_gb18030(bj_agreement, en
 
 
 @pytest.mark.django_db
+def test_excels_unicode_text_tab_separated_in_utf16_is_read(bj_agreement):
+    # Excel's "Unicode text" (Unicode 文本): UTF-16 with BOM, tab-separated; a name with a comma stays whole.
+    rows = [PROJECT_HEADERS, project_row("P-1", 项目名称="职工书屋（喀什，一期）")]
+    text = "\r\n".join("\t".join("" if v is None else str(v) for v in row) for row in rows) + "\r\n"
+    outcome = run_projects(text.encode("utf-16"), "p.txt")
+    assert errors_of(outcome) == []
+    assert Project.objects.get(code="P-1").name == "职工书屋（喀什，一期）"
+
+
+@pytest.mark.django_db
 def test_english_aliases_half_width_brackets_and_english_sheet_names_are_accepted(bj_agreement):
     headers = ["code", "项目名称 [name]", "协议编号(agreement)", "项目类别", "受援单位", "项目状态"]
     headers += ["援助金额(万元)", "受益人次", "开始日期", "结束日期"]
