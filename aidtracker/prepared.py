@@ -15,18 +15,22 @@ connection's own: behind PgBouncer in transaction mode (docs/scaling.md), whose 
 (`CONN_MAX_AGE=0`, when nothing would be run twice), the statement is simply executed.
 """
 
-import itertools
+import hashlib
 
 from django.db import DatabaseError, connections
 
 # Statements kept per connection; past it they are all dropped and made again as asked. A kept plan holds
 # server memory: about 0.3 MB for the list of projects due a report, 0.1 MB for a user's permissions.
 LIMIT = 16
-_NAME = "aidtracker_prepared_{}"
-UNDEFINED_STATEMENT = "26000"  # PostgreSQL's invalid_sql_statement_name
+UNDEFINED_STATEMENT = "26000"  # PostgreSQL's invalid_sql_statement_name: dropped behind our back
+DUPLICATE_STATEMENT = "42P05"  # duplicate_prepared_statement: made by another process sharing the session
+RESULT_TYPE_CHANGED = "0A000"  # "cached plan must not change result type": a column changed by a migration
 
 
-_numbers = itertools.count(1)  # for names never used twice in a process, whatever happened to a session
+def _name(text: str, generation: int) -> str:
+    """A statement's name from its text: the same name is the same statement in every process and on every
+    server session (a session a pooler hands from one process to another runs nothing it was not asked for)."""
+    return f"aidtracker_{generation}_{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 
 class _Held:
@@ -35,6 +39,8 @@ class _Held:
     def __init__(self, raw):
         self.raw = raw
         self.names = {}
+        self.generation = 0  # raised when the session's statements can no longer be trusted
+        self.fresh = True
 
 
 def _held(connection) -> _Held:
@@ -54,7 +60,7 @@ def preparing(connection) -> bool:
     )
 
 
-def fetchall(alias: str, sql: str, params) -> list[tuple]:
+def fetchall(alias: str, sql: str, params, _again=False) -> list[tuple]:
     """The rows of `sql` with `params` on the database `alias`, planned once per connection (above)."""
     connection = connections[alias]
     with connection.cursor() as cursor:
@@ -65,24 +71,42 @@ def fetchall(alias: str, sql: str, params) -> list[tuple]:
         text = text.decode() if isinstance(text, bytes) else text
         held = _held(connection)
         name = held.names.get(text)
-        if name is None:
-            name = _NAME.format(next(_numbers))
-            drop = "DEALLOCATE ALL; " if len(held.names) >= LIMIT else ""
-            if drop:
-                held.names.clear()
-            # One round trip: made and run at once. Without parameters the text holds no placeholder.
-            cursor.execute(f"{drop}PREPARE {name} AS {text}; EXECUTE {name}")
-            held.names[text] = name
-        else:
-            try:
+        try:
+            if name is None:
+                name = _name(text, held.generation)
+                # Past the limit, and at a session's first statement (it may hold an earlier session's
+                # statements: the connection was made again, or handed over by a pooler), all are dropped.
+                drop = "DEALLOCATE ALL; " if held.fresh or len(held.names) >= LIMIT else ""
+                if drop:
+                    held.names.clear()
+                    held.fresh = False
+                held.names[text] = name  # before it runs: a failed EXECUTE leaves the statement made
+                try:
+                    # One round trip: made and run at once. Without parameters the text holds no placeholder.
+                    cursor.execute(f"{drop}PREPARE {name} AS {text}\n; EXECUTE {name}")
+                except DatabaseError as error:
+                    if _code(error) != DUPLICATE_STATEMENT or connection.in_atomic_block:
+                        raise
+                    cursor.execute(f"EXECUTE {name}")  # made under this name: the same text
+            else:
                 cursor.execute(f"EXECUTE {name}")
-            except DatabaseError as error:
-                # Dropped behind our back (DISCARD ALL on the session): made again from now on; run again
-                # at once unless a transaction is open (the error has ended it).
-                if getattr(error.__cause__, "pgcode", None) != UNDEFINED_STATEMENT:
-                    raise
+        except DatabaseError as error:
+            code = _code(error)
+            if code == UNDEFINED_STATEMENT:
+                # Dropped behind our back (DISCARD ALL on the session): made again from now on.
                 held.names.clear()
-                if connection.in_atomic_block:
-                    raise
-                return fetchall(alias, sql, params)
+            elif code in (RESULT_TYPE_CHANGED, DUPLICATE_STATEMENT):
+                # Planned before a migration changed a column it returns: every statement of the session is
+                # made again under new names (the old ones go at the next DEALLOCATE ALL).
+                held.names.clear()
+                held.generation += 1
+            else:
+                raise
+            if connection.in_atomic_block or _again:
+                raise  # the error has ended the transaction; the next one prepares afresh
+            return fetchall(alias, sql, params, _again=True)
         return cursor.fetchall()
+
+
+def _code(error) -> str | None:
+    return getattr(error.__cause__, "pgcode", None)

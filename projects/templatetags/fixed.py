@@ -49,8 +49,12 @@ class FixedNode(template.Node):
         self.rendered = {}
 
     def render(self, context):
-        # Everything the text may depend on: the language, the URL prefix and URLconf (for `url`), escaping.
-        key = (get_language(), get_script_prefix(), get_urlconf(), context.autoescape)
+        # Everything the text may depend on: the language, the URL prefix, URLconf and current application
+        # (which instance a namespaced `url` resolves to), escaping.
+        request = getattr(context, "request", None)
+        match = getattr(request, "resolver_match", None)
+        app = (getattr(request, "current_app", None), getattr(match, "namespace", None))
+        key = (get_language(), get_script_prefix(), get_urlconf(), app, context.autoescape)
         text = self.rendered.get(key)
         if text is None:
             text = self.nodelist.render(context)

@@ -53,7 +53,7 @@ def test_a_statement_is_prepared_once_then_run_by_name(projects):
         other = prepared.fetchall("default", SQL, ["P-3%"])  # other values: another statement
     assert rows == _plain(["P-2%"]) and other == _plain(["P-3%"])
     assert len(queries) == 2  # one round trip each, preparing included
-    assert re.fullmatch(r"EXECUTE aidtracker_prepared_\d+", queries[0]["sql"])
+    assert re.fullmatch(r"EXECUTE aidtracker_\d+_[0-9a-f]{32}", queries[0]["sql"])
     assert queries[1]["sql"].startswith("PREPARE ")
 
 
@@ -77,7 +77,45 @@ def test_a_new_session_prepares_again(projects):
     )
     with CaptureQueriesContext(connection) as queries:
         assert prepared.fetchall("default", SQL, ["P-%"]) == _plain(["P-%"])
-    assert queries[0]["sql"].startswith("PREPARE ")
+    assert queries[0]["sql"].startswith("DEALLOCATE ALL; PREPARE ")
+
+
+@postgresql_only
+def test_a_name_stands_for_one_text_in_every_process(projects):
+    # Two processes handed the same server session (a pooler): each runs only the statement it asked for.
+    first = prepared.fetchall("default", SQL, ["P-1%"])
+    connection._aidtracker_prepared = None  # the other process knows nothing of this session's statements
+    connection._aidtracker_prepared = prepared._held(connection)
+    connection._aidtracker_prepared.fresh = False  # and does not drop them
+    assert prepared.fetchall("default", SQL, ["P-2%"]) == _plain(["P-2%"]) != first
+    with transaction.atomic():
+        # Made by "the other process" under the same name, within a transaction: refused, never another answer.
+        connection._aidtracker_prepared.names.clear()
+        with pytest.raises(DatabaseError), transaction.atomic():
+            prepared.fetchall("default", SQL, ["P-1%"])
+    assert prepared.fetchall("default", SQL, ["P-1%"]) == first
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_changing_a_returned_column_is_followed(projects):
+    def widen(length):
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE projects_project ALTER COLUMN code TYPE varchar({length})")
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT character_maximum_length FROM information_schema.columns"
+            " WHERE table_name = 'projects_project' AND column_name = 'code'"
+        )
+        length = cursor.fetchone()[0]
+    assert prepared.fetchall("default", SQL, ["P-%"]) == _plain(["P-%"])
+    widen(length + 10)
+    try:
+        assert prepared.fetchall("default", SQL, ["P-%"]) == _plain(["P-%"])
+        assert prepared.fetchall("default", SQL, ["P-%"]) == _plain(["P-%"])
+    finally:
+        widen(length)
 
 
 @postgresql_only
@@ -115,3 +153,25 @@ def test_the_attention_list_shows_a_new_report_at_the_next_request(client, staff
     page = client.get(url).content.decode()
     assert page.count('class="reporting-missing"') == 2
     assert page.count('class="reporting-submitted"') == 1
+
+
+@pytest.mark.parametrize("value,expected", [("1", True), ("0", False)])
+def test_behind_a_transaction_pooler_is_set_from_the_environment(value, expected):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'aidtracker.settings'); "
+        "from django.conf import settings; "
+        "print(json.dumps([bool(d.get('DISABLE_SERVER_SIDE_CURSORS')) for d in settings.DATABASES.values()]))"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_TRANSACTION_POOLER": value,
+        "DATABASE_URL": "postgres://u@pgbouncer:6432/aid",
+        "DATABASE_REPLICA_URL": "postgres://u@pgbouncer:6432/aid_replica",
+    }
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [expected, expected]
