@@ -97,7 +97,7 @@ def test_a_name_stands_for_one_text_in_every_process(projects):
 
 
 @postgresql_only
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_migration_changing_a_returned_column_is_followed(projects):
     def widen(length):
         with connection.cursor() as cursor:
