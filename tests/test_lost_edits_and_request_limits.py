@@ -1,4 +1,4 @@
-"""Acceptance probes for "no lost edits" and requests that break, with real non-superuser accounts."""
+"""No lost edits, and requests that break, with real non-superuser accounts."""
 
 import datetime
 import io

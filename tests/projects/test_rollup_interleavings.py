@@ -1,4 +1,4 @@
-"""Acceptance probes: interleavings of two real PostgreSQL sessions that the rollups must survive."""
+"""Interleavings of two real PostgreSQL sessions that the rollups must survive."""
 
 import datetime
 import threading

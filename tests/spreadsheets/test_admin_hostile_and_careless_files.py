@@ -1,4 +1,4 @@
-"""Acceptance probes: hostile and careless files through the admin, as a province clerk would send them."""
+"""Hostile and careless files through the admin, as a province clerk would send them."""
 
 import io
 import re

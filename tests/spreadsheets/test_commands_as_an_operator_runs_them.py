@@ -1,4 +1,4 @@
-"""Acceptance probes: the command-line entry points, as an operator would run them."""
+"""The command-line entry points, as an operator would run them."""
 
 import io
 import sys
