@@ -81,13 +81,8 @@ def fetchall(alias: str, sql: str, params, _again=False) -> list[tuple]:
                     held.names.clear()
                     held.fresh = False
                 held.names[text] = name  # before it runs: a failed EXECUTE leaves the statement made
-                try:
-                    # One round trip: made and run at once. Without parameters the text holds no placeholder.
-                    cursor.execute(f"{drop}PREPARE {name} AS {text}\n; EXECUTE {name}")
-                except DatabaseError as error:
-                    if _code(error) != DUPLICATE_STATEMENT or connection.in_atomic_block:
-                        raise
-                    cursor.execute(f"EXECUTE {name}")  # made under this name: the same text
+                # One round trip: made and run at once. Without parameters the text holds no placeholder.
+                cursor.execute(f"{drop}PREPARE {name} AS {text}\n; EXECUTE {name}")
             else:
                 cursor.execute(f"EXECUTE {name}")
         except DatabaseError as error:
@@ -96,8 +91,9 @@ def fetchall(alias: str, sql: str, params, _again=False) -> list[tuple]:
                 # Dropped behind our back (DISCARD ALL on the session): made again from now on.
                 held.names.clear()
             elif code in (RESULT_TYPE_CHANGED, DUPLICATE_STATEMENT):
-                # Planned before a migration changed a column it returns: every statement of the session is
-                # made again under new names (the old ones go at the next DEALLOCATE ALL).
+                # Planned before a migration changed a column it returns, or made by another process sharing
+                # the session: every statement of the session is made again under new names (the old ones go
+                # at the next DEALLOCATE ALL).
                 held.names.clear()
                 held.generation += 1
             else:
