@@ -22,6 +22,7 @@ from spreadsheets.cells import (
     CellError,
     Column,
     LongText,
+    ParsedRow,
     Pending,
     RawSheet,
     RowError,
@@ -37,7 +38,7 @@ from spreadsheets.cells import (
     text_value,
 )
 from spreadsheets.changes import ChangeDescription
-from spreadsheets.pg_copy import NewRows
+from spreadsheets.pg_copy import CopyLine, NewRows
 from spreadsheets.queries import keyset, many  # noqa: F401  (importers read their exports with keyset)
 
 ROWS_PER_CHUNK = 10_000  # rows validated (and, on a confirm, written) at a time: memory is one chunk's
@@ -92,28 +93,6 @@ def _drained(rows):
         yield item
 
 
-class ParsedRow(tuple):
-    """A parsed row: its values in column order, read by column name (`row["code"]`, `row.get("code")`).
-
-    A tuple takes a fifth of the memory of a dict per row, which counts at 200,000 rows; it is written to
-    the staging as a JSON list."""
-
-    __slots__ = ()
-    index: dict = {}
-
-    def __getitem__(self, key):
-        if key.__class__ is str:
-            return tuple.__getitem__(self, self.index[key])
-        return tuple.__getitem__(self, key)
-
-    def get(self, key, default=None):
-        position = self.index.get(key)
-        return default if position is None else tuple.__getitem__(self, position)
-
-    def as_dict(self):
-        return {name: tuple.__getitem__(self, position) for name, position in self.index.items()}
-
-
 _ROW_CLASSES = {}
 
 
@@ -149,6 +128,7 @@ class SheetImporter(ChangeDescription):
         self.update_attnames = []
         self.update_fields = []
         self.resolved_rows = []  # the current chunk's valid rows: (row number, key, {attname: value})
+        self.created_numbers = set()  # the current chunk's rows that add a record
         self.new_rows = None  # PostgreSQL: the new records gathered until `finish` (see pg_copy.NewRows)
 
     # -- declarations -------------------------------------------------------------------------------
@@ -384,7 +364,7 @@ class SheetImporter(ChangeDescription):
         those records' versions compared with the preview's."""
         parsed = dict(rows)
         self.parsed = parsed
-        self.creates, self.updates, self.versions = [], [], {}
+        self.creates, self.updates, self.versions, self.created_numbers = [], [], {}, set()
         trusted = resolved is not None
         if not trusted:
             # Rows with a bad cell are resolved too, so every problem of a row is reported at once.
@@ -415,7 +395,7 @@ class SheetImporter(ChangeDescription):
                 self.error(number, column, value, message)
         versioned = self.versioned()
         stale = []
-        for number, _key, values, instance in staged:
+        for number, key, values, instance in staged:
             if number in self.error_rows:
                 continue
             if versioned:
@@ -426,11 +406,17 @@ class SheetImporter(ChangeDescription):
                 if self.expected_versions is not None:
                     expected = self.expected_versions.get(str(number), self.expected_versions.get(number))
                     if expected != current:
-                        stale.append(number)
+                        stale.append((number, key))
             if instance is None:
                 self.creates.append(values)
+                self.created_numbers.add(number)
                 self.new += 1
                 self.note(number, "new")
+                continue
+            if values.__class__ is CopyLine:
+                # New at the preview, which staged it ready to COPY; someone has added the record since.
+                if not stale or stale[-1][0] != number:
+                    stale.append((number, key))
                 continue
             changed = {}
             for attname, value in values.items():
@@ -454,13 +440,13 @@ class SheetImporter(ChangeDescription):
             else:
                 self.unchanged += 1
                 self.note(number, "unchanged")
-        for number in stale:
+        for number, key in stale:
             self.stale.append(number)
-            self.stale_keys.append(self.key_text(number))
+            self.stale_keys.append(self.key_text(number, key))
             self.error(
                 number,
                 self.key_column,
-                self.key_text(number),
+                self.key_text(number, key),
                 _("Someone changed this record after the preview; preview the file again."),
             )
         self.rows += len(rows)
@@ -477,9 +463,13 @@ class SheetImporter(ChangeDescription):
         """The codes of `model` this import adds or changes so far (for the sheets that follow)."""
         return self.context.pending.setdefault(model, set())
 
-    def key_text(self, number):
-        """The key of a row as the clerk wrote it (e.g. "BJ-2021-01-001 / PZ-1")."""
-        row = self.parsed.get(number, {})
+    def key_text(self, number, key=None):
+        """The key of a row as the clerk wrote it (e.g. "BJ-2021-01-001 / PZ-1"); from the key itself at a
+        confirm that wrote what the preview resolved (the cells are not staged)."""
+        row = self.parsed.get(number)
+        if row is None:
+            parts = key if isinstance(key, tuple) else (key,)
+            return " / ".join(str(getattr(part, "code", part) or "") for part in parts)
         return " / ".join(str(row.get(name) or "") for name in self.key_columns)
 
     # -- writing ------------------------------------------------------------------------------------
@@ -488,6 +478,7 @@ class SheetImporter(ChangeDescription):
         """Replace references to records created by an earlier sheet with their ids, now they exist.
 
         `values` are dicts of field values; one query per referenced model, whatever the number of rows."""
+        values = [row for row in values if row.__class__ is not CopyLine]  # staged ready, nothing pending
         pending = {(v.model, v.code) for row in values for v in row.values() if isinstance(v, Pending)}
         if not pending:
             return

@@ -5,6 +5,10 @@ import io
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.utils.functional import cached_property
+
+from spreadsheets.cells import Pending
+
 # Field types whose values the importers already hold in the form the database takes.
 PLAIN_TYPES = {
     "AutoField",
@@ -20,6 +24,12 @@ PLAIN_TYPES = {
     "TextField",
 }
 PREPARED_TYPES = {"DateField", "DateTimeField", "DecimalField"}
+
+
+class CopyLine(str):
+    """A new record's row already in COPY's text format, formatted by the preview (see `NewRows.line`)."""
+
+    __slots__ = ()
 
 
 def insert_with_history(model, rows, user, reason, when=None) -> bool:
@@ -56,6 +66,7 @@ class NewRows:
         self.history_model = history_model
         self.defaults = {f.attname: f.get_default() for f in fields}
         self.prepared = [f for f in fields if f.get_internal_type() in PREPARED_TYPES]
+        self.plan = [(f, self.defaults[f.attname], f in self.prepared) for f in fields]
         self.table = f"spreadsheets_new_{model._meta.db_table}"[:63]
         self.count = 0
 
@@ -88,21 +99,65 @@ class NewRows:
             return None
         return cls(model, fields, history_model)
 
+    @cached_property
+    def stageable(self) -> bool:
+        """Whether a preview may format the rows now (see `lines`): no field takes a default computed when the
+        row is written (a time, a random value), so the line is the same whenever it is written."""
+        return not any(f.has_default() and callable(f.default) for f in self.fields)
+
+    def lines(self, rows) -> list:
+        """New records' field values ({attname: value}; any field left out takes its default) as lines of
+        COPY's text format: what `add` sends, and what a preview stages for its confirm (`CopyLine`s). None
+        for a record naming a record an earlier sheet adds (a `Pending`: its id is not known yet).
+
+        Formatted a column at a time — one formatter for a column whose values are all of one type — as
+        `copy_text` formats each value."""
+        from django.db import connection
+
+        columns, pending = [], set()
+        for f, default, prepared in self.plan:
+            name = f.attname
+            column = [values.get(name, default) for values in rows]
+            kinds = set(map(type, column))
+            if Pending in kinds:
+                pending.update(i for i, value in enumerate(column) if value.__class__ is Pending)
+                column = [None if value.__class__ is Pending else value for value in column]
+                kinds = set(map(type, column))
+            if prepared and not all(kind is NoneType or issubclass(kind, (Decimal, date)) for kind in kinds):
+                column = [
+                    value
+                    if value is None or isinstance(value, (Decimal, date))
+                    else f.get_db_prep_save(value, connection)
+                    for value in column
+                ]
+                kinds = set(map(type, column))
+            kinds.discard(NoneType)
+            kind = kinds.pop() if len(kinds) == 1 else None
+            if kind is str:
+                column = [_NULL if value is None else value.translate(_COPY_ESCAPES) for value in column]
+            elif kind in _PLAIN_STR:
+                column = [_NULL if value is None else kind.__str__(value) for value in column]
+            elif kind is date:
+                column = [_NULL if value is None else value.isoformat() for value in column]
+            else:
+                formats = _COPY_FORMAT
+                column = [formats.get(value.__class__, copy_text)(value) for value in column]
+            columns.append(column)
+        out = list(map("\t".join, zip(*columns, strict=True)))
+        for index in pending:
+            out[index] = None
+        return out
+
     def add(self, rows):
-        """Send a chunk of new records' field values ({attname: value}) to the temporary table."""
+        """Send a chunk of new records to the temporary table: field values ({attname: value}), or lines a
+        preview formatted (`CopyLine`), sent as they are."""
         from django.db import connection
 
         quote = connection.ops.quote_name
-        columns = [f.attname for f in self.fields]
-        defaults, prepared, formats = self.defaults, self.prepared, _COPY_FORMAT
-        lines = []
-        for values in rows:
-            row = {**defaults, **values}
-            for f in prepared:
-                value = row[f.attname]
-                if value is not None and not isinstance(value, (Decimal, date)):
-                    row[f.attname] = f.get_db_prep_save(value, connection)
-            lines.append("\t".join([formats.get(type(v), copy_text)(v) for v in (row[n] for n in columns)]))
+        formatted = iter(self.lines([row for row in rows if row.__class__ is not CopyLine]))
+        lines = [row if row.__class__ is CopyLine else next(formatted) for row in rows]
+        if None in lines:
+            raise ValueError("a new record still names a record not yet written")
         with connection.cursor() as cursor:
             if not self.count:
                 # Created once a session; emptied at every commit, and by `insert`.
@@ -185,6 +240,9 @@ def copy_text(value) -> str:
 
 
 # The common types straight to their formatter (no isinstance chain per value).
+_NULL = "\\N"
+_PLAIN_STR = {int, Decimal}  # formatted by their own __str__
+NoneType = type(None)
 _COPY_FORMAT = {
     str: lambda value: value.translate(_COPY_ESCAPES),
     int: int.__str__,

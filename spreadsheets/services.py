@@ -18,7 +18,15 @@ from spreadsheets import registry
 from spreadsheets.cells import ERROR_HEADER, SpreadsheetError, display, excerpt
 from spreadsheets.importer import KEEP, ROWS_PER_CHUNK, ImportContext
 from spreadsheets.reading import open_file, sha256
-from spreadsheets.staging import Staged, StagedSheet, Staging, dependency_stamp, load_staged, save_with_blobs
+from spreadsheets.staging import (
+    Staged,
+    StagedSheet,
+    Staging,
+    dependency_stamp,
+    load_staged,
+    save_with_blobs,
+    staged_versions,
+)
 from spreadsheets.writing import write_xlsx
 
 __all__ = ["load_staged"]  # the staging's reader, for tests and tools
@@ -134,7 +142,9 @@ def _cycle_collection_paused():
 
 
 @_cycle_collection_paused()
-def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=None, staging=None, stamp=None):
+def run(
+    sheets, user=None, *, dry_run=False, expected_versions=None, progress=None, staging=None, trusted=False
+):
     """Validate sheets in dependency order and, unless dry_run or any error, write them all.
 
     `sheets` is [(importer class, RawSheet)] — parsed here as the rows stream — or, for a confirm, the
@@ -142,9 +152,8 @@ def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=No
     given), and written at once unless dry_run; nothing is kept when any row of any sheet has an error (the
     transaction is rolled back). A confirm passes the versions its preview saw (in the StagedSheets, or
     `expected_versions` {label: {row: version}} from an earlier staging): a record changed since then makes
-    the whole file an error. It also passes the preview's `stamp` with the sheets' classes, (stamp, classes):
-    when nothing it covers has changed, the rows are not resolved and checked again (see
-    SheetImporter.validate_chunk). Validation and writing share one transaction, the rows read locked, so
+    the whole file an error. When nothing the preview's stamp covers has changed, it passes `trusted`: the
+    rows are then not resolved and checked again (see SheetImporter.validate_chunk). Validation and writing share one transaction, the rows read locked, so
     nothing changes between the check and the write. A concurrent writer that gets there first raises
     ImportConflict.
     """
@@ -160,7 +169,6 @@ def run(sheets, user=None, *, dry_run=False, expected_versions=None, progress=No
     total = 0
     try:
         with transaction.atomic():
-            trusted = stamp is not None and stamp[0] == dependency_stamp(stamp[1], user)
             outcome.revalidated = not trusted
             for item in sheets:
                 cls, source = (item.cls, item) if isinstance(item, StagedSheet) else item
@@ -342,10 +350,18 @@ def confirm_import(record, user):
             record.message = record.message or _("This import cannot be confirmed.")
             return record, None
         staged = Staged(bytes(record.staged))
-        stamp = (staged.stamp, staged.classes()) if staged.stamp else None
         outcome = None
         try:
-            outcome = run(staged.sheets, user, expected_versions=staged.versions, stamp=stamp)
+            if staged.stamp is None:  # staged by an earlier version, with the parsed rows
+                outcome = run(staged.sheets, user, expected_versions=staged.versions)
+            elif staged.stamp == dependency_stamp(staged.classes(), user):
+                outcome = run(staged.sheets, user, trusted=True)
+            else:
+                # Something the rows depend on changed since the preview: the file is read and checked again,
+                # against the versions the preview saw.
+                outcome = _confirm_from_file(record, staged, user)
+                if outcome is None:
+                    return record, None
         except ImportConflict:
             record.outcome = ImportRecord.Outcome.FAILED
             record.message = _conflict_message()
@@ -365,6 +381,26 @@ def confirm_import(record, user):
         record.staged = None
         record.save()
     return record, outcome
+
+
+def _confirm_from_file(record, staged, user):
+    """Run a confirm on the uploaded file read again (see confirm_import); None, with the record failed and
+    its message saying why, when the file is no longer kept or can no longer be read."""
+    from spreadsheets.models import ImportRecord
+
+    data = ImportRecord.objects.values_list("file", flat=True).get(pk=record.pk)
+    try:
+        if data is None:
+            raise SpreadsheetError(_("The uploaded file is no longer kept."))
+        pairs = select_sheets(open_file(bytes(data), record.file_name), staged.classes())
+        return run(pairs, user, expected_versions=staged_versions(bytes(record.staged)))
+    except SpreadsheetError as exc:
+        record.outcome = ImportRecord.Outcome.FAILED
+        record.message = _("%(problem)s Upload the file again.") % {"problem": exc.message}
+        record.finished_at = timezone.now()
+        record.staged = None
+        record.save()
+        return None
 
 
 def cancel_import(record):

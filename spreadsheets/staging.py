@@ -23,6 +23,7 @@ from django.db.models import Max
 
 from spreadsheets import registry
 from spreadsheets.cells import Pending
+from spreadsheets.pg_copy import CopyLine, NewRows
 
 STAGED_CHUNK = 1 << 16
 
@@ -87,28 +88,56 @@ def _line(value) -> bytes:
 
 class Staging:
     """JSON lines, compressed as the chunks are validated (no copy of the file's rows is ever built): a
-    stamp line, then per sheet a line naming it and a line per row — [row number, parsed values, the stored
-    record's version, key, resolved field values]."""
+    stamp line, then per sheet a line naming it and a line per valid row, holding what the preview resolved
+    the row to — [row number, null, the stored record's version, key, field values] — or, for a new record
+    PostgreSQL will take by COPY, `+[row number, key]<TAB>` and the record's row already in COPY's format.
+
+    The parsed cells are not staged: a confirm that cannot trust what the preview resolved (something the
+    rows depend on changed since, see `dependency_stamp`) reads the uploaded file again."""
 
     def __init__(self, classes, user):
+        self.user = user
         self.compressor = zlib.compressobj(3)
         self.parts = []
         self._add({"stamp": dependency_stamp(classes, user), "sheets": [cls.label() for cls in classes]})
+        self.new_rows = {}
 
     def _add(self, value):
-        part = self.compressor.compress(_line(value))
+        self._write(_line(value))
+
+    def _write(self, data: bytes):
+        part = self.compressor.compress(data)
         if part:
             self.parts.append(part)
 
     def sheet(self, cls):
         self._add({"sheet": cls.label()})
 
+    def _formatter(self, model):
+        """`NewRows.lines` of the model's new records when they can be staged as COPY lines, else None."""
+        if model not in self.new_rows:
+            new_rows = NewRows.for_model(model, self.user)
+            self.new_rows[model] = new_rows.lines if new_rows is not None and new_rows.stageable else None
+        return self.new_rows[model]
+
     def rows(self, rows, importer):
-        versions = importer.versions
-        resolved = {number: (key, values) for number, key, values in importer.resolved_rows}
-        for number, row in rows:
-            key, values = resolved.get(number, (None, None))
-            self._add([number, row, versions.get(number), key, values])
+        versions, created = importer.versions, importer.created_numbers
+        resolved = importer.resolved_rows
+        formatter = self._formatter(importer.model)
+        ready = {}
+        if formatter is not None and created:
+            new = [row for row in resolved if row[0] in created]
+            numbers = [number for number, _key, _values in new]
+            ready = dict(zip(numbers, formatter([values for _n, _k, values in new]), strict=True))
+        lines = []
+        for number, key, values in resolved:
+            copy_line = ready.get(number)
+            if copy_line is not None:
+                lines.append(f"+{_encode([number, key])}\t{copy_line}")
+            else:
+                lines.append(_encode([number, None, versions.get(number), key, values]))
+        if lines:
+            self._write(("\n".join(lines) + "\n").encode())
 
     def blob(self) -> bytes:
         self.parts.append(self.compressor.flush())
@@ -135,7 +164,7 @@ class StagedSheet:
             if staged is None:
                 return None
             key, values = staged
-            out.append((number, _key(key), decode(values)))
+            out.append((number, _key(key), values if values.__class__ is CopyLine else decode(values)))
         self.resolved.clear()
         return out
 
@@ -230,7 +259,14 @@ class Staged:
         row_class, loads, scan = cls.row_class(), json.loads, _SCAN
         expected, resolved = sheet.expected, sheet.resolved
         for line in self.lines:
-            if line[:1] != "[":
+            start = line[:1]
+            if start == "+":  # a new record, ready to COPY
+                head, copy_line = line[1:].split("\t", 1)
+                number, key = scan(head, 0)[0]
+                resolved[number] = (key, CopyLine(copy_line))
+                yield number, None
+                continue
+            if start != "[":
                 self.header = loads(line)
                 return
             item = scan(line, 0)[0]  # one JSON value a line: the scanner alone, without loads' checks
@@ -239,7 +275,10 @@ class Staged:
                 expected[number] = item[2]
             if len(item) > 4 and item[4] is not None:
                 resolved[number] = (item[3], item[4])
-            yield number, row_class(values) if values.__class__ is list else cls.make_row(values)
+            if values is None:  # the cells are not staged (see Staging)
+                yield number, None
+            else:
+                yield number, row_class(values) if values.__class__ is list else cls.make_row(values)
 
 
 def _staged_lines(blob):
@@ -259,15 +298,33 @@ _SCAN = json.JSONDecoder().scan_once
 
 
 def load_staged(blob: bytes):
-    """Every staged sheet [(importer class, rows)] and the versions the preview saw ({label: {row: version}})."""
+    """Every staged sheet [(importer class, [(row number, key, what the preview resolved the row to)])] and the
+    versions the preview saw ({label: {row: version}}). A record ready to COPY is its `CopyLine`; a staging
+    of an earlier version gives (row number, None, parsed row)."""
     staged = Staged(blob)
     out, seen = [], {}
     for sheet in staged.sheets:
-        rows = list(sheet.rows)
+        rows = []
+        for number, row in sheet.rows:
+            key, values = sheet.resolved.pop(number, (None, row))
+            rows.append((number, key, values))
         out.append((sheet.cls, rows))
         if sheet.expected:
             seen[sheet.cls.label()] = dict(sheet.expected)
     return out, staged.versions if staged.versions is not None else seen
+
+
+def staged_versions(blob: bytes):
+    """The versions of the stored records a preview saw, {label: {row: version}}, read without keeping the
+    rows (a confirm that checks the file again compares them)."""
+    staged = Staged(blob)
+    seen = {}
+    for sheet in staged.sheets:
+        for number, _row in sheet.rows:
+            sheet.resolved.pop(number, None)
+        if sheet.expected:
+            seen[sheet.cls.label()] = dict(sheet.expected)
+    return staged.versions if staged.versions is not None else seen
 
 
 # --------------------------------------------------------------------------------------------------

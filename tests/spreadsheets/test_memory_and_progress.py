@@ -71,7 +71,10 @@ def test_staged_rows_survive_the_stream_to_the_database_and_back(agreement, nati
     sheets, versions = load_staged(bytes(record.staged))
     [(cls, staged)] = sheets
     assert cls is ProjectImporter and len(staged) == 3000 and versions == {}
-    assert staged[0][0] == 2 and staged[-1][1]["code"] == "P-2999"
+    number, key, values = staged[-1]
+    assert staged[0][0] == 2 and (number, key) == (3001, "P-2999")
+    # What the preview resolved the row to: a dict of field values, or on PostgreSQL the row ready to COPY.
+    assert "职工书屋" * 10 in (values if isinstance(values, str) else values["name"])
 
 
 class _Terminal(io.StringIO):
