@@ -350,7 +350,9 @@ def save_with_blobs(record, **blobs):
             "CREATE TEMP TABLE IF NOT EXISTS spreadsheets_blob (name text, data bytea) ON COMMIT DELETE ROWS"
         )
         cursor.execute("DELETE FROM spreadsheets_blob")
-        cursor.copy_expert("COPY spreadsheets_blob (name, data) FROM STDIN", _HexRows(blobs))
+        cursor.copy_expert(
+            "COPY spreadsheets_blob (name, data) FROM STDIN", _HexRows(blobs), size=_HexRows.SLICE
+        )
         quote = connection.ops.quote_name
         fields = [record._meta.get_field(name) for name in blobs]
         assignments = ", ".join(

@@ -39,3 +39,34 @@ def test_a_records_history_reads_newest_first_by_its_id(django_user_model):
     agreement.title = "协议（改）"
     agreement.save()
     assert [h.title for h in agreement.history.all()] == ["协议（改）", "协议"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", AUDITED, ids=lambda m: m.__name__)
+def test_a_history_rows_user_is_not_checked_again_by_the_database(model):
+    """The application writes each history row with the request's user; the database does not look the user
+    up (and lock their row) again for every history row an import writes."""
+    history = model.history.model
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, history._meta.db_table)
+    assert not [c for c in constraints.values() if c["foreign_key"] and c["columns"] == ["history_user_id"]]
+
+
+@pytest.mark.django_db
+def test_deleting_a_user_keeps_the_history_they_wrote_with_no_user(django_user_model):
+    from agreements.models import Province, RecipientUnit
+
+    clerk = django_user_model.objects.create_user("clerk-gone", password="x-password-123")
+    agreement = Agreement(
+        code="HX-2",
+        title="协议",
+        province=Province.objects.order_by("code").first(),
+        recipient=RecipientUnit.objects.order_by("code").first(),
+        status="signed",
+    )
+    agreement._history_user = clerk
+    agreement.save()
+    assert agreement.history.get().history_user == clerk
+    clerk.delete()
+    row = agreement.history.get()
+    assert row.history_user_id is None and row.title == "协议"
