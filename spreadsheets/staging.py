@@ -350,9 +350,8 @@ def save_with_blobs(record, **blobs):
             "CREATE TEMP TABLE IF NOT EXISTS spreadsheets_blob (name text, data bytea) ON COMMIT DELETE ROWS"
         )
         cursor.execute("DELETE FROM spreadsheets_blob")
-        cursor.copy_expert(
-            "COPY spreadsheets_blob (name, data) FROM STDIN", _HexRows(blobs), size=_HexRows.SLICE
-        )
+        # A slice a read (positional: Django's debug cursor passes no keyword arguments on).
+        cursor.copy_expert("COPY spreadsheets_blob (name, data) FROM STDIN", _HexRows(blobs), _HexRows.SLICE)
         quote = connection.ops.quote_name
         fields = [record._meta.get_field(name) for name in blobs]
         assignments = ", ".join(

@@ -375,9 +375,8 @@ def project_table(context, rows, totals, caption, name_header, key, page, with_a
             _Column(links, "project").html(number(totals["beneficiaries"])),
         ]
         body = "".join(f'<td class="num">{cell}</td>' for cell in cells)
-        out.append(
-            f'  <tfoot>\n    <tr>\n      <th scope="row">{_esc(_("Total"))}</th>{body}\n    </tr>\n  </tfoot>'
-        )
+        total = _esc(_("Total"))  # outside the f-string, where makemessages finds it
+        out.append(f'  <tfoot>\n    <tr>\n      <th scope="row">{total}</th>{body}\n    </tr>\n  </tfoot>')
     out.append("</table>")
     return mark_safe("\n".join(out))  # every part escaped
 
