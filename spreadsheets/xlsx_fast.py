@@ -20,7 +20,7 @@ under the header]) for each row with a value, as the rows are consumed.
 import io
 import re
 import zipfile
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import islice
 from operator import itemgetter
 
@@ -38,6 +38,7 @@ ROW_SLACK = 1000  # blank rows above and between the data rows a sheet may have
 SCAN_CHUNK = 1 << 20  # the pre-scan holds about three pieces at once
 MAX_ROW_BYTES = 32 << 20
 EXACT_FLOAT = 2**53
+MIDNIGHT = time()
 
 # Anywhere in sheet or shared-strings XML: a DTD or CDATA, a literal CR (XML normalises it, calamine does
 # not), an `_xHHHH_` escape (calamine decodes it, openpyxl does not), a text starting with a tab after
@@ -132,14 +133,18 @@ def _past_reference(last, rows_bound):
     )
 
 
-def _unsafe_text(xml) -> bool:
+def _unsafe_text(xml, rich=None) -> bool:
+    """Whether the XML holds text calamine reads otherwise than our reader; `rich` says whether it holds a
+    rich-text run (`<r>`), when the caller has looked already."""
     if b"\r" in xml or (b"!" in xml and b"<!" in xml):
         return True
     if b"_" in xml and (b"x005F_" in xml or ESCAPE.search(xml)):
         return True
     if b"\t" in xml and LEADING_TAB.search(xml):
         return True
-    return b"<r>" in xml and any(literal in xml for literal in RUN_SPACES)
+    if rich is None:
+        rich = b"<r>" in xml
+    return rich and any(literal in xml for literal in RUN_SPACES)
 
 
 def shared_strings_safe(archive, path, cap) -> bool:
@@ -271,9 +276,10 @@ def scan_sheet(archive, path, header_columns, cap, row_limit, durations=(), proj
     it. Bounds the dense array calamine would allocate: no reference past the header's last column (or Z),
     none past the row limit (and a margin), and rows × columns within MAX_FAST_CELLS.
 
-    A sheet whose cells so far, carried over its whole part, come to more than twice MAX_READ_CELLS is only
-    counted from then on (`project`), so a sheet our reader will read anyway (half the row limit in) is
-    not checked for nothing; should it hold few enough cells after all, it is scanned again in full."""
+    A sheet whose cells so far, carried over its whole part, come to a quarter more than MAX_READ_CELLS is
+    only counted from then on (`project`), so a sheet our reader will read anyway (one at the row limit is
+    refused half-way) is not checked for nothing; should it hold few enough cells after all, it is scanned
+    again in full."""
     last = max(header_columns)
     rows_bound = row_limit + ROW_SLACK
     # A reference past the header's last column or past the rows the limit allows (then with Z as the bound).
@@ -298,12 +304,13 @@ def scan_sheet(archive, path, header_columns, cap, row_limit, durations=(), proj
             if counted > MAX_READ_CELLS:
                 raise Unsafe
             seen += len(window)
-            if project and counted * size > 2 * MAX_READ_CELLS * seen:
+            if project and 4 * counted * size > 5 * MAX_READ_CELLS * seen:
                 counting_only = True
             if counting_only:
                 continue
+            rich = b"<r>" in window
             if (
-                _unsafe_text(window)
+                _unsafe_text(window, rich)
                 or any(literal in window for literal in BAD_LITERALS)
                 or (b't="b"' in window and BAD_BOOLEAN.search(window))
                 or PREFIXED.search(window)
@@ -311,7 +318,7 @@ def scan_sheet(archive, path, header_columns, cap, row_limit, durations=(), proj
                 or BAD_NUMBER.search(window)
                 or BAD_ROW.search(window)
                 or long_text.search(window)
-                or (b"<r>" in window and long_rich.search(window))
+                or (rich and long_rich.search(window))
                 or (duration and duration.search(window))
             ):
                 raise Unsafe
@@ -370,9 +377,7 @@ def fast_rows(sheet, header_row, header_columns, scan):
     start = sheet.start
     number = 0
     if start is not None:
-        for number, values in _calamine_rows(sheet, start[1], header_row, header_columns, special, positions):
-            if values is not None:
-                yield number, values
+        number = yield from _calamine_rows(sheet, start[1], header_row, header_columns, special, positions)
     # Rows past the end of calamine's range (it takes a formula without a value for an empty cell).
     for later in sorted(row for row in special if row > max(number, header_row)):
         values = _placed([None] * len(header_columns), special[later], positions)
@@ -390,12 +395,12 @@ def _placed(values, cells, positions):
 
 
 def _calamine_rows(sheet, first_column, header_row, header_columns, special, positions):
-    """Every row calamine reads, numbered, after the header; each has the last number read, even empty.
+    """Every row calamine reads after the header that has a value, numbered; returns the last number read.
 
     A row's values under the header are taken in one C call (a slice when the header's columns are
-    contiguous in calamine's range, as in nearly every file; an itemgetter otherwise) and converted in one
-    comprehension, by class: text trimmed as our reader trims it (empty is None), whole floats as ints, dates
-    as datetimes, anything else as it is."""
+    contiguous in calamine's range, as in nearly every file; an itemgetter otherwise) and converted by
+    class: text trimmed as our reader trims it (empty is None), whole floats as ints, dates as datetimes,
+    anything else as it is. Only the rows with a value are passed on, so `fast_rows` delegates to this."""
     width = len(header_columns)
     picks = [
         (position, column - 1 - first_column)
@@ -413,17 +418,19 @@ def _calamine_rows(sheet, first_column, header_row, header_columns, special, pos
     placed = None if in_order else [position for position, _i in picks]
     # iter_rows starts at the sheet's first row (A1's), and at its first column with a value.
     rows = islice(sheet.iter_rows(), header_row, None)
+    number = header_row
     for number, row in enumerate(rows, start=header_row + 1):
-        values = [
-            (value.lstrip(LEADING_SPACES).rstrip(SPACES) or None)
-            if value.__class__ is str
-            else (int(value) if value.is_integer() and -EXACT_FLOAT < value < EXACT_FLOAT else value)
-            if value.__class__ is float
-            else datetime(value.year, value.month, value.day)
-            if value.__class__ is date
-            else value
-            for value in get(row)
-        ]
+        values = []
+        for value in get(row):
+            kind = value.__class__
+            if kind is str:
+                value = value.lstrip(LEADING_SPACES).rstrip(SPACES) or None
+            elif kind is float:
+                if value.is_integer() and -EXACT_FLOAT < value < EXACT_FLOAT:
+                    value = int(value)
+            elif kind is date:
+                value = datetime.combine(value, MIDNIGHT)
+            values.append(value)
         if placed is not None:
             spread = [None] * width
             for position, value in zip(placed, values, strict=True):
@@ -434,7 +441,9 @@ def _calamine_rows(sheet, first_column, header_row, header_columns, special, pos
             if cells:
                 _placed(values, cells, positions)
         # No value is equal to None without being None (texts, numbers, dates, FORMULA_WITHOUT_VALUE).
-        yield number, (None if values.count(None) == width else values)
+        if values.count(None) != width:
+            yield number, values
+    return number
 
 
 SIMPLE_SHEET_TARGET = re.compile(r"(?:/xl/)?worksheets/[A-Za-z0-9_-]+\.xml")
