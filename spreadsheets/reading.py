@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import zipfile
+from itertools import islice
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -197,8 +198,8 @@ def open_xlsx(data: bytes) -> list[RawSheet]:
             rows = sheet_rows(archive, path, shared, dates, durations, epoch, cap, columns)
             first = next(rows, None)
             if first is not None:
-                rows = _either(rows, fast, title, path, first[0], columns)
-                sheets.append(RawSheet(title, _trim_header(first[1]), _limited(_guarded(rows))))
+                rows = _xlsx_rows(rows, fast, title, path, first[0], columns)
+                sheets.append(RawSheet(title, _trim_header(first[1]), rows))
     except SpreadsheetError:
         raise
     except Exception as exc:  # damaged zip members, malformed or forbidden XML, missing parts
@@ -208,30 +209,31 @@ def open_xlsx(data: bytes) -> list[RawSheet]:
     return sheets
 
 
-def _either(rows, fast, title, path, header_row, columns):
+def _xlsx_rows(rows, fast, title, path, header_row, columns):
     """A sheet's rows after its header: through calamine when its pre-scan allows (decided when the rows are
-    first wanted, so one sheet at a time is in calamine's memory), otherwise through our reader."""
-    fast_rows = fast.rows(title, path, header_row, columns) if FAST_XLSX else None
-    if fast_rows is None:
-        yield from rows
-    else:
-        rows.close()
-        yield from fast_rows
+    first wanted, so one sheet at a time is in calamine's memory), otherwise through our reader; refused once
+    there are more than the limit allows, and damage found further on in the file is the same clear error as
+    at its start. One generator for all three, the rows passed on in C (islice), as this is every row's path."""
+    limit = max_rows()
+    try:
+        fast_rows = fast.rows(title, path, header_row, columns) if FAST_XLSX else None
+        if fast_rows is not None:
+            rows.close()
+            rows = fast_rows
+        yield from islice(rows, limit)
+        if next(rows, None) is not None:
+            raise SpreadsheetError(_("The file has more than %(limit)s rows.") % {"limit": limit})
+    except SpreadsheetError:
+        raise
+    except Exception as exc:
+        raise SpreadsheetError(_not_xlsx()) from exc
+    finally:
+        rows.close()  # islice does not pass a close on: the reader's zip member is closed here
 
 
 def _not_xlsx():
     # One message for every way an xlsx can be unreadable.
     return _("The file is not a valid .xlsx workbook; it may be damaged or another kind of file renamed.")
-
-
-def _guarded(rows):
-    """The rows of a sheet; damage found further on in the file is the same clear error as at its start."""
-    try:
-        yield from rows
-    except SpreadsheetError:
-        raise
-    except Exception as exc:
-        raise SpreadsheetError(_not_xlsx()) from exc
 
 
 def _limited(rows):

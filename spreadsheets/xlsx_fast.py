@@ -20,7 +20,8 @@ under the header]) for each row with a value, as the rows are consumed.
 import io
 import re
 import zipfile
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from itertools import islice
 from operator import itemgetter
 
 from spreadsheets.cells import FORMULA_WITHOUT_VALUE, LEADING_SPACES, SPACES
@@ -37,6 +38,7 @@ ROW_SLACK = 1000  # blank rows above and between the data rows a sheet may have
 SCAN_CHUNK = 1 << 20  # the pre-scan holds about three pieces at once
 MAX_ROW_BYTES = 32 << 20
 EXACT_FLOAT = 2**53
+MIDNIGHT = time()
 
 # Anywhere in sheet or shared-strings XML: a DTD or CDATA, a literal CR (XML normalises it, calamine does
 # not), an `_xHHHH_` escape (calamine decodes it, openpyxl does not), a text starting with a tab after
@@ -54,7 +56,9 @@ UNIQUE_COUNT = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\suniqueCount\s*=\s*[\"']\s*([
 PREFIXED = re.compile(rb":(?:c|row|v|f|is|t|r|sheetData)[\s>/]")
 # A cell without a reference (or not as its first attribute), or one not 1-2 capitals and a row number.
 BAD_CELL = re.compile(rb'<c(?! r="[A-Z]{1,2}[1-9]\d{0,6}")(?=[\s>/])')
-BAD_NUMBER = re.compile(rb"<v>(?:[-+\s]|\d{7}|[nNiI]|\d*\.?\d*(?:[eE]\+?\d|\s))")
+# The digits and the point are taken whole (possessive): what may follow them is neither, so no other split
+# can match, and the search does not retry every split of each number.
+BAD_NUMBER = re.compile(rb"<v>(?:[-+\s]|\d{7}|[nNiI]|\d*+\.?+\d*+(?:[eE]\+?\d|\s))")
 BAD_LITERALS = (b't="d"',)
 BAD_BOOLEAN = re.compile(rb'\st="b"[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<v>(?![01]</v>)')
 ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
@@ -103,14 +107,44 @@ def _numeral(number, digits):
 LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _unsafe_text(xml) -> bool:
+def _past_reference(last, rows_bound):
+    """A regex (compiled) finding a cell reference past column `last` or past row `rows_bound`.
+
+    It reads each reference's letters once and whole, then looks at its digits only when there are enough
+    of them to pass the bound, and at its letters through look-behinds — about twice as fast as trying
+    every longer-or-greater spelling in turn. It knows references of one or two letters and one to seven
+    digits: BAD_CELL refuses every other form in the same piece of XML first."""
+    name = _numeral(last, LETTERS)
+    later = []  # look-behinds, just after the letters, for the one- and two-letter names past `last`
+    if len(name) == 1:
+        if name != b"Z":
+            later.append(b'(?<="[' + LETTERS[LETTERS.index(name) + 1 :] + b"])")
+        later.append(b"(?<=[A-Z][A-Z])")
+    elif len(name) == 2:
+        first, second = name[:1], name[1:]
+        if second != b"Z":
+            later.append(b'(?<="' + first + b"[" + LETTERS[LETTERS.index(second) + 1 :] + b"])")
+        if first != b"Z":
+            later.append(b'(?<="[' + LETTERS[LETTERS.index(first) + 1 :] + b"][A-Z])")
+    digits = len(str(rows_bound))
+    return re.compile(
+        rb'<c r="[A-Z]{1,2}+(?:(?=\d{%d})%s"|(?:%s)\d)'
+        % (digits, _greater_than(rows_bound), b"|".join(later) or b"(?!)")
+    )
+
+
+def _unsafe_text(xml, rich=None) -> bool:
+    """Whether the XML holds text calamine reads otherwise than our reader; `rich` says whether it holds a
+    rich-text run (`<r>`), when the caller has looked already."""
     if b"\r" in xml or (b"!" in xml and b"<!" in xml):
         return True
     if b"_" in xml and (b"x005F_" in xml or ESCAPE.search(xml)):
         return True
     if b"\t" in xml and LEADING_TAB.search(xml):
         return True
-    return b"<r>" in xml and any(literal in xml for literal in RUN_SPACES)
+    if rich is None:
+        rich = b"<r>" in xml
+    return rich and any(literal in xml for literal in RUN_SPACES)
 
 
 def shared_strings_safe(archive, path, cap) -> bool:
@@ -237,16 +271,20 @@ def _windows(stream):
         rest = buf[cut:]
 
 
-def scan_sheet(archive, path, header_columns, cap, row_limit, durations=()) -> SheetScan:
+def scan_sheet(archive, path, header_columns, cap, row_limit, durations=(), project=True) -> SheetScan:
     """Pre-scan a sheet's XML for calamine (see the module's docstring); Unsafe when our reader must read
     it. Bounds the dense array calamine would allocate: no reference past the header's last column (or Z),
-    none past the row limit (and a margin), and rows × columns within MAX_FAST_CELLS."""
+    none past the row limit (and a margin), and rows × columns within MAX_FAST_CELLS.
+
+    A sheet whose cells so far, carried over its whole part, come to a quarter more than MAX_READ_CELLS is
+    only counted from then on (`project`), so a sheet our reader will read anyway (one at the row limit is
+    refused half-way) is not checked for nothing; should it hold few enough cells after all, it is scanned
+    again in full."""
     last = max(header_columns)
     rows_bound = row_limit + ROW_SLACK
     # A reference past the header's last column or past the rows the limit allows (then with Z as the bound).
-    past = rb'<c r="(?:[A-Z]{1,2}+' + _greater_than(rows_bound) + rb'"|%s\d)'
-    past_header = re.compile(past % _greater_than(last, LETTERS))
-    past_z = re.compile(past % _greater_than(max(last, 26), LETTERS))
+    past_header = _past_reference(last, rows_bound)
+    past_z = _past_reference(max(last, 26), rows_bound)
     long_text = re.compile(rb">[^<]{%d}" % (cap + 1))
     long_rich = re.compile(rb"<is>(?:[^<]|<(?!/is>)){%d}" % (cap + 1))
     # Durations: calamine rounds to the millisecond otherwise than openpyxl (1 ms apart, 2 in 5,000 values).
@@ -257,10 +295,22 @@ def scan_sheet(archive, path, header_columns, cap, row_limit, durations=()) -> S
     width = last
     previous = 0
     counted = 0
+    size = archive.getinfo(path).file_size
+    seen = 0
+    counting_only = False
     with archive.open(path) as stream:
         for window in _windows(stream):
+            counted += window.count(b'<c r="')
+            if counted > MAX_READ_CELLS:
+                raise Unsafe
+            seen += len(window)
+            if project and 4 * counted * size > 5 * MAX_READ_CELLS * seen:
+                counting_only = True
+            if counting_only:
+                continue
+            rich = b"<r>" in window
             if (
-                _unsafe_text(window)
+                _unsafe_text(window, rich)
                 or any(literal in window for literal in BAD_LITERALS)
                 or (b't="b"' in window and BAD_BOOLEAN.search(window))
                 or PREFIXED.search(window)
@@ -268,12 +318,9 @@ def scan_sheet(archive, path, header_columns, cap, row_limit, durations=()) -> S
                 or BAD_NUMBER.search(window)
                 or BAD_ROW.search(window)
                 or long_text.search(window)
-                or (b"<r>" in window and long_rich.search(window))
+                or (rich and long_rich.search(window))
                 or (duration and duration.search(window))
             ):
-                raise Unsafe
-            counted += window.count(b'<c r="')
-            if counted > MAX_READ_CELLS:
                 raise Unsafe
             if window.count(b't="inlineStr"') != window.count(b"<is>"):
                 raise Unsafe  # an inline-string cell without its string (calamine may read a <v> there)
@@ -308,6 +355,8 @@ def scan_sheet(archive, path, header_columns, cap, row_limit, durations=()) -> S
                         scan.add(match.group(1), match.group(2), text or None)
                 if found != errors:
                     raise Unsafe
+    if counting_only:  # fewer cells than the start foretold
+        return scan_sheet(archive, path, header_columns, cap, row_limit, durations, project=False)
     if rows_bound * width > MAX_FAST_CELLS:
         # Bounded by the rows the sheet has rather than the limit: a second pass makes sure no cell lies
         # below its last row (the pre-scan checked only each row's first cell against the row).
@@ -328,9 +377,7 @@ def fast_rows(sheet, header_row, header_columns, scan):
     start = sheet.start
     number = 0
     if start is not None:
-        for number, values in _calamine_rows(sheet, start[1], header_row, header_columns, special, positions):
-            if values is not None:
-                yield number, values
+        number = yield from _calamine_rows(sheet, start[1], header_row, header_columns, special, positions)
     # Rows past the end of calamine's range (it takes a formula without a value for an empty cell).
     for later in sorted(row for row in special if row > max(number, header_row)):
         values = _placed([None] * len(header_columns), special[later], positions)
@@ -348,53 +395,55 @@ def _placed(values, cells, positions):
 
 
 def _calamine_rows(sheet, first_column, header_row, header_columns, special, positions):
-    """Every row calamine reads, numbered, after the header; each has the last number read, even empty."""
+    """Every row calamine reads after the header that has a value, numbered; returns the last number read.
+
+    A row's values under the header are taken in one C call (a slice when the header's columns are
+    contiguous in calamine's range, as in nearly every file; an itemgetter otherwise) and converted by
+    class: text trimmed as our reader trims it (empty is None), whole floats as ints, dates as datetimes,
+    anything else as it is. Only the rows with a value are passed on, so `fast_rows` delegates to this."""
     width = len(header_columns)
     picks = [
         (position, column - 1 - first_column)
         for position, column in enumerate(header_columns)
         if 0 <= column - 1 - first_column < sheet.width
     ]
-    if not picks:  # no header column within calamine's range: only cells given by position
-        get, placed = (lambda row: ()), []
-    else:
-        get = itemgetter(*[index for _p, index in picks])
-        in_order = len(picks) == width and [p for p, _i in picks] == list(range(width))
-        placed = None if in_order else [position for position, _i in picks]
-    single = len(picks) == 1
-    number = 0  # iter_rows starts at the sheet's first row (A1's), and at its first column with a value
-    for row in sheet.iter_rows():
-        number += 1
-        if number <= header_row:
-            continue
-        cells = get(row)
+    indexes = [index for _p, index in picks]
+    if indexes and indexes == list(range(indexes[0], indexes[0] + len(indexes))):
+        get = itemgetter(slice(indexes[0], indexes[0] + len(indexes)))
+    elif indexes:
+        get = itemgetter(*indexes)  # more than one (one index is a slice above), so it gives a tuple
+    else:  # no header column within calamine's range: only cells given by position
+        get = itemgetter(slice(0, 0))
+    in_order = len(picks) == width and [p for p, _i in picks] == list(range(width))
+    placed = None if in_order else [position for position, _i in picks]
+    # iter_rows starts at the sheet's first row (A1's), and at its first column with a value.
+    rows = islice(sheet.iter_rows(), header_row, None)
+    number = header_row
+    for number, row in enumerate(rows, start=header_row + 1):
         values = []
-        found = False
-        for value in (cells,) if single else cells:
+        for value in get(row):
             kind = value.__class__
             if kind is str:
-                if value:
-                    value = value.lstrip(LEADING_SPACES).rstrip(SPACES) or None
-                else:
-                    value = None
+                value = value.lstrip(LEADING_SPACES).rstrip(SPACES) or None
             elif kind is float:
                 if value.is_integer() and -EXACT_FLOAT < value < EXACT_FLOAT:
                     value = int(value)
             elif kind is date:
-                value = datetime(value.year, value.month, value.day)
-            if value is not None:
-                found = True
+                value = datetime.combine(value, MIDNIGHT)
             values.append(value)
         if placed is not None:
             spread = [None] * width
             for position, value in zip(placed, values, strict=True):
                 spread[position] = value
             values = spread
-        cells = special.get(number)
-        if cells:
-            if _placed(values, cells, positions) is not None:
-                found = True
-        yield number, (values if found else None)
+        if special:
+            cells = special.get(number)
+            if cells:
+                _placed(values, cells, positions)
+        # No value is equal to None without being None (texts, numbers, dates, FORMULA_WITHOUT_VALUE).
+        if values.count(None) != width:
+            yield number, values
+    return number
 
 
 SIMPLE_SHEET_TARGET = re.compile(r"(?:/xl/)?worksheets/[A-Za-z0-9_-]+\.xml")

@@ -372,3 +372,61 @@ def test_numbers_dates_and_times_read_alike_over_many_values(paths, style):
     header = '<row r="1"><c r="A1" t="inlineStr"><is><t>h</t></is></c></row>'
     fast, ours = both_readers(workbook([("S", header + rows)], styles=STYLES))
     assert paths == ["calamine"] and repr(fast) == repr(ours) and len(fast[0][2]) == 800
+
+
+def test_a_header_with_gaps_and_special_cells_reads_alike_through_calamine(paths):
+    """The rows' values are taken in one slice when the header's columns are contiguous; a header with gaps,
+    one starting past calamine's first column, and rows holding formulas without a value or error cells go
+    the other ways, and still give our reader's values."""
+
+    def header(columns):
+        names = "".join(
+            f'<c r="{column}1" t="inlineStr"><is><t>{name}</t></is></c>'
+            for column, name in zip(columns, "甲乙丙丁", strict=True)
+        )
+        return f'<row r="1">{names}</row>'
+
+    rows = (
+        '<row r="2"><c r="A2"><v>7</v></c><c r="B2" t="inlineStr"><is><t> 一 </t></is></c><c r="D2"><v>3</v></c>'
+        '<c r="E2"><v>2.5</v></c><c r="H2" s="1"><v>44805</v></c></row>'
+        '<row r="3"><c r="D3"><v>9</v></c></row>'  # a value under no header only: no row
+        '<row r="4"><c r="C4"><f>1+1</f></c><c r="E4" t="e"><v>#N/A</v></c></row>'
+        '<row r="5"><c r="A5"><v>1</v></c><c r="H5"><f>A1</f></c></row>'
+        '<row r="6"><c r="B6" t="inlineStr"><is><t>　</t></is></c><c r="C6" t="b"><v>0</v></c></row>'
+        '<row r="7"><c r="I7"><v>5</v></c></row>'
+    )
+    fast, ours = both_readers(workbook([("S", header("BCEH") + rows)], styles=STYLES))
+    assert paths == ["calamine"] and repr(fast) == repr(ours)
+    assert dict(fast[0][2]) == {
+        2: ["一", None, 2.5, datetime(2022, 9, 1)],
+        4: [None, FORMULA_WITHOUT_VALUE, "#N/A", None],
+        5: [None, None, None, FORMULA_WITHOUT_VALUE],
+        6: [None, False, None, None],
+    }
+    for columns in ("ABCD", "BCDE", "ABDE", "CDEH"):  # contiguous from A, contiguous past A, with gaps
+        fast, ours = both_readers(workbook([("S", header(columns) + rows)], styles=STYLES))
+        assert paths[-1] == "calamine" and repr(fast) == repr(ours)
+
+
+def test_a_sheet_dense_at_its_start_but_within_the_cells_calamine_may_hold_is_scanned_in_full(
+    paths, monkeypatch
+):
+    """The pre-scan only counts a sheet's cells once its start foretells too many; when the count then
+    falls within the bound, the sheet is scanned again in full and read by calamine."""
+    from spreadsheets import xlsx_fast
+
+    monkeypatch.setattr(xlsx_fast, "MAX_READ_CELLS", 60)
+    monkeypatch.setattr(xlsx_fast, "SCAN_CHUNK", 500)
+    scans = []
+    original = xlsx_fast.scan_sheet
+
+    def recording(*args, **kwargs):
+        scans.append(kwargs.get("project", True))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(xlsx_fast, "scan_sheet", recording)
+    dense = "".join(cells(n, *(f'<c r="{c}{n}"><v>{n}</v></c>' for c in "BCDEFGHIJ")) for n in range(2, 7))
+    empty = "".join(f'<row r="{n}" spans="1:10"/>' for n in range(7, 400))
+    fast, ours = both_readers(sheet(dense + empty))
+    assert paths[0] == "calamine" and scans[:2] == [True, False] and repr(fast) == repr(ours)
+    assert len(fast[0][2]) == 5
