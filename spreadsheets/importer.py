@@ -244,7 +244,11 @@ class SheetImporter(ChangeDescription):
         indexes = [positions[column.name] for column in self.columns]
         width = max(indexes) + 1
         pick = itemgetter(*indexes) if len(indexes) > 1 else lambda values: (values[indexes[0]],)
-        limit = MEMO_LIMIT if type(self).parse_cell is SheetImporter.parse_cell else 0
+        own = (
+            type(self).parse_cell is SheetImporter.parse_cell
+            and type(self).cell_parser is SheetImporter.cell_parser
+        )
+        limit = MEMO_LIMIT if own else 0  # a sheet that reads its cells its own way: nothing is remembered
         parsers = [(column.name, self.cell_parser(column), {}) for column in self.columns]
         row_class, missing = self.row_class(), _MISSING
         raw.kept = []

@@ -80,3 +80,15 @@ def test_a_column_remembers_a_bounded_number_of_cells(monkeypatch):
     (last,) = deque(sheet.parse_rows(raw), maxlen=1)  # streamed: the parsed rows are not kept here
     assert last[1]["quantity"] == distinct - 1 and sheet.errors == []
     assert len(calls) >= 2 * distinct - MEMO_LIMIT
+
+
+def test_a_sheet_that_reads_its_cells_its_own_way_is_asked_for_every_cell():
+    class Counting(FacilityOutputImporter):
+        calls = 0
+
+        def parse_cell(self, column, value):
+            Counting.calls += 1
+            return super().parse_cell(column, value)
+
+    rows, errors = parsed(Counting, [["P-1", "F01", 3]] * 10)
+    assert Counting.calls == 30 and errors == [] and rows[-1]["quantity"] == 3
