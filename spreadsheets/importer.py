@@ -46,7 +46,7 @@ from spreadsheets.references import code_or_name_map, dates_in_order, reference_
 
 ROWS_PER_CHUNK = 10_000  # rows validated (and, on a confirm, written) at a time: memory is one chunk's
 KEEP = 100  # rows per sheet whose action and changes are kept for the preview
-_MISSING = object()
+_MISSING = object()  # what a column's memo answers for a cell it has not seen: no parse is this
 
 # --------------------------------------------------------------------------------------------------
 # Importing
