@@ -9,14 +9,14 @@ from django.utils.translation import gettext_lazy
 from agreements.access import sees_everything
 from agreements.models import Agreement, Province, RecipientUnit
 from spreadsheets.cells import EXAMPLE_AGREEMENT, Column, chunked, yuan_to_wan
-from spreadsheets.importer import (
-    SheetImporter,
-    code_or_name_map,
-    dates_in_order,
-    keyset,
-    many,
-    reference_id,
-)
+from spreadsheets.importer import SheetImporter, keyset, many
+from spreadsheets.references import Converted, code_or_name_map, dates_in_order, reference_id
+
+
+def _date(value):
+    """A parsed date column's ISO text as a date; a blank cell stays blank."""
+    return value and date.fromisoformat(value)
+
 
 # Messages used inside per-row loops: translated when an error is reported, not once per row.
 UNKNOWN_DONOR_PROVINCE = gettext_lazy("Unknown donor province.")
@@ -60,35 +60,43 @@ class AgreementImporter(SheetImporter):
     def resolve(self, rows):
         provinces = code_or_name_map(Province.objects.all())
         recipients = code_or_name_map(RecipientUnit.objects.all())
+        province_ids, recipient_ids = provinces[0], recipients[0]
+        amounts, days = Converted(lambda text: Decimal(text or "0.00")), Converted(_date)
         resolved = []
+        # A parsed row unpacks in the order of `columns`, without a lookup by name per cell.
         for number, row in rows:
-            province_id = reference_id(
-                self, number, "province", row["province"], provinces, unknown=UNKNOWN_DONOR_PROVINCE
-            )
+            code, title, province, donor, recipient, signed, starts, ends, pledged, status = row
+            province_id = province_ids.get(province)
+            if province_id is None:
+                province_id = reference_id(
+                    self, number, "province", province, provinces, unknown=UNKNOWN_DONOR_PROVINCE
+                )
             if province_id is not None and not self.context.in_province(province_id):
                 self.error(
                     number,
                     "province",
-                    row["province"],
+                    province,
                     _("You may only import records of your own province."),
                 )
-            recipient_id = reference_id(
-                self, number, "recipient", row["recipient"], recipients, unknown=UNKNOWN_RECIPIENT_UNIT
-            )
+            recipient_id = recipient_ids.get(recipient)
+            if recipient_id is None:
+                recipient_id = reference_id(
+                    self, number, "recipient", recipient, recipients, unknown=UNKNOWN_RECIPIENT_UNIT
+                )
             values = {
-                "code": row["code"],
-                "title": row["title"],
+                "code": code,
+                "title": title,
                 "province_id": province_id,
-                "donor_unit": row["donor_unit"] or "",
+                "donor_unit": donor or "",
                 "recipient_id": recipient_id,
-                "signed_on": row["signed_on"] and date.fromisoformat(row["signed_on"]),
-                "starts_on": row["starts_on"] and date.fromisoformat(row["starts_on"]),
-                "ends_on": row["ends_on"] and date.fromisoformat(row["ends_on"]),
-                "pledged": Decimal(row["pledged_wan"] or "0.00"),
-                "status": row["status"],
+                "signed_on": days[signed],
+                "starts_on": days[starts],
+                "ends_on": days[ends],
+                "pledged": amounts[pledged],
+                "status": status,
             }
-            dates_in_order(self, number, "starts_on", "ends_on", row, "starts_on", "ends_on")
-            resolved.append((number, row["code"], values))
+            dates_in_order(self, number, "ends_on", starts, ends)
+            resolved.append((number, code, values))
         return resolved
 
     def existing(self, numbers):

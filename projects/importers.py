@@ -23,12 +23,12 @@ from projects.models import (
     Project,
 )
 from spreadsheets.cells import EXAMPLE_AGREEMENT, EXAMPLE_PROJECT, Column, Pending, chunked, yuan_to_wan
-from spreadsheets.importer import (
-    SheetImporter,
+from spreadsheets.importer import SheetImporter, keyset, many
+from spreadsheets.references import (
+    Converted,
     code_or_name_map,
+    column_values,
     dates_in_order,
-    keyset,
-    many,
     reference_id,
 )
 
@@ -40,6 +40,11 @@ UNKNOWN_FACILITY_TYPE = gettext_lazy("Unknown facility type.")
 
 def _date(value):
     return date.fromisoformat(value) if value else None
+
+
+def _amount(value):
+    """Yuan as a parsed amount column holds them (text), a blank cell being nothing."""
+    return Decimal(value or "0.00")
 
 
 TEMPLATE_CODES = 5000  # a template lists at most this many codes per column (a drop-down, not a limit)
@@ -55,9 +60,14 @@ def scoped_codes(user, queryset, name_field):
 def known_project(importer, projects, number, row):
     """The id of the row's project from `projects` (the importer's scoped ids by code), or None with a row
     error when the code is not one the user may see."""
-    project_id = projects.get(row["project"])
-    if project_id is None and row["project"] is not None:
-        importer.error(number, "project", row["project"], _("Unknown project code."))
+    return known_project_id(importer, projects, number, row["project"])
+
+
+def known_project_id(importer, projects, number, code):
+    """`known_project` for the project code itself."""
+    project_id = projects.get(code)
+    if project_id is None and code is not None:
+        importer.error(number, "project", code, _("Unknown project code."))
     return project_id
 
 
@@ -117,39 +127,41 @@ class ProjectImporter(ScopedReferences, SheetImporter):
         }
 
     def resolve(self, rows):
-        agreements = self.scoped_ids(Agreement, [row["agreement"] for _n, row in rows])
+        agreements = self.scoped_ids(Agreement, column_values(self, rows, "agreement"))
         categories = code_or_name_map(Category.objects.filter(parent__isnull=False))
         recipients = code_or_name_map(RecipientUnit.objects.all())
+        category_ids, recipient_ids = categories[0], recipients[0]
+        budgets, days = Converted(_amount), Converted(_date)
         resolved = []
-        for number, row in rows:
-            agreement_id = agreements.get(row["agreement"])
-            if agreement_id is None and row["agreement"] is not None:
-                self.error(number, "agreement", row["agreement"], _("Unknown agreement code."))
-            category_id = reference_id(
-                self,
-                number,
-                "category",
-                row["category"],
-                categories,
-                unknown=UNKNOWN_CATEGORY,
-            )
-            recipient_id = reference_id(
-                self, number, "recipient", row["recipient"], recipients, unknown=UNKNOWN_RECIPIENT_UNIT
-            )
-            dates_in_order(self, number, "start_date", "end_date", row, "start_date", "end_date")
+        # A parsed row unpacks in the order of `columns`, without a lookup by name per cell.
+        for number, (code, name, agreement, category, recipient, status, budget, people, start, end) in rows:
+            agreement_id = agreements.get(agreement)
+            if agreement_id is None and agreement is not None:
+                self.error(number, "agreement", agreement, _("Unknown agreement code."))
+            category_id = category_ids.get(category)
+            if category_id is None:
+                category_id = reference_id(
+                    self, number, "category", category, categories, unknown=UNKNOWN_CATEGORY
+                )
+            recipient_id = recipient_ids.get(recipient)
+            if recipient_id is None:
+                recipient_id = reference_id(
+                    self, number, "recipient", recipient, recipients, unknown=UNKNOWN_RECIPIENT_UNIT
+                )
+            dates_in_order(self, number, "end_date", start, end)
             values = {
-                "code": row["code"],
-                "name": row["name"],
+                "code": code,
+                "name": name,
                 "agreement_id": agreement_id,
                 "category_id": category_id,
                 "recipient_id": recipient_id,
-                "status": row["status"],
-                "budget": Decimal(row["budget_wan"] or "0.00"),
-                "beneficiaries": row["beneficiaries"] or 0,
-                "start_date": _date(row["start_date"]),
-                "end_date": _date(row["end_date"]),
+                "status": status,
+                "budget": budgets[budget],
+                "beneficiaries": people or 0,
+                "start_date": days[start],
+                "end_date": days[end],
             }
-            resolved.append((number, row["code"], values))
+            resolved.append((number, code, values))
         return resolved
 
     def existing(self, numbers):
@@ -223,17 +235,18 @@ class DisbursementImporter(ScopedReferences, SheetImporter):
     template_lists = staticmethod(project_codes)
 
     def resolve(self, rows):
-        projects = self.scoped_ids(Project, [row["project"] for _n, row in rows])
+        projects = self.scoped_ids(Project, column_values(self, rows, "project"))
+        amounts, days = Converted(_amount), Converted(_date)
         resolved = []
-        for number, row in rows:
-            project_id = known_project(self, projects, number, row)
+        for number, (project, day, amount, reference) in rows:  # in the order of `columns`
+            project_id = known_project_id(self, projects, number, project)
             values = {
                 "project_id": project_id,
-                "date": _date(row["date"]),
-                "amount": Decimal(row["amount_wan"] or "0.00"),
-                "reference": row["reference"],
+                "date": days[day],
+                "amount": amounts[amount],
+                "reference": reference,
             }
-            resolved.append((number, (project_id, row["reference"]), values))
+            resolved.append((number, (project_id, reference), values))
         return resolved
 
     def check_rows(self, staged):
@@ -284,20 +297,13 @@ class FacilityOutputImporter(ScopedReferences, SheetImporter):
         }
 
     def resolve(self, rows):
-        projects = self.scoped_ids(Project, [row["project"] for _n, row in rows])
+        projects = self.scoped_ids(Project, column_values(self, rows, "project"))
         kinds = code_or_name_map(FacilityType.objects.all())
         resolved = []
-        for number, row in rows:
-            project_id = known_project(self, projects, number, row)
-            kind_id = reference_id(
-                self,
-                number,
-                "facility_type",
-                row["facility_type"],
-                kinds,
-                unknown=UNKNOWN_FACILITY_TYPE,
-            )
-            values = {"project_id": project_id, "facility_type_id": kind_id, "quantity": row["quantity"]}
+        for number, (project, kind, quantity) in rows:  # in the order of `columns`
+            project_id = known_project_id(self, projects, number, project)
+            kind_id = reference_id(self, number, "facility_type", kind, kinds, unknown=UNKNOWN_FACILITY_TYPE)
+            values = {"project_id": project_id, "facility_type_id": kind_id, "quantity": quantity}
             resolved.append((number, (project_id, kind_id), values))
         return resolved
 

@@ -196,6 +196,19 @@ def display(value) -> str:
     return excerpt(value)
 
 
+MEMO_LIMIT = 4096  # distinct cells per column whose parse an import remembers (memory stays flat)
+# Cells whose parse depends on their value alone: two equal cells of one of these classes parse alike. (1,
+# 1.0 and True are equal but of different classes; an aware datetime equals the same instant in another
+# zone, whose date differs: such a cell is parsed every time.)
+_MEMORABLE = frozenset({str, int, float, bool, date, type(None)})
+
+
+def memorable(value) -> bool:
+    """Whether a column may remember the parse of this cell for the equal cells of the same class."""
+    kind = value.__class__
+    return kind in _MEMORABLE or (kind is datetime and value.tzinfo is None)
+
+
 NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 DATE_RE = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]00:00(?::00(?:\.0+)?)?)?$"

@@ -8,6 +8,7 @@ anywhere means nothing is written.
 """
 
 from datetime import datetime
+from operator import itemgetter
 
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -18,6 +19,7 @@ from spreadsheets.cells import (
     ERROR_HEADER,
     FORMULA_WITHOUT_VALUE,
     LEADING_SPACES,
+    MEMO_LIMIT,
     SPACES,
     CellError,
     Column,
@@ -29,6 +31,7 @@ from spreadsheets.cells import (
     SpreadsheetError,
     chunked,
     excerpt,
+    memorable,
     normalise_header,
     normalise_sheet_name,
     parse_choice,
@@ -40,9 +43,11 @@ from spreadsheets.cells import (
 from spreadsheets.changes import ChangeDescription
 from spreadsheets.pg_copy import CopyLine, NewRows
 from spreadsheets.queries import keyset, many  # noqa: F401  (importers read their exports with keyset)
+from spreadsheets.references import code_or_name_map, dates_in_order, reference_id  # noqa: F401
 
 ROWS_PER_CHUNK = 10_000  # rows validated (and, on a confirm, written) at a time: memory is one chunk's
 KEEP = 100  # rows per sheet whose action and changes are kept for the preview
+_MISSING = object()  # what a column's memo answers for a cell it has not seen: no parse is this
 
 # --------------------------------------------------------------------------------------------------
 # Importing
@@ -71,15 +76,6 @@ class ImportContext:
         if self.user is None:
             return queryset
         return registry.access("scope_queryset")(self.user, queryset)
-
-
-def code_or_name_map(queryset, code_field="code", name_field="name"):
-    """{code: id, exact name: id}; a name shared by several rows maps to None (ambiguous)."""
-    by_code, by_name = {}, {}
-    for pk, code, name in queryset.values_list("pk", code_field, name_field):
-        by_code[code] = pk
-        by_name[name] = None if name in by_name else pk
-    return by_code, by_name
 
 
 def _drained(rows):
@@ -219,23 +215,42 @@ class SheetImporter(ChangeDescription):
     def parse_rows(self, raw: RawSheet, keep=0):
         """Yield the normalised rows (row number, ParsedRow of JSON-able values) as the sheet's rows are
         read; cell errors go to self.errors. The first `keep` raw rows are kept in `raw.kept` (for the
-        preview); the others are let go as they are parsed, so the file's rows are never held twice."""
+        preview); the others are let go as they are parsed, so the file's rows are never held twice.
+
+        A column's cells repeat (codes, statuses, dates, amounts): each column remembers the parse of up to
+        MEMO_LIMIT distinct cells (see `cells.memorable`), so a repeated cell is parsed once. A cell that does
+        not parse is never remembered: it is reported on every row that holds it."""
         positions = self.check_header(raw)
-        columns = [(column, positions[column.name], self.cell_parser(column)) for column in self.columns]
-        row_class = self.row_class()
+        indexes = [positions[column.name] for column in self.columns]
+        width = max(indexes) + 1
+        pick = itemgetter(*indexes) if len(indexes) > 1 else lambda values: (values[indexes[0]],)
+        own = (
+            type(self).parse_cell is SheetImporter.parse_cell
+            and type(self).cell_parser is SheetImporter.cell_parser
+        )
+        limit = MEMO_LIMIT if own else 0  # a sheet that reads its cells its own way: nothing is remembered
+        parsers = [(column.name, self.cell_parser(column), {}) for column in self.columns]
+        row_class, missing = self.row_class(), _MISSING
         raw.kept = []
         for number, values in _drained(raw.rows):
             if len(raw.kept) < keep:
                 raw.kept.append((number, values))
+            if len(values) < width:
+                values = [*values, *[None] * (width - len(values))]
             row = []
-            width = len(values)
-            for column, index, parse in columns:
-                value = values[index] if index < width else None
-                try:
-                    row.append(parse(value))
-                except CellError as exc:
-                    self.error(number, column.name, value, exc.args[0])
-                    row.append(None)
+            for value, (name, parse, memo) in zip(pick(values), parsers, strict=True):
+                key = value if value.__class__ is str else (value.__class__, value)
+                parsed = memo.get(key, missing)
+                if parsed is missing:
+                    try:
+                        parsed = parse(value)
+                    except CellError as exc:
+                        self.error(number, name, value, exc.args[0])
+                        parsed = None
+                    else:
+                        if len(memo) < limit and memorable(value):
+                            memo[key] = parsed
+                row.append(parsed)
             yield number, row_class(row)
 
     def cell_parser(self, column: Column):
@@ -562,26 +577,3 @@ class SheetImporter(ChangeDescription):
     @classmethod
     def headers(cls):
         return [column.header for column in cls.columns]
-
-
-def reference_id(importer, row_number, column, value, maps, *, unknown, ambiguous=None):
-    """The id of a code or exact name in (by_code, by_name) maps; reports an error and returns None."""
-    if value is None:
-        return None  # blank or unreadable: already reported by the parser
-    by_code, by_name = maps
-    if value in by_code:
-        return by_code[value]
-    if value in by_name:
-        if by_name[value] is None:
-            importer.error(
-                row_number, column, value, ambiguous or _("Several records have this name; use the code.")
-            )
-            return None
-        return by_name[value]
-    importer.error(row_number, column, value, unknown)
-    return None
-
-
-def dates_in_order(importer, number, start_column, end_column, values, start, end):
-    if values.get(start) and values.get(end) and values[end] < values[start]:
-        importer.error(number, end_column, values[end], _("The end date is before the start date."))
