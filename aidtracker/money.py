@@ -58,6 +58,8 @@ def wan_to_yuan(amount) -> Decimal | None:
     if amount is None:
         return None
     wan = _decimal(amount)
+    if wan > MAX_YUAN / WAN:  # before any arithmetic: past 28 digits quantize raises InvalidOperation
+        raise AmountError(f"too large: {amount!r}")
     if wan != wan.quantize(Decimal(1).scaleb(-WAN_DECIMAL_PLACES), rounding=ROUND_HALF_UP):
         raise AmountError(f"more than {WAN_DECIMAL_PLACES} decimals in 万元: {amount!r}")
     yuan = (wan * WAN).quantize(FEN)

@@ -221,3 +221,15 @@ def test_an_imported_amount_is_exact(bj_agreement):
     )
     assert errors_of(outcome) == []
     assert Project.objects.get().budget == Decimal("0.01")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("amount", ["12345678901234567890123", "123456789012345678901234567.5", "9" * 40])
+def test_an_amount_past_what_decimals_can_hold_is_a_row_error_not_a_crash(bj_agreement, amount):
+    rows = [project_row("P-1", **{"援助金额（万元）": amount}), project_row("P-2")]
+    with translation.override("zh-hans"):
+        outcome = import_file(xlsx({"项目": [PROJECT_HEADERS, *rows]}), "p.xlsx")
+    assert [(row, column, message) for row, column, message in errors_of(outcome)] == [
+        (2, "援助金额（万元）", "金额过大。")
+    ]
+    assert not Project.objects.exists()
