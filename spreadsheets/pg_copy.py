@@ -4,6 +4,7 @@ temporary table, then one INSERT … RETURNING feeding the history rows."""
 import io
 from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 
 from django.utils.functional import cached_property
 
@@ -116,8 +117,7 @@ class NewRows:
 
         columns, pending = [], set()
         for f, default, prepared in self.plan:
-            name = f.attname
-            column = [values.get(name, default) for values in rows]
+            column = _column(rows, f.attname, default)
             kinds = set(map(type, column))
             if Pending in kinds:
                 pending.update(i for i, value in enumerate(column) if value.__class__ is Pending)
@@ -131,18 +131,7 @@ class NewRows:
                     for value in column
                 ]
                 kinds = set(map(type, column))
-            kinds.discard(NoneType)
-            kind = kinds.pop() if len(kinds) == 1 else None
-            if kind is str:
-                column = [_NULL if value is None else value.translate(_COPY_ESCAPES) for value in column]
-            elif kind in _PLAIN_STR:
-                column = [_NULL if value is None else kind.__str__(value) for value in column]
-            elif kind is date:
-                column = [_NULL if value is None else value.isoformat() for value in column]
-            else:
-                formats = _COPY_FORMAT
-                column = [formats.get(value.__class__, copy_text)(value) for value in column]
-            columns.append(column)
+            columns.append(_formatted(column, kinds))
         out = list(map("\t".join, zip(*columns, strict=True)))
         for index in pending:
             out[index] = None
@@ -220,6 +209,42 @@ class NewRows:
         self.count = 0
 
 
+def _column(rows, name, default) -> list:
+    """The values of one field over the rows (dicts), the default where a row leaves it out."""
+    if rows and name in rows[0]:
+        try:
+            return list(map(itemgetter(name), rows))
+        except KeyError:
+            pass
+    elif not any(name in values for values in rows):
+        return [default] * len(rows)
+    return [values.get(name, default) for values in rows]
+
+
+def _formatted(column, kinds) -> list:
+    """A column's values in COPY's text format, as `copy_text` formats each; `kinds` are their types. One
+    formatter a column when its values are of one type, mapped without a Python call a value where it can
+    be (no empty value, no text to escape), and a column of one value formatted once."""
+    if len(kinds) == 1 and kinds <= _SAME_WHEN_EQUAL and column.count(column[0]) == len(column):
+        return [copy_text(column[0])] * len(column)
+    empty = NoneType in kinds
+    kinds = kinds - {NoneType}
+    kind = kinds.pop() if len(kinds) == 1 else None
+    if kind is str:
+        if not empty:
+            text = "\x00".join(column)
+            if not any(c in text for c in "\\\t\n\r"):
+                return column
+        return [_NULL if value is None else value.translate(_COPY_ESCAPES) for value in column]
+    if kind in _PLAIN_STR or kind is date:
+        format_ = date.isoformat if kind is date else kind.__str__
+        if not empty:
+            return list(map(format_, column))
+        return [_NULL if value is None else format_(value) for value in column]
+    formats = _COPY_FORMAT
+    return [formats.get(value.__class__, copy_text)(value) for value in column]
+
+
 HISTORY_SPECIAL = {"history_date", "history_change_reason", "history_type", "history_user_id"}
 
 
@@ -242,6 +267,7 @@ def copy_text(value) -> str:
 # The common types straight to their formatter (no isinstance chain per value).
 _NULL = "\\N"
 _PLAIN_STR = {int, Decimal}  # formatted by their own __str__
+_SAME_WHEN_EQUAL = {str, int, date, type(None)}  # equal values format alike (not Decimal: 1.0 and 1.00)
 NoneType = type(None)
 _COPY_FORMAT = {
     str: lambda value: value.translate(_COPY_ESCAPES),

@@ -97,7 +97,7 @@ class Staging:
 
     def __init__(self, classes, user):
         self.user = user
-        self.compressor = zlib.compressobj(3)
+        self.compressor = zlib.compressobj(1)  # fastest: the staging lives a day at most
         self.parts = []
         self._add({"stamp": dependency_stamp(classes, user), "sheets": [cls.label() for cls in classes]})
         self.new_rows = {}

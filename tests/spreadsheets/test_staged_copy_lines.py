@@ -55,16 +55,36 @@ def test_new_records_are_staged_as_copy_lines_and_stored_exactly_as_the_sheet_ha
     assert Project.history.filter(history_type="+").count() == len(AWKWARD_NAMES)
 
 
-@on_postgresql
-def test_a_column_at_a_time_formats_every_value_as_copy_text_does(db, national):
-    new_rows = NewRows.for_model(Project, national)
-    fields = [f.attname for f in Project._meta.concrete_fields if not f.primary_key]
-    rows = [
+COLUMNS_OF_ROWS = {
+    "mixed types and escapes": [
         {"code": "A\tB", "name": None, "budget": Decimal("1.50"), "start_date": date(2022, 3, 1)},
         {"code": "C", "name": "名称", "budget": None, "start_date": datetime(2022, 3, 1, 8, 30)},
         {"code": "D", "name": True, "beneficiaries": 7, "end_date": None},
         {"code": r"E\N", "name": "", "description": "一\n二\r三\\"},
-    ]
+    ],
+    "equal values that format apart": [
+        {"code": "A", "name": "x", "budget": Decimal("1.0"), "beneficiaries": 1, "agreement_id": 1},
+        {"code": "B", "name": "x", "budget": Decimal("1.00"), "beneficiaries": True, "agreement_id": 1.0},
+    ],
+    "one value a column, and no text to escape": [
+        {
+            "code": f"P-{n}",
+            "name": "同名",
+            "status": "planned",
+            "budget": Decimal(n),
+            "start_date": date(2022, 1, 1),
+        }
+        for n in range(3)
+    ],
+    "a key only some rows have": [{"code": "A"}, {"code": "B", "contact": "张三\t电话"}, {"code": "C"}],
+}
+
+
+@on_postgresql
+@pytest.mark.parametrize("rows", COLUMNS_OF_ROWS.values(), ids=COLUMNS_OF_ROWS.keys())
+def test_a_column_at_a_time_formats_every_value_as_copy_text_does(db, national, rows):
+    new_rows = NewRows.for_model(Project, national)
+    fields = [f.attname for f in Project._meta.concrete_fields if not f.primary_key]
     expected = [
         "\t".join(copy_text({**new_rows.defaults, **values}[name]) for name in fields) for values in rows
     ]
