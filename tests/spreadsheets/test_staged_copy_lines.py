@@ -120,3 +120,28 @@ def test_a_confirm_that_must_read_a_file_no_longer_kept_fails_and_writes_nothing
     assert outcome is None and record.outcome == "failed"
     assert record.message == "上传的文件已不再保存。请重新上传文件。"
     assert not Project.objects.exists() and ImportRecord.objects.get(pk=record.pk).staged is None
+
+
+@on_postgresql
+@pytest.mark.parametrize("work_mem", ["1MB", "256MB"])
+def test_the_insert_of_new_records_leaves_the_sessions_settings_as_they_were(agreement, national, work_mem):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'on', true)", [work_mem])
+        new_rows = NewRows.for_model(Project, national)
+        new_rows.add([project_values("P-1", agreement)])
+        new_rows.insert(national, "test")
+        cursor.execute("SELECT current_setting('work_mem'), current_setting('jit')")
+        assert cursor.fetchone() == (work_mem, "on")
+    assert Project.objects.get().code == "P-1" and Project.history.get().history_type == "+"
+
+
+def project_values(code, agreement):
+    return {
+        "code": code,
+        "name": "名称",
+        "agreement_id": agreement.pk,
+        "category_id": Category.objects.get(code="A01").pk,
+        "recipient_id": agreement.recipient_id,
+        "status": "planned",
+        "budget": Decimal("100.00"),
+    }
