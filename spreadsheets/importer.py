@@ -349,15 +349,20 @@ class SheetImporter(ChangeDescription):
     @classmethod
     def dependency_models(cls):
         """The models whose rows a sheet's validation reads besides the records it writes (their versions are
-        compared row by row): the models it refers to, and `extra_dependencies` (e.g. the closed quarters)."""
+        compared row by row): the models it refers to and, in turn, the models those refer to — whose scope a
+        record is in follows them (a payment's project's agreement's province) —, and `extra_dependencies`
+        (e.g. the closed quarters)."""
         from django.contrib.auth import get_user_model
 
-        referred = [
-            f.related_model
-            for f in cls.model._meta.concrete_fields
-            if f.is_relation and f.related_model not in (cls.model, get_user_model())
-        ]
-        return [*referred, *cls.extra_dependencies]
+        skip = {cls.model, get_user_model()}
+        found, queue = [], [cls.model]
+        while queue:
+            for f in queue.pop()._meta.concrete_fields:
+                if f.is_relation and f.related_model not in skip:
+                    skip.add(f.related_model)
+                    found.append(f.related_model)
+                    queue.append(f.related_model)
+        return [*found, *cls.extra_dependencies]
 
     @classmethod
     def versioned(cls) -> bool:
@@ -393,7 +398,7 @@ class SheetImporter(ChangeDescription):
                 self.error(
                     number,
                     self.key_column,
-                    parsed[number].get(self.key_column),
+                    self.key_cell(number, key),
                     _("Duplicate key: the same record is also in row %(row)s.") % {"row": seen[key]},
                 )
                 continue
@@ -479,13 +484,20 @@ class SheetImporter(ChangeDescription):
         return self.context.pending.setdefault(model, set())
 
     def key_text(self, number, key=None):
-        """The key of a row as the clerk wrote it (e.g. "BJ-2021-01-001 / PZ-1"); from the key itself at a
-        confirm that wrote what the preview resolved (the cells are not staged)."""
+        """The key of a row as the clerk wrote it (e.g. "BJ-2021-01-001 / PZ-1"). A confirm that writes what
+        the preview resolved has no cells: it has the text the preview staged for a key of several parts,
+        and a one-part key (a code) is its own text."""
         row = self.parsed.get(number)
-        if row is None:
-            parts = key if isinstance(key, tuple) else (key,)
-            return " / ".join(str(getattr(part, "code", part) or "") for part in parts)
+        if row is None or row.__class__ is str:
+            return row if row is not None else str(key if key is not None else "")
         return " / ".join(str(row.get(name) or "") for name in self.key_columns)
+
+    def key_cell(self, number, key):
+        """The key column's cell of a row, as the clerk wrote it (see `key_text`)."""
+        row = self.parsed.get(number)
+        if row is None or row.__class__ is str:
+            return self.key_text(number, key)
+        return row.get(self.key_column)
 
     # -- writing ------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import gc
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import DataError, IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -35,6 +35,20 @@ PREVIEW_ROWS = KEEP
 
 class ImportConflict(Exception):
     """A concurrent import or edit wrote some of the same records first (a unique key, a deadlock)."""
+
+    def message(self):
+        return _(
+            "Nothing was imported: another import or edit wrote some of the same records at the same moment. "
+            "Preview the file again."
+        )
+
+
+class ImportRefused(ImportConflict):
+    """The database refused a value the checks let through (a staging made for a table that has changed since,
+    by a server of another release)."""
+
+    def message(self):
+        return _("Nothing was imported: the database refused the rows. Preview the file again.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -215,6 +229,8 @@ def run(
                 return outcome
     except (IntegrityError, OperationalError) as exc:
         raise ImportConflict(str(exc)) from exc
+    except DataError as exc:
+        raise ImportRefused(str(exc)) from exc
     outcome.written = True
     return outcome
 
@@ -296,13 +312,6 @@ def _stale_message(stale):
     ) % {"count": len(stale), "rows": names}
 
 
-def _conflict_message():
-    return _(
-        "Nothing was imported: another import or edit wrote some of the same records at the same moment. "
-        "Preview the file again."
-    )
-
-
 def _rejected_message(outcome):
     return _("Nothing was imported: %(count)s rows have errors.") % {
         "count": sum(c["errors"] for c in outcome.counts.values())
@@ -362,9 +371,9 @@ def confirm_import(record, user):
                 outcome = _confirm_from_file(record, staged, user)
                 if outcome is None:
                     return record, None
-        except ImportConflict:
+        except ImportConflict as exc:
             record.outcome = ImportRecord.Outcome.FAILED
-            record.message = _conflict_message()
+            record.message = exc.message()
         else:
             record.counts = _counts(outcome)
             record.errors = [error.as_dict() for error in outcome.errors]
@@ -442,10 +451,10 @@ def import_recorded(
     except SpreadsheetError as exc:
         record.outcome = ImportRecord.Outcome.REJECTED
         record.message = exc.message
-    except ImportConflict:
+    except ImportConflict as exc:
         outcome = None
         record.outcome = ImportRecord.Outcome.FAILED
-        record.message = _conflict_message()
+        record.message = exc.message()
     else:
         record.counts = _counts(outcome)
         record.errors = [error.as_dict() for error in outcome.errors]

@@ -26,6 +26,7 @@ from spreadsheets.cells import Pending
 from spreadsheets.pg_copy import CopyLine, NewRows
 
 STAGED_CHUNK = 1 << 16
+STAGING_FORMAT = 2  # raised whenever what a staged line holds changes
 
 # --------------------------------------------------------------------------------------------------
 # What the rows depend on
@@ -49,8 +50,13 @@ def dependency_stamp(classes, user) -> str:
     rights and scope, and the state of every model they refer to (see SheetImporter.dependency_models)."""
     if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return uuid.uuid4().hex  # without history rows a change cannot be seen: never trusted
-    parts = []
     classes = sorted(classes, key=lambda cls: cls.label())
+    # The staging's form and the columns of the tables its COPY lines are for: a preview staged before a
+    # release that changed either is checked again from the file.
+    parts = [
+        STAGING_FORMAT,
+        [(cls.label(), [f.column for f in cls.model._meta.concrete_fields]) for cls in classes],
+    ]
     if user is not None:
         parts.append((user.pk, user.is_active, user.is_superuser, sorted(user.get_all_permissions())))
         scope = registry.access("scope_queryset")
@@ -131,11 +137,14 @@ class Staging:
             ready = dict(zip(numbers, formatter([values for _n, _k, values in new]), strict=True))
         lines = []
         for number, key, values in resolved:
+            # A key of several parts (a project's id and a reference) is staged with its text as the clerk
+            # wrote it, for the confirm's messages; a code is its own text.
+            text = [] if key.__class__ is str else [importer.key_text(number)]
             copy_line = ready.get(number)
             if copy_line is not None:
-                lines.append(f"+{_encode([number, key])}\t{copy_line}")
+                lines.append(f"+{_encode([number, key, *text])}\t{copy_line}")
             else:
-                lines.append(_encode([number, None, versions.get(number), key, values]))
+                lines.append(_encode([number, None, versions.get(number), key, values, *text]))
         if lines:
             self._write(("\n".join(lines) + "\n").encode())
 
@@ -262,9 +271,9 @@ class Staged:
             start = line[:1]
             if start == "+":  # a new record, ready to COPY
                 head, copy_line = line[1:].split("\t", 1)
-                number, key = scan(head, 0)[0]
+                number, key, *text = scan(head, 0)[0]
                 resolved[number] = (key, CopyLine(copy_line))
-                yield number, None
+                yield number, text[0] if text else None  # the key's text stands for the cells
                 continue
             if start != "[":
                 self.header = loads(line)
@@ -275,8 +284,8 @@ class Staged:
                 expected[number] = item[2]
             if len(item) > 4 and item[4] is not None:
                 resolved[number] = (item[3], item[4])
-            if values is None:  # the cells are not staged (see Staging)
-                yield number, None
+            if values is None:  # the cells are not staged (see Staging): the key's text stands for them
+                yield number, item[5] if len(item) > 5 else None
             else:
                 yield number, row_class(values) if values.__class__ is list else cls.make_row(values)
 

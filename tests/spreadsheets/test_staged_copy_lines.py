@@ -145,3 +145,21 @@ def project_values(code, agreement):
         "status": "planned",
         "budget": Decimal("100.00"),
     }
+
+
+def test_rows_the_database_refuses_fail_the_confirm_with_a_message_not_an_error_page(
+    agreement, national, monkeypatch
+):
+    from django.db import DataError
+
+    record = preview([project_row("P-0")], national)
+
+    def refused(*args, **kwargs):
+        raise DataError("extra data after last expected column")
+
+    monkeypatch.setattr("spreadsheets.importer.SheetImporter.write", refused)
+    with translation.override("zh-hans"):
+        record, outcome = confirm_import(record, national)
+    assert outcome is None and record.outcome == "failed"
+    assert record.message == "未导入任何数据：数据库拒绝了这些行。请重新预览文件。"
+    assert not Project.objects.exists()
