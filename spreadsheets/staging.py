@@ -86,6 +86,7 @@ def _json_default(value):
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default).encode
+_string = json.encoder.encode_basestring  # a str as JSON (ensure_ascii=False), in C
 
 
 def _line(value) -> bytes:
@@ -137,14 +138,20 @@ class Staging:
             ready = dict(zip(numbers, formatter([values for _n, _k, values in new]), strict=True))
         lines = []
         for number, key, values in resolved:
-            # A key of several parts (a project's id and a reference) is staged with its text as the clerk
-            # wrote it, for the confirm's messages; a code is its own text.
-            text = [] if key.__class__ is str else [importer.key_text(number)]
             copy_line = ready.get(number)
+            if key.__class__ is str:  # a code: its own text
+                if copy_line is not None:
+                    lines.append(f"+[{number},{_string(key)}]\t{copy_line}")  # as _encode([number, key])
+                else:
+                    lines.append(_encode([number, None, versions.get(number), key, values]))
+                continue
+            # A key of several parts (a project's id and a reference) is staged with its text as the clerk
+            # wrote it, for the confirm's messages.
+            text = importer.key_text(number)
             if copy_line is not None:
-                lines.append(f"+{_encode([number, key, *text])}\t{copy_line}")
+                lines.append(f"+{_encode([number, key, text])}\t{copy_line}")
             else:
-                lines.append(_encode([number, None, versions.get(number), key, values, *text]))
+                lines.append(_encode([number, None, versions.get(number), key, values, text]))
         if lines:
             self._write(("\n".join(lines) + "\n").encode())
 

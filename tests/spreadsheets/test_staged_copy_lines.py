@@ -163,3 +163,14 @@ def test_rows_the_database_refuses_fail_the_confirm_with_a_message_not_an_error_
     assert outcome is None and record.outcome == "failed"
     assert record.message == "未导入任何数据：数据库拒绝了这些行。请重新预览文件。"
     assert not Project.objects.exists()
+
+
+@on_postgresql
+def test_codes_json_or_copy_would_escape_are_staged_and_stored_as_written(agreement, national):
+    codes = ['P-"引号"', r"P-\反斜杠", "P-\t制表", "P-\u2028分隔"]
+    record = preview([project_row(code) for code in codes], national)
+    assert record.outcome == "previewed", record.errors
+    [(_cls, staged)] = load_staged(bytes(record.staged))[0]
+    assert [key for _n, key, _values in staged] == codes
+    record, outcome = confirm_import(record, national)
+    assert outcome.written and sorted(Project.objects.values_list("code", flat=True)) == sorted(codes)
