@@ -288,16 +288,6 @@ _COPY_FORMAT = {
 }
 
 
-def _copy_line(row):
-    formats = _COPY_FORMAT
-    return "\t".join([formats.get(type(value), copy_text)(value) for value in row])
-
-
-def copy_rows(cursor, table, columns, rows, chunk=20_000):
-    """COPY rows (lists of Python values) into a table, a chunk at a time (bounded memory)."""
-    copy_lines(cursor, table, columns, (_copy_line(row) for row in rows), chunk)
-
-
 def copy_lines(cursor, table, columns, lines, chunk=20_000):
     """COPY lines already in COPY's text format into a table, a chunk at a time."""
     quote = cursor.db.ops.quote_name
