@@ -25,11 +25,9 @@ from spreadsheets.cells import (
     Column,
     LongText,
     ParsedRow,
-    Pending,
     RawSheet,
     RowError,
     SpreadsheetError,
-    chunked,
     excerpt,
     memorable,
     normalise_header,
@@ -41,9 +39,10 @@ from spreadsheets.cells import (
     text_value,
 )
 from spreadsheets.changes import ChangeDescription
-from spreadsheets.pg_copy import CopyLine, NewRows
+from spreadsheets.pg_copy import CopyLine
 from spreadsheets.queries import keyset, many  # noqa: F401  (importers read their exports with keyset)
 from spreadsheets.references import code_or_name_map, dates_in_order, reference_id  # noqa: F401
+from spreadsheets.sheet_writes import SheetWrites
 
 ROWS_PER_CHUNK = 10_000  # rows validated (and, on a confirm, written) at a time: memory is one chunk's
 KEEP = 100  # rows per sheet whose action and changes are kept for the preview
@@ -92,7 +91,7 @@ def _drained(rows):
 _ROW_CLASSES = {}
 
 
-class SheetImporter(ChangeDescription):
+class SheetImporter(SheetWrites, ChangeDescription):
     """Parse, validate and write one sheet. Subclasses declare the columns and the references."""
 
     model = None
@@ -126,6 +125,7 @@ class SheetImporter(ChangeDescription):
         self.resolved_rows = []  # the current chunk's valid rows: (row number, key, {attname: value})
         self.created_numbers = set()  # the current chunk's rows that add a record
         self.new_rows = None  # PostgreSQL: the new records gathered until `finish` (see pg_copy.NewRows)
+        self.unchecked = {}  # a trusted confirm's keys new at the preview, not looked up (see validate_chunk)
 
     # -- declarations -------------------------------------------------------------------------------
 
@@ -365,6 +365,14 @@ class SheetImporter(ChangeDescription):
         return [*found, *cls.extra_dependencies]
 
     @classmethod
+    def unique_key(cls) -> bool:
+        """Whether the key is one field the database keeps unique (a code), so an INSERT of a taken key fails."""
+        if len(cls.key_columns) != 1:
+            return False
+        field = next((f for f in cls.model._meta.concrete_fields if f.name == cls.key_columns[0]), None)
+        return field is not None and field.unique
+
+    @classmethod
     def versioned(cls) -> bool:
         return any(f.name == "version" for f in cls.model._meta.concrete_fields)
 
@@ -404,7 +412,14 @@ class SheetImporter(ChangeDescription):
                 continue
             seen[key] = number
             unique.append((number, key, values))
-        existing = self.existing({key: number for number, key, _values in unique})
+        keys = {key: number for number, key, _values in unique}
+        if trusted and self.unique_key():
+            # New at the preview and staged ready to COPY: not looked up again. The key's unique constraint
+            # refuses the INSERT should a record have taken it since, and `finish` then names it.
+            for _number, key, values in unique:
+                if values.__class__ is CopyLine:
+                    self.unchecked[key] = keys.pop(key)
+        existing = self.existing(keys)
         staged = [
             (number, key, values, existing.get(key))
             for number, key, values in unique
@@ -461,19 +476,22 @@ class SheetImporter(ChangeDescription):
                 self.unchanged += 1
                 self.note(number, "unchanged")
         for number, key in stale:
-            self.stale.append(number)
-            self.stale_keys.append(self.key_text(number, key))
-            self.error(
-                number,
-                self.key_column,
-                self.key_text(number, key),
-                _("Someone changed this record after the preview; preview the file again."),
-            )
+            self.changed_since_preview(number, key)
         self.rows += len(rows)
         # The good rows are known to the sheets that follow even when another row is bad, so a bad project
         # does not make every disbursement of the good ones an "unknown project" as well.
         self.resolved_rows = [row for row in unique if row[0] not in self.error_rows]
         self.register_pending(self.resolved_rows)
+
+    def changed_since_preview(self, number, key):
+        self.stale.append(number)
+        self.stale_keys.append(self.key_text(number, key))
+        self.error(
+            number,
+            self.key_column,
+            self.key_text(number, key),
+            _("Someone changed this record after the preview; preview the file again."),
+        )
 
     def note(self, number, action):
         if len(self.actions) < KEEP:
@@ -498,75 +516,6 @@ class SheetImporter(ChangeDescription):
         if row is None or row.__class__ is str:
             return self.key_text(number, key)
         return row.get(self.key_column)
-
-    # -- writing ------------------------------------------------------------------------------------
-
-    def resolve_pending(self, values):
-        """Replace references to records created by an earlier sheet with their ids, now they exist.
-
-        `values` are dicts of field values; one query per referenced model, whatever the number of rows."""
-        values = [row for row in values if row.__class__ is not CopyLine]  # staged ready, nothing pending
-        pending = {(v.model, v.code) for row in values for v in row.values() if isinstance(v, Pending)}
-        if not pending:
-            return
-        ids = {}
-        for model in {m for m, _code in pending}:
-            codes = [c for m, c in pending if m is model]
-            for chunk in chunked(codes):
-                found = model._default_manager.filter(code__in=many(chunk)).values_list("code", "pk")
-                ids.update({(model, c): pk for c, pk in found})
-        for row in values:
-            for attname, value in row.items():
-                if isinstance(value, Pending):
-                    row[attname] = ids[(value.model, value.code)]
-
-    def write(self):
-        from simple_history.utils import bulk_create_with_history, bulk_update_with_history
-
-        user = self.context.user
-        self.resolve_pending(self.creates)
-        if self.updates:
-            # The updated records' references to records this workbook adds, resolved set-wise too.
-            attnames = self.update_attnames
-            rows = [{name: vars(instance).get(name) for name in attnames} for instance in self.updates]
-            self.resolve_pending(rows)
-            bump = "version" in self.update_fields
-            for instance, row in zip(self.updates, rows, strict=True):
-                for name, value in row.items():
-                    setattr(instance, name, value)
-                if bump:
-                    instance.version = (instance.version or 0) + 1
-        reason = _("spreadsheet import")
-        if self.creates and self.new_rows is None:
-            self.new_rows = NewRows.for_model(self.model, user) or False
-        if self.creates and self.new_rows:
-            self.new_rows.add(self.creates)
-        elif self.creates:
-            bulk_create_with_history(
-                [self.model(**values) for values in self.creates],
-                self.model,
-                batch_size=1000,
-                default_user=user,
-                default_change_reason=reason,
-                default_date=self.context.started,
-            )
-        if self.updates:
-            bulk_update_with_history(
-                self.updates,
-                self.model,
-                fields=self.update_fields,
-                batch_size=1000,
-                default_user=user,
-                default_change_reason=reason,
-                default_date=self.context.started,
-            )
-        self.creates, self.updates = [], []
-
-    def finish(self):
-        """After the sheet's last chunk is written: insert the new records gathered on PostgreSQL, with their
-        history rows, in one statement (the sheets that follow may refer to them)."""
-        if self.new_rows:
-            self.new_rows.insert(self.context.user, _("spreadsheet import"), self.context.started)
 
     def counts(self):
         return {
