@@ -7,9 +7,9 @@ preview resolved without resolving and checking the rows again; it still looks u
 stored records and compares their versions with the preview's. Otherwise it validates everything again.
 """
 
-import binascii
 import hashlib
 import json
+import struct
 import uuid
 import zlib
 from datetime import date, datetime
@@ -350,9 +350,10 @@ def staged_versions(blob: bytes):
 def save_with_blobs(record, **blobs):
     """Save the record with its large binary fields (the file, the staged rows).
 
-    On PostgreSQL they are streamed in by COPY, in hex a slice at a time, then set in one UPDATE: psycopg2
-    would build each into the query text, escaped, and that costs eight times their size in memory (130 MB
-    for the staging and the file of a 200,000-row import)."""
+    On PostgreSQL they are streamed in by COPY, in its binary format a slice at a time, then set in one
+    UPDATE: psycopg2 would build each into the query text, escaped, and that costs eight times their size in
+    memory (130 MB for the staging and the file of a 200,000-row import). The columns are stored without
+    compression (migration 0002): both are compressed already."""
     if connection.vendor != "postgresql":
         for name, value in blobs.items():
             setattr(record, name, value)
@@ -367,7 +368,11 @@ def save_with_blobs(record, **blobs):
         )
         cursor.execute("DELETE FROM spreadsheets_blob")
         # A slice a read (positional: Django's debug cursor passes no keyword arguments on).
-        cursor.copy_expert("COPY spreadsheets_blob (name, data) FROM STDIN", _HexRows(blobs), _HexRows.SLICE)
+        cursor.copy_expert(
+            "COPY spreadsheets_blob (name, data) FROM STDIN WITH (FORMAT binary)",
+            _BinaryRows(blobs),
+            _BinaryRows.SLICE,
+        )
         quote = connection.ops.quote_name
         fields = [record._meta.get_field(name) for name in blobs]
         assignments = ", ".join(
@@ -381,8 +386,10 @@ def save_with_blobs(record, **blobs):
         setattr(record, name, value)
 
 
-class _HexRows:
-    """COPY text lines `name<TAB>\\x<hex>` of each blob (NULL for None), read a slice at a time."""
+class _BinaryRows:
+    """The blobs as COPY's binary format — rows (name, data), NULL for None — read a slice at a time: the
+    bytes go as they are, where the text format would send each byte as two hex digits for the server to
+    decode."""
 
     SLICE = 1 << 20
 
@@ -391,15 +398,18 @@ class _HexRows:
         self.buffer = b""
 
     def _parts(self, blobs):
+        yield b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)  # signature, flags, no extension
         for name, value in blobs.items():
+            label = name.encode()
+            yield struct.pack("!hi", 2, len(label)) + label
             if value is None:
-                yield name.encode() + b"\t\\N\n"
+                yield struct.pack("!i", -1)
                 continue
-            yield name.encode() + b"\t\\\\x"
+            yield struct.pack("!i", len(value))
             view = memoryview(value)
             for start in range(0, len(view), self.SLICE):
-                yield binascii.hexlify(view[start : start + self.SLICE])
-            yield b"\n"
+                yield bytes(view[start : start + self.SLICE])
+        yield struct.pack("!h", -1)
 
     def read(self, size=-1):
         while size < 0 or len(self.buffer) < size:
