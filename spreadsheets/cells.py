@@ -69,6 +69,9 @@ class RawSheet:
     # [(row number as the sheet shows it, [cell values])]: a list, or an iterator read once as it is consumed
     rows: object
     kept: list = field(default_factory=list)  # the first rows, kept for the preview while the rows stream
+    # xlsx: a function giving the rows parsed straight from calamine's raw rows, when it reads them (see
+    # SheetImporter.parse_rows and reading._fused_rows)
+    fuse: object = None
 
 
 @dataclass

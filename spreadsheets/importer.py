@@ -8,13 +8,16 @@ anywhere means nothing is written.
 """
 
 from datetime import datetime
-from operator import itemgetter
+from functools import partial
+from itertools import compress
+from operator import is_, is_not, itemgetter
 
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from spreadsheets import registry
+from spreadsheets.calamine_rows import converted, raw_memorable
 from spreadsheets.cells import (
     ERROR_HEADER,
     FORMULA_WITHOUT_VALUE,
@@ -219,20 +222,29 @@ class SheetImporter(SheetWrites, ChangeDescription):
 
         A column's cells repeat (codes, statuses, dates, amounts): each column remembers the parse of up to
         MEMO_LIMIT distinct cells (see `cells.memorable`), so a repeated cell is parsed once. A cell that does
-        not parse is never remembered: it is reported on every row that holds it."""
+        not parse is never remembered: it is reported on every row that holds it. A sheet calamine reads is
+        parsed from its raw rows (see `_parse_raw`), each cell converted only when its column has not seen it."""
         positions = self.check_header(raw)
         indexes = [positions[column.name] for column in self.columns]
-        width = max(indexes) + 1
-        pick = itemgetter(*indexes) if len(indexes) > 1 else lambda values: (values[indexes[0]],)
         own = (
             type(self).parse_cell is SheetImporter.parse_cell
             and type(self).cell_parser is SheetImporter.cell_parser
         )
         limit = MEMO_LIMIT if own else 0  # a sheet that reads its cells its own way: nothing is remembered
         parsers = [(column.name, self.cell_parser(column), {}) for column in self.columns]
-        row_class, missing = self.row_class(), _MISSING
         raw.kept = []
-        for number, values in _drained(raw.rows):
+        parse = partial(self._parse_values, indexes=indexes, parsers=parsers, raw=raw, keep=keep, limit=limit)
+        rows = None
+        if own and raw.fuse is not None:
+            rows = raw.fuse(raw, partial(self._parse_raw, indexes=indexes, parse=parse, raw=raw, keep=keep))
+        yield from rows if rows is not None else parse(_drained(raw.rows))
+
+    def _parse_values(self, rows, indexes, parsers, raw, keep, limit):
+        """The parsed rows of rows of values as read (see `parse_rows`)."""
+        width = max(indexes) + 1
+        pick = itemgetter(*indexes) if len(indexes) > 1 else lambda values: (values[indexes[0]],)
+        row_class, missing = self.row_class(), _MISSING
+        for number, values in rows:
             if len(raw.kept) < keep:
                 raw.kept.append((number, values))
             if len(values) < width:
@@ -252,6 +264,53 @@ class SheetImporter(SheetWrites, ChangeDescription):
                             memo[key] = parsed
                 row.append(parsed)
             yield number, row_class(row)
+
+    def _parse_raw(self, source, indexes, parse, raw, keep):
+        """The parsed rows of calamine's raw rows (a CalamineRows): each row's cells looked up in C in their
+        columns' memos, keyed by the raw cell; a cell not found is converted as our reader gives it, parsed
+        and remembered (see `calamine_rows.raw_memorable`). The rows kept for the preview and those with a
+        cell given by position are parsed from their values as read (`parse`); so is every row when a
+        column lies outside calamine's range. A row whose parsed values are all None may have no value: it
+        is looked at as read, and its errors are reported only if it has one."""
+        pick = source.picker(indexes)
+        if pick is None:
+            yield from parse(source)
+            return
+        kept, special, parsers, limit = raw.kept, source.special, parse.keywords["parsers"], MEMO_LIMIT
+        memos = [{} for _parser in parsers]
+        missings = [_MISSING] * len(parsers)
+        columns = range(len(parsers))
+        row_class, get, width = self.row_class(), dict.get, len(parsers)
+        number = source.header_row
+        for number, row in source.numbered():
+            if len(kept) < keep or number in special:
+                values = source.values(number, row)
+                if values is not None:
+                    yield from parse([(number, values)])
+                continue
+            cells = pick(row)
+            parsed = list(map(get, memos, cells, missings))
+            errors = None
+            if not all(map(is_not, parsed, missings)):
+                errors = []
+                for position in compress(columns, map(is_, parsed, missings)):
+                    cell = cells[position]
+                    value = converted(cell)
+                    name, parse_cell, _memo = parsers[position]
+                    try:
+                        parsed[position] = parse_cell(value)
+                    except CellError as exc:
+                        errors.append((name, value, exc.args[0]))
+                        parsed[position] = None
+                    else:
+                        if len(memos[position]) < limit and raw_memorable(cell):
+                            memos[position][cell] = parsed[position]
+            if parsed.count(None) == width and source.values(number, row) is None:
+                continue
+            for name, value, message in errors or ():
+                self.error(number, name, value, message)
+            yield number, row_class(parsed)
+        yield from parse(source.trailing(number))
 
     def cell_parser(self, column: Column):
         """`parse_cell` for one column, with a shortcut for the cells most sheets are made of: a plain text

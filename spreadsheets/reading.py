@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import zipfile
+from functools import partial
 from itertools import islice
 
 from django.conf import settings
@@ -37,6 +38,7 @@ from spreadsheets.xlsx import (
 )
 from spreadsheets.xlsx_fast import FastBook
 
+_UNDECIDED = object()  # whether calamine reads a sheet is decided when its rows are first wanted
 FAST_XLSX = True  # read sheets with calamine behind its pre-scan (spreadsheets.xlsx_fast) when it allows
 
 # Zip-bomb limits: an xlsx is a zip of XML; real workbooks unpack to 5-15 times their size.
@@ -198,8 +200,10 @@ def open_xlsx(data: bytes) -> list[RawSheet]:
             rows = sheet_rows(archive, path, shared, dates, durations, epoch, cap, columns)
             first = next(rows, None)
             if first is not None:
-                rows = _xlsx_rows(rows, fast, title, path, first[0], columns)
-                sheets.append(RawSheet(title, _trim_header(first[1]), rows))
+                args = rows, fast, title, path, first[0], columns
+                raw = RawSheet(title, _trim_header(first[1]), _xlsx_rows(*args))
+                raw.fuse = partial(_fused_rows, raw.rows, args)  # not `raw` itself: no cycle for the gc
+                sheets.append(raw)
     except SpreadsheetError:
         raise
     except Exception as exc:  # damaged zip members, malformed or forbidden XML, missing parts
@@ -209,17 +213,22 @@ def open_xlsx(data: bytes) -> list[RawSheet]:
     return sheets
 
 
-def _xlsx_rows(rows, fast, title, path, header_row, columns):
+def _xlsx_rows(rows, fast, title, path, header_row, columns, decided=_UNDECIDED, parse=None):
     """A sheet's rows after its header: through calamine when its pre-scan allows (decided when the rows are
     first wanted, so one sheet at a time is in calamine's memory), otherwise through our reader; refused once
     there are more than the limit allows, and damage found further on in the file is the same clear error as
-    at its start. One generator for all three, the rows passed on in C (islice), as this is every row's path."""
+    at its start. One generator for all three, the rows passed on in C (islice), as this is every row's path.
+
+    `decided`: calamine's rows (or None: our reader's) when `_fused_rows` has decided already; `parse`: what
+    turns calamine's rows into the rows given (parsed rows, see `_fused_rows`)."""
     limit = max_rows()
     try:
-        fast_rows = fast.rows(title, path, header_row, columns) if FAST_XLSX else None
+        fast_rows = decided
+        if fast_rows is _UNDECIDED:
+            fast_rows = fast.rows(title, path, header_row, columns) if FAST_XLSX else None
         if fast_rows is not None:
             rows.close()
-            rows = fast_rows
+            rows = fast_rows if parse is None else parse(fast_rows)
         yield from islice(rows, limit)
         if next(rows, None) is not None:
             raise SpreadsheetError(_("The file has more than %(limit)s rows.") % {"limit": limit})
@@ -229,6 +238,24 @@ def _xlsx_rows(rows, fast, title, path, header_row, columns):
         raise SpreadsheetError(_not_xlsx()) from exc
     finally:
         rows.close()  # islice does not pass a close on: the reader's zip member is closed here
+
+
+def _fused_rows(original, args, raw, parse):
+    """The sheet's rows as `parse` gives them from calamine's rows (a CalamineRows: an importer's parsed rows,
+    see SheetImporter.parse_rows), with the same row limit and errors as `_xlsx_rows`; or None, when calamine
+    does not read the sheet (its rows are then read as they would be) or its rows are being read already."""
+    raw.fuse = None  # once: what it holds (the reader, the workbook) goes with the rows
+    if raw.rows is not original or not FAST_XLSX:
+        return None
+    try:
+        decided = args[1].rows(*args[2:])
+    except Exception as exc:
+        raise SpreadsheetError(_not_xlsx()) from exc
+    if decided is None:
+        raw.rows = _xlsx_rows(*args, decided=None)
+        return None
+    raw.rows = iter(())  # read by `parse`, as an iterator would be once read
+    return _xlsx_rows(*args, decided=decided, parse=parse)
 
 
 def _not_xlsx():

@@ -20,10 +20,9 @@ under the header]) for each row with a value, as the rows are consumed.
 import io
 import re
 import zipfile
-from datetime import date, datetime, time, timedelta
-from itertools import islice
-from operator import itemgetter
+from datetime import timedelta
 
+from spreadsheets.calamine_rows import CalamineRows
 from spreadsheets.cells import FORMULA_WITHOUT_VALUE, LEADING_SPACES, SPACES
 
 MAX_FAST_CELLS = 4_000_000  # rows × columns calamine may allocate for a sheet (32 bytes each)
@@ -37,8 +36,6 @@ MAX_PROBE_STYLES = 4000
 ROW_SLACK = 1000  # blank rows above and between the data rows a sheet may have
 SCAN_CHUNK = 1 << 20  # the pre-scan holds about three pieces at once
 MAX_ROW_BYTES = 32 << 20
-EXACT_FLOAT = 2**53
-MIDNIGHT = time()
 
 # Anywhere in sheet or shared-strings XML: a DTD or CDATA, a literal CR (XML normalises it, calamine does
 # not), an `_xHHHH_` escape (calamine decodes it, openpyxl does not), a text starting with a tab after
@@ -371,79 +368,8 @@ def scan_sheet(archive, path, header_columns, cap, row_limit, durations=(), proj
 
 def fast_rows(sheet, header_row, header_columns, scan):
     """(sheet row number, [values under the header]) for each row after the header with a value, read by
-    calamine and given as our reader gives them."""
-    special = scan.special
-    positions = {column: position for position, column in enumerate(header_columns)}
-    start = sheet.start
-    number = 0
-    if start is not None:
-        number = yield from _calamine_rows(sheet, start[1], header_row, header_columns, special, positions)
-    # Rows past the end of calamine's range (it takes a formula without a value for an empty cell).
-    for later in sorted(row for row in special if row > max(number, header_row)):
-        values = _placed([None] * len(header_columns), special[later], positions)
-        if values is not None:
-            yield later, values
-
-
-def _placed(values, cells, positions):
-    """The values with the cells given by position (column number: value) put in; None if all are empty."""
-    for column, value in cells.items():
-        position = positions.get(column)
-        if position is not None and value is not None:
-            values[position] = value
-    return values if any(value is not None for value in values) else None
-
-
-def _calamine_rows(sheet, first_column, header_row, header_columns, special, positions):
-    """Every row calamine reads after the header that has a value, numbered; returns the last number read.
-
-    A row's values under the header are taken in one C call (a slice when the header's columns are
-    contiguous in calamine's range, as in nearly every file; an itemgetter otherwise) and converted by
-    class: text trimmed as our reader trims it (empty is None), whole floats as ints, dates as datetimes,
-    anything else as it is. Only the rows with a value are passed on, so `fast_rows` delegates to this."""
-    width = len(header_columns)
-    picks = [
-        (position, column - 1 - first_column)
-        for position, column in enumerate(header_columns)
-        if 0 <= column - 1 - first_column < sheet.width
-    ]
-    indexes = [index for _p, index in picks]
-    if indexes and indexes == list(range(indexes[0], indexes[0] + len(indexes))):
-        get = itemgetter(slice(indexes[0], indexes[0] + len(indexes)))
-    elif indexes:
-        get = itemgetter(*indexes)  # more than one (one index is a slice above), so it gives a tuple
-    else:  # no header column within calamine's range: only cells given by position
-        get = itemgetter(slice(0, 0))
-    in_order = len(picks) == width and [p for p, _i in picks] == list(range(width))
-    placed = None if in_order else [position for position, _i in picks]
-    # iter_rows starts at the sheet's first row (A1's), and at its first column with a value.
-    rows = islice(sheet.iter_rows(), header_row, None)
-    number = header_row
-    for number, row in enumerate(rows, start=header_row + 1):
-        values = []
-        for value in get(row):
-            kind = value.__class__
-            if kind is str:
-                value = value.lstrip(LEADING_SPACES).rstrip(SPACES) or None
-            elif kind is float:
-                if value.is_integer() and -EXACT_FLOAT < value < EXACT_FLOAT:
-                    value = int(value)
-            elif kind is date:
-                value = datetime.combine(value, MIDNIGHT)
-            values.append(value)
-        if placed is not None:
-            spread = [None] * width
-            for position, value in zip(placed, values, strict=True):
-                spread[position] = value
-            values = spread
-        if special:
-            cells = special.get(number)
-            if cells:
-                _placed(values, cells, positions)
-        # No value is equal to None without being None (texts, numbers, dates, FORMULA_WITHOUT_VALUE).
-        if values.count(None) != width:
-            yield number, values
-    return number
+    calamine and given as our reader gives them (see CalamineRows)."""
+    return CalamineRows(sheet, header_row, header_columns, scan)
 
 
 SIMPLE_SHEET_TARGET = re.compile(r"(?:/xl/)?worksheets/[A-Za-z0-9_-]+\.xml")
