@@ -96,7 +96,6 @@ def test_a_sheet_refused_only_for_its_values_is_loaded_alongside_and_still_read_
 ):
     fast, ours = both_readers(sheet(ORDINARY + SEMANTIC[case], styles=STYLES))
     assert [name for name, _thread in loads] == ["项目"]
-    assert loads[0][1] is not threading.main_thread()
     assert paths[0] == "expat" and repr(fast) == repr(ours) and len(fast[0][2]) == 299
 
 
@@ -115,22 +114,22 @@ def test_the_load_starts_after_the_safety_pass_and_overlaps_the_semantic_pass(pa
     bounds, values, load = xlsx_fast._check_bounds, xlsx_fast.check_values, CalamineWorkbook.get_sheet_by_name
 
     def checking_bounds(*args):
-        events.append("bounds")
+        events.append(("bounds", threading.current_thread()))
         result = bounds(*args)
-        events.append("bounds passed")
+        events.append(("bounds passed", threading.current_thread()))
         return result
 
     def checking_values(*args):
-        events.append("values")
-        time.sleep(0.3)  # the load, in its thread, ends meanwhile
+        events.append(("values", threading.current_thread()))
+        time.sleep(0.3)  # the load ends meanwhile
         result = values(*args)
-        events.append("values passed")
+        events.append(("values passed", threading.current_thread()))
         return result
 
     def loading(self, name):
-        events.append("load")
+        events.append(("load", threading.current_thread()))
         sheet = load(self, name)
-        events.append("loaded")
+        events.append(("loaded", threading.current_thread()))
         return sheet
 
     monkeypatch.setattr(xlsx_fast, "_check_bounds", checking_bounds)
@@ -138,8 +137,11 @@ def test_the_load_starts_after_the_safety_pass_and_overlaps_the_semantic_pass(pa
     monkeypatch.setattr(CalamineWorkbook, "get_sheet_by_name", loading)
     fast, ours = both_readers(sheet(ORDINARY))
     assert paths[0] == "calamine" and repr(fast) == repr(ours)
-    assert events[:2] == ["bounds", "bounds passed"]
-    assert events.index("load") > 1 and events.index("loaded") < events.index("values passed")
+    order = [event for event, _thread in events]
+    assert order[:2] == ["bounds", "bounds passed"]
+    assert order.index("load") > 1 and order.index("loaded") < order.index("values passed")
+    threads = dict(events)
+    assert threads["load"] is threading.current_thread() and threads["values"] is not threads["load"]
 
 
 def test_a_load_calamine_fails_gives_our_readers_rows(paths, monkeypatch):
@@ -151,18 +153,25 @@ def test_a_load_calamine_fails_gives_our_readers_rows(paths, monkeypatch):
     assert paths[0] == "expat" and repr(fast) == repr(ours)
 
 
-def test_a_refusal_of_the_semantic_pass_waits_for_the_load_to_end(paths, monkeypatch):
-    """No load is left running (and holding its sheet) beside our reader."""
+@pytest.mark.parametrize("load_fails", [False, True])
+def test_the_rows_wait_for_the_semantic_pass_to_end(paths, monkeypatch, load_fails):
+    """No check is left running beside our reader or calamine's rows, whether the load fails or not."""
     ended = []
-    load = CalamineWorkbook.get_sheet_by_name
+    values = xlsx_fast.check_values
 
-    def slow(self, name):
+    def slow(*args):
         time.sleep(0.3)
-        sheet = load(self, name)
-        ended.append(name)
-        return sheet
+        try:
+            return values(*args)
+        finally:
+            ended.append(True)
 
-    monkeypatch.setattr(CalamineWorkbook, "get_sheet_by_name", slow)
+    def failing(self, name):
+        raise RuntimeError("a part calamine cannot read")
+
+    monkeypatch.setattr(xlsx_fast, "check_values", slow)
+    if load_fails:
+        monkeypatch.setattr(CalamineWorkbook, "get_sheet_by_name", failing)
     rows = xlsx_fast.FastBook.rows
     seen = []
 
@@ -172,9 +181,12 @@ def test_a_refusal_of_the_semantic_pass_waits_for_the_load_to_end(paths, monkeyp
         return result
 
     monkeypatch.setattr(xlsx_fast.FastBook, "rows", recording)
-    both_readers(sheet(ORDINARY + SEMANTIC["an escaped character"]))
-    assert seen[0] == ["项目"]
-    assert not [thread for thread in threading.enumerate() if thread.name == "calamine-sheet"]
+    for rows_xml in (ORDINARY, ORDINARY + SEMANTIC["an escaped character"]):
+        fast, ours = both_readers(sheet(rows_xml))
+        assert repr(fast) == repr(ours)
+    assert seen == [[True], [True, True]]
+    assert paths == (["expat", "expat"] if load_fails else ["calamine", "expat"])
+    assert not [thread for thread in threading.enumerate() if thread.name == "xlsx-values-check"]
 
 
 def test_what_is_no_exception_from_calamines_load_still_propagates(monkeypatch):
