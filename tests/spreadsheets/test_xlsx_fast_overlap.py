@@ -202,3 +202,15 @@ def test_what_is_no_exception_from_calamines_load_still_propagates(monkeypatch):
     monkeypatch.setattr(CalamineWorkbook, "get_sheet_by_name", panicking)
     with pytest.raises(Panic):
         both_readers(sheet(ORDINARY))
+
+
+def test_a_sheet_with_more_cells_than_calamine_may_hold_starts_neither_the_load_nor_the_check(
+    paths, refused_loads, monkeypatch
+):
+    """As at the row limit: our reader streams it, and nothing beside it holds more memory."""
+    checks = []
+    values = xlsx_fast.check_values
+    monkeypatch.setattr(xlsx_fast, "MAX_READ_CELLS", 500)
+    monkeypatch.setattr(xlsx_fast, "check_values", lambda *args: checks.append(1) or values(*args))
+    fast, ours = both_readers(sheet(ORDINARY))
+    assert paths == ["expat"] and refused_loads == [] and checks == [] and repr(fast) == repr(ours)
