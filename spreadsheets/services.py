@@ -218,6 +218,8 @@ def run(
                         progress(cls.sheet_title(), importer.rows)
                 if not dry_run and not any(i.errors for i in outcome.importers):
                     importer.finish()
+                else:
+                    importer.name_taken()
                 outcome.counts[cls.sheet_title()] = importer.counts()
                 outcome.actions[cls.sheet_title()] = importer.actions
                 outcome.stale += [(cls.sheet_title(), key) for key in importer.stale_keys]

@@ -85,10 +85,15 @@ class SheetWrites:
             with transaction.atomic():
                 self.new_rows.insert(self.context.user, _("spreadsheet import"), self.context.started)
         except IntegrityError:
-            # Keys new at the preview that a record has taken since: each named, as a looked-up one would be.
             errors = len(self.errors)
-            taken = self.existing(self.unchecked)
-            for key in taken:
-                self.changed_since_preview(self.unchecked[key], key)
+            self.name_taken()
             if len(self.errors) == errors:
                 raise
+
+    def name_taken(self):
+        """The keys a trusted confirm did not look up (new at the preview, see `validate_chunk`) that a record
+        has taken since: each named, as a looked-up one would be — when the INSERT failed on one, or when the
+        sheet is not written for another row's error."""
+        if self.unchecked:
+            for key in self.existing(self.unchecked):
+                self.changed_since_preview(self.unchecked[key], key)

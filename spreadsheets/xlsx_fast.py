@@ -248,7 +248,8 @@ def scan_sheet(
     - the safety pass (`_check_bounds`) refuses whatever could cost the process or misplace rows: it bounds
       the dense array calamine would allocate (no reference past the header's last column or Z, none past
       the row limit and a margin, rows × columns within MAX_FAST_CELLS, cells within MAX_READ_CELLS) and
-      refuses references, rows and elements calamine would read otherwise than their order or name says;
+      refuses references, rows and elements calamine would read otherwise than their order or name says,
+      and texts longer than the cap (calamine would hold each whole);
     - the semantic pass (`spreadsheets.xlsx_values`) refuses what calamine would only read as another value
       (numbers, texts, booleans, durations…) and records the cells given by position.
 
@@ -262,7 +263,7 @@ def scan_sheet(
     only counted from then on (`project`), so a sheet our reader will read anyway (one at the row limit is
     refused half-way) is not checked for nothing; should it hold few enough cells after all, it is scanned
     again in full."""
-    if not _check_bounds(archive, path, header_columns, row_limit, project):  # fewer cells than foretold
+    if not _check_bounds(archive, path, header_columns, cap, row_limit, project):  # fewer cells than foretold
         return scan_sheet(
             archive, path, header_columns, cap, row_limit, durations, project=False, alongside=alongside
         )
@@ -270,7 +271,7 @@ def scan_sheet(
 
     def check():
         with archive.open(path) as stream:
-            check_values(_windows(stream), cap, durations, scan.add)
+            check_values(_windows(stream), durations, scan.add)
 
     if alongside is None:
         check()
@@ -311,7 +312,7 @@ def _overlapped(load, check):
     return loaded
 
 
-def _check_bounds(archive, path, header_columns, row_limit, project) -> bool:
+def _check_bounds(archive, path, header_columns, cap, row_limit, project) -> bool:
     """The safety pass (see `scan_sheet`): Unsafe, or whether the whole part was checked (False when it was
     only counted past its start, as `project` allows)."""
     last = max(header_columns)
@@ -319,6 +320,10 @@ def _check_bounds(archive, path, header_columns, row_limit, project) -> bool:
     # A reference past the header's last column or past the rows the limit allows (then with Z as the bound).
     past_header = _past_reference(last, rows_bound)
     past_z = _past_reference(max(last, 26), rows_bound)
+    # A text longer than any column takes: calamine would hold every one whole (a few MB of XML can carry
+    # hundreds of MB of such texts, compressed) before the sheet could be refused.
+    long_text = re.compile(rb">[^<]{%d}" % (cap + 1))
+    long_rich = re.compile(rb"<is>(?:[^<]|<(?!/is>)){%d}" % (cap + 1))
     width = last
     previous = 0
     counted = 0
@@ -340,6 +345,8 @@ def _check_bounds(archive, path, header_columns, row_limit, project) -> bool:
                 or PREFIXED.search(window)
                 or BAD_CELL.search(window)
                 or BAD_ROW.search(window)
+                or long_text.search(window)
+                or (b"<r>" in window and long_rich.search(window))
             ):
                 raise Unsafe
             found = past_header.search(window)

@@ -1,5 +1,6 @@
-"""Second reader's probes of the trusted confirm that leaves the codes new at the preview to their unique
-constraint (SheetImporter.validate_chunk, SheetWrites.finish)."""
+"""A confirm that trusts its preview leaves the codes new at the preview to their unique constraint: a code
+another transaction takes meanwhile is named once it commits, a code taken since is named even when another
+row of the file is refused too, and a refused INSERT leaves the session able to import again."""
 
 import threading
 import time

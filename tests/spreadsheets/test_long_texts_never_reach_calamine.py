@@ -1,7 +1,7 @@
-"""Second reader's probe: texts longer than the cap are left to the semantic pass, so calamine loads them
-whole before the sheet is refused — a few MB upload (zip ratio ~60, within ZIP_MAX_RATIO) of 12 rows each
-holding a 20 MB text made the import's peak RSS 382 MB on main against 111 MB at 4795830 (calamine holds every
-text; our reader caps each as it streams). Sheet XML may reach `sheet_xml_limit()` (about 410 MB)."""
+"""A text longer than any column takes is refused by the pre-scan's safety pass, before calamine is handed the
+sheet: calamine would hold every such text whole (a 3.8 MB upload of 12 rows of 20 MB texts, within the zip
+ratio check, cost 382 MB of memory when only the values' pass refused them, against 111 MB when the safety
+pass does); our reader caps each text as it streams."""
 
 from tests.spreadsheets.test_xlsx_fast import STYLES, both_readers, cells, sheet
 from tests.spreadsheets.test_xlsx_fast_overlap import recorded_loads

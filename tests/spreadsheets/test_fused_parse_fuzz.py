@@ -1,5 +1,5 @@
-"""Second reader's probes: random sheets parsed from calamine's raw rows, from its rows as read and by our
-reader give the same rows, errors and kept rows."""
+"""Random sheets parsed from calamine's raw rows, from its rows as read and by our reader give the same rows,
+errors and kept rows."""
 
 import random
 
