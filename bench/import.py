@@ -222,8 +222,8 @@ def case_plain(rows, prefix):
 def case_copy(rows, prefix, same_rows=True):
     """COPY of the rows `make_xlsx` writes, as the import stores them; with `same_rows` False, the floor
     this benchmark measured before 2026-11-30 20:30 UTC: the same codes, names and references, but every
-    project `planned`, without dates, and the amounts computed otherwise — cheaper rows to index and roll up
-    (no entry in the in-progress index, NULL dates): COPY takes about a third less time for them than for the
+    project `planned` and without dates (the amounts by another formula) — cheaper rows to index and roll up
+    (no entry in the in-progress index, NULL dates, no report-coverage rollup): COPY takes about a third less time for them than for the
     import's own rows."""
     from datetime import date, timedelta
     from decimal import Decimal

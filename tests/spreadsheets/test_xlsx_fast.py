@@ -251,7 +251,7 @@ def test_the_greater_than_patterns(number):
         assert [bool(letters.match(name)) for name in names] == [n > number for n in range(1, 2000)]
 
 
-def test_a_zip_member_is_read_once_for_the_scan_in_row_aligned_pieces(monkeypatch):
+def test_the_scan_reads_a_sheet_in_row_aligned_pieces_and_finds_every_formula_without_a_value(monkeypatch):
     from spreadsheets import xlsx_fast
 
     monkeypatch.setattr(xlsx_fast, "SCAN_CHUNK", 500)
