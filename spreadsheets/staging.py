@@ -352,8 +352,9 @@ def save_with_blobs(record, **blobs):
 
     On PostgreSQL they are streamed in by COPY, in its binary format a slice at a time, then set in one
     UPDATE: psycopg2 would build each into the query text, escaped, and that costs eight times their size in
-    memory (130 MB for the staging and the file of a 200,000-row import). The columns are stored without
-    compression (migration 0002): both are compressed already."""
+    memory (130 MB for the staging and the file of a 200,000-row import). The record's columns do not
+    compress what they are given again (migration 0002): an xlsx and the staging are compressed already, and
+    a CSV arrives compressed from the temporary table."""
     if connection.vendor != "postgresql":
         for name, value in blobs.items():
             setattr(record, name, value)

@@ -1,8 +1,9 @@
-"""The uploaded file and the staged rows are stored as they are, without PostgreSQL's compression.
+"""The record's uploaded file and staged rows are not compressed again by PostgreSQL.
 
-Both are compressed already (an xlsx is a zip, the staging zlib), so TOAST's attempt to compress them again
-found nothing to gain and cost each preview 50–70 ms at 50,000 rows (measured). A CSV upload, plain text,
-now takes its full size for the day it is kept."""
+An xlsx (a zip) and the staging (zlib) are compressed already, so TOAST's attempt to compress them once more,
+as the record was updated, found nothing to gain and cost each preview 50–70 ms at 50,000 rows (measured). A
+CSV upload still arrives compressed from the temporary table it is copied through (see
+`staging.save_with_blobs`), and is kept compressed."""
 
 from django.db import migrations
 

@@ -32,3 +32,19 @@ def test_the_file_and_the_staging_are_not_compressed_again(db):
             [ImportRecord._meta.db_table],
         )
         assert cursor.fetchall() == [("file", "e"), ("staged", "e")]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="storage is PostgreSQL's")
+def test_a_csv_upload_is_still_kept_compressed(db):
+    text = "\n".join(
+        f"PB-{i:07d},基准项目{i},BENCH-{i % 38:02d},A01,650400,实施中,12.5,{i % 500}" for i in range(20_000)
+    )
+    record = ImportRecord.objects.create(file_name="a.csv")
+    save_with_blobs(record, file=text.encode(), staged=None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT length(file), pg_column_size(file) FROM {ImportRecord._meta.db_table} WHERE id = %s",
+            [record.pk],
+        )
+        length, stored = cursor.fetchone()
+    assert length == len(text.encode()) and stored < length / 2
