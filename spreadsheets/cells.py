@@ -12,7 +12,6 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 
 from aidtracker import money
-from aidtracker.money import WAN_DECIMAL_PLACES
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ERROR_HEADER = "错误"
@@ -244,22 +243,15 @@ def parse_decimal(value) -> Decimal:
         raise CellError(_("Not a number.")) from exc
 
 
-# A float cell's amount below this many 万元 is converted by its digits alone (see `parse_wan`):
-_FAST_WAN = 1e7  # 千亿元: far below the largest amount stored (MAX_YUAN), so never too large
-
-
 def parse_wan(value) -> str:
     """An amount in 万元 as exact yuan (a string with two decimals); more than six decimals is refused.
 
-    A float cell (what Excel stores for nearly every amount) of at most six decimals is converted by its
-    digits: its 15 significant digits in 万元 are its yuan in cents once six decimals are written out — the
-    same text as by Decimal arithmetic, at a fraction of the cost. Anything else takes the Decimal way."""
-    if value.__class__ is float and 0 <= value < _FAST_WAN:
-        text = format(value, ".15g")  # fixed-point here: no exponent from 1e-4 to 1e15
-        whole, _point, decimals = text.partition(".")
-        if "e" not in text and len(decimals) <= WAN_DECIMAL_PLACES:
-            cents = int(whole + decimals.ljust(WAN_DECIMAL_PLACES, "0"))
-            return f"{cents // 100}.{cents % 100:02d}"
+    A float cell (what Excel stores for nearly every amount) takes `money.float_wan_to_yuan_text` when it
+    can; anything else the Decimal way."""
+    if value.__class__ is float:
+        text = money.float_wan_to_yuan_text(value)
+        if text is not None:
+            return text
     amount = parse_decimal(value)
     if not amount.is_finite():
         raise CellError(_("Not a number."))

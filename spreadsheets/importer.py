@@ -233,10 +233,11 @@ class SheetImporter(SheetWrites, ChangeDescription):
         limit = MEMO_LIMIT if own else 0  # a sheet that reads its cells its own way: nothing is remembered
         parsers = [(column.name, self.cell_parser(column), {}) for column in self.columns]
         raw.kept = []
-        parse = partial(self._parse_values, indexes=indexes, parsers=parsers, raw=raw, keep=keep, limit=limit)
+        given = {"indexes": indexes, "parsers": parsers, "raw": raw, "keep": keep}
+        parse = partial(self._parse_values, limit=limit, **given)
         rows = None
         if own and raw.fuse is not None:
-            rows = raw.fuse(raw, partial(self._parse_raw, indexes=indexes, parse=parse, raw=raw, keep=keep))
+            rows = raw.fuse(raw, partial(self._parse_raw, parse=parse, **given))
         yield from rows if rows is not None else parse(_drained(raw.rows))
 
     def _parse_values(self, rows, indexes, parsers, raw, keep, limit):
@@ -265,7 +266,7 @@ class SheetImporter(SheetWrites, ChangeDescription):
                 row.append(parsed)
             yield number, row_class(row)
 
-    def _parse_raw(self, source, indexes, parse, raw, keep):
+    def _parse_raw(self, source, indexes, parsers, parse, raw, keep):
         """The parsed rows of calamine's raw rows (a CalamineRows): each row's cells looked up in C in their
         columns' memos, keyed by the raw cell; a cell not found is converted as our reader gives it, parsed
         and remembered (see `calamine_rows.raw_memorable`). The rows kept for the preview and those with a
@@ -276,7 +277,7 @@ class SheetImporter(SheetWrites, ChangeDescription):
         if pick is None:
             yield from parse(source)
             return
-        kept, special, parsers, limit = raw.kept, source.special, parse.keywords["parsers"], MEMO_LIMIT
+        kept, special, limit = raw.kept, source.special, MEMO_LIMIT
         memos = [{} for _parser in parsers]
         missings = [_MISSING] * len(parsers)
         columns = range(len(parsers))

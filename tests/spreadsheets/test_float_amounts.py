@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from spreadsheets import cells
+from aidtracker import money
 from spreadsheets.cells import CellError, parse_wan
 
 EDGES = [0.0, -0.0, 1.0, 0.5, 12.5, 14.2857, 0.000001, 0.0000001, 1e-4, 1e-5, 9999999.999999, 1e7, 1e15]
@@ -22,7 +22,7 @@ def outcome(value):
 
 def by_decimal(value, monkeypatch):
     with monkeypatch.context() as patch:
-        patch.setattr(cells, "_FAST_WAN", -1.0)  # no float takes the shortcut
+        patch.setattr(money, "FAST_WAN", -1.0)  # no float takes the shortcut
         return outcome(value)
 
 
